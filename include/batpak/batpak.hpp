@@ -1,0 +1,11 @@
+// Umbrella header: the whole public API of batpak.
+#pragma once
+
+#include "batpak/env.hpp"
+#include "batpak/event.hpp"
+#include "batpak/json.hpp"
+#include "batpak/options.hpp"
+#include "batpak/status.hpp"
+#include "batpak/store.hpp"
+#include "batpak/typed.hpp"
+#include "batpak/types.hpp"

@@ -1,0 +1,70 @@
+// The operating-system seam. The store reaches files and time only through these
+// interfaces, so tests can inject faults, crashes and time. Production code uses
+// posix_fs() and system_clock().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "batpak/status.hpp"
+
+namespace batpak {
+
+// An open file. Thread safety: pread/pwrite/sync may be called concurrently from several
+// threads (they use explicit offsets); truncate must not race with writes.
+class File {
+ public:
+  virtual ~File() = default;
+  // Reads up to data.size() bytes at `offset`; returns the count read (short at EOF).
+  virtual Result<size_t> pread(uint64_t offset, std::span<uint8_t> data) = 0;
+  // Writes all of `data` at `offset`, or fails.
+  virtual Status pwrite(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // Makes written data durable (fdatasync). A failure must be treated as permanent.
+  virtual Status sync() = 0;
+  // Makes data and metadata (size) durable (fsync).
+  virtual Status sync_all() = 0;
+  virtual Status truncate(uint64_t size) = 0;
+  virtual Result<uint64_t> size() = 0;
+};
+
+// An exclusive advisory lock on a path; released when destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+// The file system. Thread safety: every method may be called concurrently.
+class Fs {
+ public:
+  enum class OpenMode { kRead, kReadWrite, kCreateReadWrite };
+  virtual ~Fs() = default;
+  virtual Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) = 0;
+  virtual Status create_dir(const std::string& path) = 0;   // OK if it already exists.
+  virtual Result<std::vector<std::string>> list_dir(const std::string& path) = 0;  // Names only.
+  virtual Result<bool> exists(const std::string& path) = 0;
+  virtual Status remove(const std::string& path) = 0;
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+  virtual Status sync_dir(const std::string& path) = 0;
+  // Takes a non-blocking exclusive lock on `path` (created if missing). Contention with any
+  // other holder, in this process or another, is kStoreLocked.
+  virtual Result<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
+};
+
+// The process-wide POSIX file system (pread/pwrite/fdatasync/flock). Never null.
+std::shared_ptr<Fs> posix_fs();
+
+// A source of time. Thread safety: now_us may be called concurrently.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since the Unix epoch.
+  virtual int64_t now_us() = 0;
+};
+
+// The system's real-time clock. Never null.
+std::shared_ptr<Clock> system_clock();
+
+}  // namespace batpak

@@ -1,0 +1,73 @@
+// Options for opening a store and for appending.
+// Thread safety: plain values.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "batpak/env.hpp"
+#include "batpak/types.hpp"
+
+namespace batpak {
+
+// When an append returns.
+enum class Durability : uint8_t {
+  // Return only after the event's bytes are durable (fdatasync completed). Concurrent
+  // appenders share one write and one fdatasync (group commit).
+  kSync,
+  // Return once the bytes reached the operating system (written with pwrite): the event
+  // survives a process crash but not a power cut until the next sync, which happens every
+  // `sync_every_events` events, every `sync_every_ms` milliseconds, or on Store::sync().
+  kBuffered,
+};
+
+enum class AccessMode : uint8_t {
+  kReadWrite,  // The only mode that appends. Recovers a torn tail of the newest segment.
+  kReadOnly,   // Reads only; refuses to open a damaged store; never modifies a file.
+  kSalvage,    // Reads only, up to the first damage; reports where it stopped.
+};
+
+inline constexpr size_t kIdempotencyKeyBytesMax = 256;
+
+struct StoreOptions {
+  AccessMode access = AccessMode::kReadWrite;
+  Durability durability = Durability::kSync;
+  uint32_t sync_every_events = 1000;   // kBuffered only; must be > 0.
+  uint32_t sync_every_ms = 50;         // kBuffered only; must be > 0.
+  uint64_t segment_bytes_max = 64ull << 20;   // Rotation threshold; 4 KiB .. 16 GiB.
+  uint32_t payload_bytes_max = 16u << 20;     // Per event; 1 .. 256 MiB.
+  uint32_t batch_events_max = 4096;           // Per append_batch; 1 .. 65536.
+  uint64_t batch_bytes_max = 64ull << 20;     // Sum of payloads per batch.
+  uint32_t preallocate_bytes = 4u << 20;      // Zero-filled space written ahead of the tail.
+  // Ed25519 seed. When set, every receipt is signed; the public key is Store::public_key().
+  std::optional<std::array<uint8_t, 32>> signing_seed;
+  std::shared_ptr<Fs> fs;        // Null means posix_fs().
+  std::shared_ptr<Clock> clock;  // Null means system_clock().
+};
+
+struct AppendOptions {
+  // When set (1..256 bytes), the event id is derived from this key: an append whose key was
+  // already committed writes nothing and returns the original receipt (idempotent_replay).
+  std::optional<std::string> idempotency_key;
+  // When set, the append commits only if the entity's current clock equals this value
+  // (0 = the entity has no events yet); otherwise it fails with kConflict.
+  std::optional<uint32_t> expected_clock;
+  EventId causation_id;    // Nil = no cause.
+  EventId correlation_id;  // Nil = the event's own id.
+  uint16_t flags = 0;
+  uint16_t payload_version = 0;
+};
+
+// One event of an atomic batch. Each item may carry its own expected clock and key.
+struct BatchItem {
+  Coordinate coordinate;
+  EventKind kind;
+  std::vector<uint8_t> payload;
+  AppendOptions options;
+};
+
+}  // namespace batpak

@@ -1,0 +1,139 @@
+// The store: an append-only, hash-chained journal of events in one data directory.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "batpak/event.hpp"
+#include "batpak/options.hpp"
+
+namespace batpak {
+
+// What Store::open found and did.
+struct OpenReport {
+  uint64_t events_recovered = 0;
+  uint64_t segments = 0;
+  // A torn (unacknowledged) write at the end of the newest segment. In kReadWrite mode it is
+  // copied to `torn_tail_saved_as` and then truncated away; read-only modes just skip it.
+  bool torn_tail = false;
+  std::string torn_tail_file;
+  uint64_t torn_tail_offset = 0;
+  uint64_t torn_tail_bytes = 0;
+  std::string torn_tail_saved_as;
+  // kSalvage only: the damage at which reading stopped, if any.
+  std::optional<Error> salvage_stopped_at;
+  uint64_t elapsed_us = 0;
+};
+
+struct StoreStats {
+  uint64_t event_count = 0;
+  uint64_t entity_count = 0;
+  uint64_t segment_count = 0;
+  uint64_t last_global_sequence = 0;     // Highest visible global sequence (0 = empty).
+  uint64_t durable_global_sequence = 0;  // Highest global sequence known to be durable.
+  uint64_t data_bytes = 0;               // Bytes of frames in all segments.
+};
+
+// The first damage verify() found.
+struct Damage {
+  std::string file;
+  uint64_t offset = 0;
+  uint64_t global_sequence = 0;  // 0 when the damage is not inside a readable event.
+  std::optional<EventId> event_id;
+  std::string reason;
+};
+
+struct VerifyReport {
+  uint64_t events_checked = 0;
+  uint64_t segments_checked = 0;
+  std::optional<Damage> damage;  // Empty when every frame and every link checked out.
+  bool ok() const { return !damage.has_value(); }
+};
+
+// Thread safety: every method may be called concurrently from any number of threads, except
+// that close() and the destructor must not race with other calls. Appends from many threads
+// are committed in one total order by the store's single writer thread.
+class Store {
+ public:
+  // Opens (creating if needed, in kReadWrite mode) the store in `dir`, recovering as
+  // described in docs/durability.md. A second open of the same directory, from this process
+  // or another, fails with kStoreLocked until the first is closed.
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, StoreOptions options = {});
+
+  ~Store();  // Calls close(); errors are dropped, so call close() to see them.
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Flushes and syncs pending events, stops the writer and releases the directory lock.
+  // Idempotent. Every later call fails with kClosed.
+  Status close();
+
+  // Appends one event. Returns its receipt once durable (kSync) or written (kBuffered).
+  // Errors: kInvalidArgument, kReservedKind, kTooLarge, kConflict, kReadOnly, kPoisoned,
+  // kIo, kClosed. On any error nothing was written.
+  Result<Receipt> append(const Coordinate& coordinate, EventKind kind,
+                         std::span<const uint8_t> payload, const AppendOptions& options = {});
+
+  // Typed append for a struct T that declares `static constexpr EventKind kKind` and its
+  // MessagePack fields (MSGPACK_DEFINE_MAP). Defined in batpak/typed.hpp.
+  template <class T>
+  Result<Receipt> append_typed(const Coordinate& coordinate, const T& value,
+                               AppendOptions options = {});
+
+  // Appends all items atomically: after return, and after any crash, either every item is
+  // committed or none is. Items for one entity get consecutive clocks in item order.
+  Result<std::vector<Receipt>> append_batch(std::span<const BatchItem> items);
+
+  // Re-appends an event exported from another store (batpak export), keeping its event id,
+  // correlation, causation, timestamp_us, wall_ms (raised if needed to stay monotone), flags,
+  // payload version, kind and payload. The global sequence, clock and hashes are this
+  // store's. An event id that is already committed returns its receipt (idempotent_replay),
+  // so an interrupted import can be rerun. Importing a whole export into an empty store
+  // reproduces it exactly.
+  Result<Receipt> import_event(const Event& event);
+
+  // Makes every event appended so far durable.
+  Status sync();
+
+  // Reads one committed event. Unknown id: kNotFound. Every read re-checks the checksum.
+  Result<Event> get(const EventId& event_id) const;
+  // All committed events matching `region`, in commit order.
+  Result<std::vector<Event>> query(const Region& region) const;
+  // At most `limit` matching events with global_sequence > after_global_sequence, in commit
+  // order: a page. Pass the last returned global_sequence to get the next page.
+  Result<std::vector<Event>> query_after(const Region& region, uint64_t after_global_sequence,
+                                         size_t limit) const;
+  // The event and its hash-chain ancestors within its entity, anchor first, then its
+  // parent, and so on; at most `limit` events. Unknown id: kNotFound.
+  Result<std::vector<Event>> walk_ancestors(const EventId& event_id, size_t limit) const;
+  // The number of committed events of `entity` (its current clock); 0 when unknown.
+  uint64_t entity_generation(std::string_view entity) const;
+
+  StoreStats stats() const;
+  const OpenReport& open_report() const;
+
+  // Re-reads every segment, re-checking every frame checksum, content hash, event hash and
+  // chain link. Damage is reported in the VerifyReport, not as an error; errors are for
+  // failures to read at all.
+  Result<VerifyReport> verify() const;
+
+  // Checks a receipt against the store: the event exists and every receipt field matches
+  // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature.
+  Status verify_receipt(const Receipt& receipt) const;
+
+  // The Ed25519 public key receipts are signed with, when a signing seed is configured.
+  std::optional<std::array<uint8_t, kPublicKeyBytes>> public_key() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace batpak

@@ -1,0 +1,35 @@
+#include "index/chain_check.hpp"
+
+#include "util/hash.hpp"
+
+namespace batpak::index {
+
+std::optional<std::string> ChainChecker::check_and_advance(const format::RecordView& r) {
+  const EventHeader& h = r.header;
+  if (h.global_sequence != next_sequence_) {
+    return "global sequence " + std::to_string(h.global_sequence) + " where " +
+           std::to_string(next_sequence_) + " was expected";
+  }
+  auto it = heads_.find(std::string(r.entity));
+  const EntityHead empty;
+  const EntityHead& head = it == heads_.end() ? empty : it->second;
+  if (h.clock != head.clock + 1) return "entity clock does not follow its previous event";
+  if (h.prev_hash != head.event_hash) return "prev_hash does not link to the entity's previous event";
+  if (h.wall_ms < head.wall_ms) return "wall_ms went backwards within the entity";
+  if (format::compute_event_hash(h, r.entity, r.scope) != h.event_hash) {
+    return "event_hash does not match the event's fields";
+  }
+  if (check_content_ && util::blake3(r.payload) != h.content_hash) {
+    return "content_hash does not match the payload";
+  }
+  EntityHead next{h.clock, h.event_hash, h.wall_ms};
+  if (it == heads_.end()) {
+    heads_.emplace(std::string(r.entity), next);
+  } else {
+    it->second = next;
+  }
+  ++next_sequence_;
+  return std::nullopt;
+}
+
+}  // namespace batpak::index

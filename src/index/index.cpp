@@ -1,0 +1,145 @@
+#include "index/index.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <mutex>
+#include <queue>
+
+namespace batpak::index {
+
+size_t EventIdHash::operator()(const EventId& id) const noexcept {
+  // UUIDv7 and key-derived ids carry random bits at the end; mix both halves anyway.
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  std::memcpy(&hi, id.bytes.data(), 8);
+  std::memcpy(&lo, id.bytes.data() + 8, 8);
+  return static_cast<size_t>(lo ^ (hi * 0x9E3779B97F4A7C15ull));
+}
+
+uint32_t Index::intern_scope(std::string_view scope) {
+  auto it = scope_ids_.find(std::string(scope));
+  if (it != scope_ids_.end()) return it->second;
+  const auto id = static_cast<uint32_t>(scopes_.size());
+  scopes_.emplace_back(scope);
+  scope_ids_.emplace(scopes_.back(), id);
+  return id;
+}
+
+void Index::add(std::string_view entity, std::string_view scope, const Entry& entry) {
+  std::unique_lock lock(mu_);
+  auto it = entity_ids_.find(entity);
+  if (it == entity_ids_.end()) {
+    it = entity_ids_.emplace(std::string(entity), static_cast<uint32_t>(entities_.size())).first;
+    entities_.push_back(EntityState{std::string(entity), {}});
+  }
+  EntityState& state = entities_[it->second];
+  assert(entry.clock == state.sequences.size() + 1);
+  const uint64_t global_sequence = rows_.size() + 1;
+  rows_.push_back(Row{entry, it->second, intern_scope(scope)});
+  state.sequences.push_back(global_sequence);
+  by_id_.emplace(entry.event_id, global_sequence);
+}
+
+uint64_t Index::size() const {
+  std::shared_lock lock(mu_);
+  return rows_.size();
+}
+
+uint64_t Index::entity_count() const {
+  std::shared_lock lock(mu_);
+  return entities_.size();
+}
+
+std::optional<uint64_t> Index::find(const EventId& id) const {
+  std::shared_lock lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+Located Index::locate(uint64_t global_sequence) const {
+  const Row& row = rows_[global_sequence - 1];
+  return Located{row.entry, global_sequence, entities_[row.entity].name, scopes_[row.scope]};
+}
+
+std::optional<Located> Index::at(uint64_t global_sequence) const {
+  std::shared_lock lock(mu_);
+  if (global_sequence == 0 || global_sequence > rows_.size()) return std::nullopt;
+  return locate(global_sequence);
+}
+
+std::optional<EntityHead> Index::head(std::string_view entity) const {
+  std::shared_lock lock(mu_);
+  auto it = entity_ids_.find(entity);
+  if (it == entity_ids_.end()) return std::nullopt;
+  const Entry& last = rows_[entities_[it->second].sequences.back() - 1].entry;
+  return EntityHead{last.clock, last.event_hash, last.wall_ms};
+}
+
+uint64_t Index::entity_generation(std::string_view entity) const {
+  std::shared_lock lock(mu_);
+  auto it = entity_ids_.find(entity);
+  return it == entity_ids_.end() ? 0 : entities_[it->second].sequences.size();
+}
+
+std::vector<const Index::EntityState*> Index::matching_entities(const Region& region) const {
+  std::vector<const EntityState*> out;
+  const std::string& prefix = *region.entity_prefix;
+  if (auto exact = entity_ids_.find(prefix); exact != entity_ids_.end()) {
+    out.push_back(&entities_[exact->second]);
+  }
+  const std::string child_prefix = prefix + ":";
+  for (auto it = entity_ids_.lower_bound(child_prefix);
+       it != entity_ids_.end() && it->first.starts_with(child_prefix); ++it) {
+    out.push_back(&entities_[it->second]);
+  }
+  return out;
+}
+
+std::vector<Located> Index::select(const Region& region, uint64_t after, size_t limit) const {
+  std::shared_lock lock(mu_);
+  std::vector<Located> out;
+  auto consider = [&](uint64_t seq) {
+    const Row& row = rows_[seq - 1];
+    if (region.matches(entities_[row.entity].name, scopes_[row.scope], row.entry.kind,
+                       row.entry.clock)) {
+      out.push_back(locate(seq));
+    }
+  };
+  if (!region.entity_prefix) {
+    for (uint64_t seq = after + 1; seq <= rows_.size() && out.size() < limit; ++seq) consider(seq);
+    return out;
+  }
+  // Merge the matching entities' ascending sequence lists (k-way, smallest first).
+  using Cursor = std::pair<const uint64_t*, const uint64_t*>;  // (next, end)
+  auto later = [](const Cursor& a, const Cursor& b) { return *a.first > *b.first; };
+  std::priority_queue<Cursor, std::vector<Cursor>, decltype(later)> heap(later);
+  for (const EntityState* state : matching_entities(region)) {
+    const auto& seqs = state->sequences;
+    auto first = std::upper_bound(seqs.begin(), seqs.end(), after);
+    if (first != seqs.end()) heap.emplace(&*first, seqs.data() + seqs.size());
+  }
+  while (!heap.empty() && out.size() < limit) {
+    Cursor c = heap.top();
+    heap.pop();
+    consider(*c.first);
+    if (++c.first != c.second) heap.push(c);
+  }
+  return out;
+}
+
+std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,
+                                       size_t limit) const {
+  std::shared_lock lock(mu_);
+  std::vector<Located> out;
+  auto it = entity_ids_.find(entity);
+  if (it == entity_ids_.end()) return out;
+  const auto& seqs = entities_[it->second].sequences;
+  for (uint64_t c = std::min<uint64_t>(clock, seqs.size()); c >= 1 && out.size() < limit; --c) {
+    out.push_back(locate(seqs[c - 1]));
+  }
+  return out;
+}
+
+}  // namespace batpak::index

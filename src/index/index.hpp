@@ -1,0 +1,93 @@
+// The in-memory index of committed, visible events, rebuilt at open. Internal.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "batpak/types.hpp"
+
+namespace batpak::index {
+
+// One committed event as the index knows it (no payload, no correlation).
+struct Entry {
+  EventId event_id;
+  Hash32 event_hash;
+  uint64_t segment_id = 0;
+  uint64_t offset = 0;      // Frame start within the segment.
+  uint64_t wall_ms = 0;
+  uint32_t frame_bytes = 0;
+  uint32_t clock = 0;
+  EventKind kind;
+};
+
+// An entry with its coordinate. The views stay valid for the index's lifetime.
+struct Located {
+  Entry entry;
+  uint64_t global_sequence = 0;
+  std::string_view entity;
+  std::string_view scope;
+};
+
+// The last committed event of an entity: what the next append links to.
+struct EntityHead {
+  uint32_t clock = 0;
+  Hash32 event_hash;
+  uint64_t wall_ms = 0;
+};
+
+struct EventIdHash {
+  size_t operator()(const EventId& id) const noexcept;
+};
+
+// Thread safety: every method is safe to call concurrently (an internal shared_mutex;
+// readers share it, add() takes it exclusively).
+class Index {
+ public:
+  // Publishes one event. REQUIRES: global_sequence == size() + 1 and entry.clock is the
+  // entity's next clock (the caller checked the chain).
+  void add(std::string_view entity, std::string_view scope, const Entry& entry);
+
+  uint64_t size() const;
+  uint64_t entity_count() const;
+  std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
+  std::optional<Located> at(uint64_t global_sequence) const;
+  std::optional<EntityHead> head(std::string_view entity) const;
+  uint64_t entity_generation(std::string_view entity) const;
+
+  // Matching events with global_sequence > after, ascending, at most `limit`.
+  std::vector<Located> select(const Region& region, uint64_t after, size_t limit) const;
+  // The entity's events with clock <= `clock`, newest first, at most `limit`.
+  std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
+
+ private:
+  struct EntityState {
+    std::string name;
+    std::vector<uint64_t> sequences;  // Ascending; index i holds clock i + 1.
+  };
+  struct Row {
+    Entry entry;
+    uint32_t entity = 0;
+    uint32_t scope = 0;
+  };
+
+  Located locate(uint64_t global_sequence) const;  // REQUIRES: mu_ held, sequence valid.
+  uint32_t intern_scope(std::string_view scope);    // REQUIRES: mu_ held exclusively.
+  std::vector<const EntityState*> matching_entities(const Region& region) const;
+
+  mutable std::shared_mutex mu_;
+  std::deque<Row> rows_;  // rows_[global_sequence - 1]
+  std::unordered_map<EventId, uint64_t, EventIdHash> by_id_;
+  std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
+  std::deque<EntityState> entities_;
+  std::unordered_map<std::string, uint32_t> scope_ids_;
+  std::deque<std::string> scopes_;
+};
+
+}  // namespace batpak::index

@@ -1,0 +1,46 @@
+// The open segment files of a store, shared by the writer (which adds segments and moves
+// the visible end) and readers. Internal.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "batpak/env.hpp"
+#include "format/record.hpp"
+
+namespace batpak::segment {
+
+// Thread safety: every method is safe to call concurrently (internal mutex).
+class SegmentSet {
+ public:
+  explicit SegmentSet(std::string dir) : dir_(std::move(dir)) {}
+
+  void add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t visible_end);
+  // Moves a segment's visible end forward (frames before it are committed and visible).
+  void set_visible_end(uint64_t segment_id, uint64_t visible_end);
+
+  struct Snapshot {
+    uint64_t segment_id = 0;
+    std::shared_ptr<File> file;
+    uint64_t visible_end = 0;
+  };
+  // All segments, ascending by id.
+  std::vector<Snapshot> snapshot() const;
+  std::shared_ptr<File> file(uint64_t segment_id) const;
+  std::string path(uint64_t segment_id) const;
+
+ private:
+  std::string dir_;
+  mutable std::mutex mu_;
+  std::map<uint64_t, Snapshot> segments_;
+};
+
+// Reads and checks one frame: checksum, structure. Returns the record bytes; decode them
+// with format::decode_record. Damage is kCorruption with file and offset.
+Result<std::vector<uint8_t>> read_record(const SegmentSet& segments, uint64_t segment_id,
+                                         uint64_t offset, uint32_t frame_bytes);
+
+}  // namespace batpak::segment

@@ -1,0 +1,201 @@
+// Store lifecycle and the write API.
+#include "batpak/store.hpp"
+
+#include <sodium.h>
+
+#include "format/format.hpp"
+#include "store/store_impl.hpp"
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
+
+namespace batpak {
+namespace {
+
+// A UUIDv7: 48-bit Unix milliseconds from the store's clock, then random bits.
+EventId uuid_v7(int64_t now_us) {
+  EventId id;
+  randombytes_buf(id.bytes.data(), id.bytes.size());
+  const auto ms = static_cast<uint64_t>(now_us / 1000);
+  for (int i = 0; i < 6; ++i) id.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  id.bytes[6] = static_cast<uint8_t>(0x70 | (id.bytes[6] & 0x0F));
+  id.bytes[8] = static_cast<uint8_t>(0x80 | (id.bytes[8] & 0x3F));
+  return id;
+}
+
+// The event id an idempotency key stands for: BLAKE3 (derive-key mode) of the key, shaped
+// as a UUIDv8 so it can never collide with a UUIDv7.
+EventId id_from_key(std::string_view key) {
+  const Hash32 digest = util::blake3_derive(
+      format::kIdempotencyContext, {reinterpret_cast<const uint8_t*>(key.data()), key.size()});
+  EventId id;
+  std::copy_n(digest.bytes.begin(), id.bytes.size(), id.bytes.begin());
+  id.bytes[6] = static_cast<uint8_t>(0x80 | (id.bytes[6] & 0x0F));
+  id.bytes[8] = static_cast<uint8_t>(0x80 | (id.bytes[8] & 0x3F));
+  return id;
+}
+
+}  // namespace
+
+Status Store::Impl::check_open() const {
+  if (closed.load(std::memory_order_acquire)) return make_error(ErrorCode::kClosed, "the store is closed");
+  return {};
+}
+
+Status Store::Impl::check_writable() const {
+  if (auto s = check_open(); !s) return s;
+  if (!writer) return make_error(ErrorCode::kReadOnly, "the store was opened read-only");
+  return {};
+}
+
+Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes,
+                                       const AppendOptions& o) const {
+  if (kind.is_reserved()) {
+    return make_error(ErrorCode::kReservedKind,
+                      "kind " + kind.to_string() + " is in a reserved category (0 or d)");
+  }
+  if (payload_bytes > options.payload_bytes_max) {
+    return make_error(ErrorCode::kTooLarge, "payload is " + std::to_string(payload_bytes) +
+                                                " bytes; the limit is " +
+                                                std::to_string(options.payload_bytes_max));
+  }
+  if (o.idempotency_key &&
+      (o.idempotency_key->empty() || o.idempotency_key->size() > kIdempotencyKeyBytesMax)) {
+    return make_error(ErrorCode::kInvalidArgument, "an idempotency key is 1..256 bytes");
+  }
+  return {};
+}
+
+writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind kind,
+                                      std::span<const uint8_t> payload,
+                                      const AppendOptions& o) const {
+  writer::Prepared p;
+  p.coordinate = &coordinate;
+  p.kind = kind;
+  p.payload = payload;
+  p.content_hash = util::blake3(payload);
+  p.timestamp_us = clock->now_us();
+  p.keyed = o.idempotency_key.has_value();
+  p.event_id = p.keyed ? id_from_key(*o.idempotency_key) : uuid_v7(p.timestamp_us);
+  p.correlation_id = o.correlation_id;
+  p.causation_id = o.causation_id;
+  p.expected_clock = o.expected_clock;
+  p.flags = o.flags;
+  p.payload_version = o.payload_version;
+  return p;
+}
+
+Result<std::vector<Receipt>> Store::Impl::finish(std::vector<writer::Committed> committed) const {
+  std::vector<Receipt> out;
+  out.reserve(committed.size());
+  for (writer::Committed& c : committed) {
+    if (c.replay_of) {
+      auto receipt = receipt_for(*c.replay_of);
+      if (!receipt) return tl::unexpected(receipt.error());
+      receipt->idempotent_replay = true;
+      out.push_back(std::move(*receipt));
+      continue;
+    }
+    if (signer) c.receipt.signature = signer->sign(c.receipt.event_hash);
+    out.push_back(std::move(c.receipt));
+  }
+  return out;
+}
+
+Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepared> events) {
+  auto committed = writer->commit(events);
+  if (!committed) return tl::unexpected(committed.error());
+  return finish(std::move(*committed));
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() { (void)close(); }
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions options) {
+  auto impl = open_store(dir, std::move(options));
+  if (!impl) return tl::unexpected(impl.error());
+  return std::unique_ptr<Store>(new Store(std::move(*impl)));
+}
+
+Status Store::close() {
+  if (impl_->closed.exchange(true)) return {};
+  Status result;
+  if (impl_->writer) result = impl_->writer->close();
+  impl_->lock.reset();
+  return result;
+}
+
+Result<Receipt> Store::append(const Coordinate& coordinate, EventKind kind,
+                              std::span<const uint8_t> payload, const AppendOptions& options) {
+  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_append_input(kind, payload.size(), options); !s) {
+    return tl::unexpected(s.error());
+  }
+  const writer::Prepared prepared = impl_->prepare(coordinate, kind, payload, options);
+  auto receipts = impl_->commit({&prepared, 1});
+  if (!receipts) return tl::unexpected(receipts.error());
+  return std::move(receipts->front());
+}
+
+Result<std::vector<Receipt>> Store::append_batch(std::span<const BatchItem> items) {
+  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
+  if (items.size() > impl_->options.batch_events_max) {
+    return make_error(ErrorCode::kTooLarge, "batch has " + std::to_string(items.size()) +
+                                                " events; the limit is " +
+                                                std::to_string(impl_->options.batch_events_max));
+  }
+  uint64_t total_bytes = 0;
+  std::vector<writer::Prepared> prepared;
+  prepared.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const BatchItem& item = items[i];
+    if (auto s = impl_->check_append_input(item.kind, item.payload.size(), item.options); !s) {
+      Error e = s.error();
+      e.message = "batch item " + std::to_string(i) + ": " + e.message;
+      return tl::unexpected(std::move(e));
+    }
+    total_bytes += item.payload.size();
+    prepared.push_back(impl_->prepare(item.coordinate, item.kind, item.payload, item.options));
+  }
+  if (total_bytes > impl_->options.batch_bytes_max) {
+    return make_error(ErrorCode::kTooLarge, "batch payloads total " + std::to_string(total_bytes) +
+                                                " bytes; the limit is " +
+                                                std::to_string(impl_->options.batch_bytes_max));
+  }
+  return impl_->commit(prepared);
+}
+
+Result<Receipt> Store::import_event(const Event& event) {
+  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_append_input(event.header.kind, event.payload.size(), {}); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (event.header.event_id.is_nil()) return make_error(ErrorCode::kInvalidArgument, "imported event has a nil id");
+  AppendOptions options;
+  options.correlation_id = event.header.correlation_id;
+  options.causation_id = event.header.causation_id;
+  options.flags = event.header.flags;
+  options.payload_version = event.header.payload_version;
+  writer::Prepared p = impl_->prepare(event.coordinate, event.header.kind, event.payload, options);
+  p.event_id = event.header.event_id;
+  p.keyed = true;
+  p.timestamp_us = event.header.timestamp_us;
+  p.wall_ms = event.header.wall_ms;
+  auto receipts = impl_->commit({&p, 1});
+  if (!receipts) return tl::unexpected(receipts.error());
+  return std::move(receipts->front());
+}
+
+Status Store::sync() {
+  if (auto s = impl_->check_writable(); !s) return s;
+  return impl_->writer->sync();
+}
+
+const OpenReport& Store::open_report() const { return impl_->report; }
+
+std::optional<std::array<uint8_t, kPublicKeyBytes>> Store::public_key() const {
+  if (!impl_->signer) return std::nullopt;
+  return impl_->signer->public_key();
+}
+
+}  // namespace batpak

@@ -1,0 +1,57 @@
+// Store::Impl: the state behind a Store handle. Internal.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "batpak/store.hpp"
+#include "index/index.hpp"
+#include "segment/segment_set.hpp"
+#include "store/signer.hpp"
+#include "writer/writer.hpp"
+
+namespace batpak {
+
+class Store::Impl {
+ public:
+  Impl(std::string dir_in, StoreOptions options_in)
+      : dir(std::move(dir_in)), options(std::move(options_in)), segments(dir) {}
+
+  Status check_open() const;
+  Status check_writable() const;
+  // Reads and decodes the event at `global_sequence` (checksum checked).
+  Result<Event> read_event(uint64_t global_sequence) const;
+  Result<std::vector<Event>> read_events(const std::vector<index::Located>& rows) const;
+  // The receipt of a committed event, signed when the store signs.
+  Result<Receipt> receipt_for(uint64_t global_sequence) const;
+  // Turns writer outcomes into receipts: signs fresh ones, rebuilds replayed ones.
+  Result<std::vector<Receipt>> finish(std::vector<writer::Committed> committed) const;
+  Result<std::vector<Receipt>> commit(std::span<const writer::Prepared> events);
+  Status check_append_input(EventKind kind, size_t payload_bytes, const AppendOptions& o) const;
+  writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
+                           std::span<const uint8_t> payload, const AppendOptions& o) const;
+
+  const std::string dir;
+  const StoreOptions options;
+  std::shared_ptr<Fs> fs;
+  std::shared_ptr<Clock> clock;
+  std::unique_ptr<FileLock> lock;
+  index::Index index;
+  segment::SegmentSet segments;
+  std::unique_ptr<writer::Writer> writer;  // Null unless kReadWrite.
+  std::optional<Signer> signer;
+  OpenReport report;
+  std::atomic<bool> closed{false};
+};
+
+// Opening and recovery (store_open.cpp).
+Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options);
+
+// The event built from a decoded record.
+Event event_from_record(const format::RecordView& record);
+// The receipt fields of a committed event (unsigned, not a replay).
+Receipt receipt_from_event(const Event& event);
+
+}  // namespace batpak

@@ -1,0 +1,170 @@
+// Store open: option checks, the directory lock, recovery scan, writer start.
+#include <chrono>
+
+#include "format/format.hpp"
+#include "index/chain_check.hpp"
+#include "segment/scan.hpp"
+#include "segment/segment_files.hpp"
+#include "store/store_impl.hpp"
+
+namespace batpak {
+namespace {
+
+Status check_options(const StoreOptions& o) {
+  auto bad = [](const std::string& why) { return make_error(ErrorCode::kInvalidArgument, why); };
+  if (o.sync_every_events == 0) return bad("sync_every_events must be > 0");
+  if (o.sync_every_ms == 0) return bad("sync_every_ms must be > 0");
+  if (o.segment_bytes_max < 4096 || o.segment_bytes_max > (16ull << 30)) {
+    return bad("segment_bytes_max must be within 4 KiB .. 16 GiB");
+  }
+  if (o.payload_bytes_max == 0 || o.payload_bytes_max > (256u << 20)) {
+    return bad("payload_bytes_max must be within 1 .. 256 MiB");
+  }
+  if (o.batch_events_max == 0 || o.batch_events_max > 65536) {
+    return bad("batch_events_max must be within 1 .. 65536");
+  }
+  if (o.batch_bytes_max == 0) return bad("batch_bytes_max must be > 0");
+  return {};
+}
+
+// Copies the torn bytes of the newest segment beside it, durably, then cuts them off.
+Status save_and_cut_torn_tail(Store::Impl& s, File& file, const std::string& path,
+                              const segment::TornTail& torn, OpenReport& report) {
+  std::vector<uint8_t> bytes(torn.end - torn.offset);
+  auto got = file.pread(torn.offset, bytes);
+  if (!got) return tl::unexpected(got.error());
+  bytes.resize(*got);
+  const std::string saved = path + format::kTornSuffix + "-" + std::to_string(torn.offset);
+  auto out = s.fs->open(saved, Fs::OpenMode::kCreateReadWrite);
+  if (!out) return tl::unexpected(out.error());
+  if (auto st = (*out)->truncate(0); !st) return st;
+  if (auto st = (*out)->pwrite(0, bytes); !st) return st;
+  if (auto st = (*out)->sync_all(); !st) return st;
+  if (auto st = s.fs->sync_dir(s.dir); !st) return st;
+  if (auto st = file.truncate(torn.offset); !st) return st;
+  if (auto st = file.sync_all(); !st) return st;
+  report.torn_tail_saved_as = saved;
+  return {};
+}
+
+struct Recovered {
+  uint64_t newest_id = 0;
+  std::shared_ptr<File> newest_file;
+  uint64_t newest_data_end = 0;
+};
+
+// Scans every segment into the index, checking the chain. Applies the torn-tail and salvage
+// rules of docs/durability.md.
+Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
+  const bool writable = s.options.access == AccessMode::kReadWrite;
+  const bool salvage = s.options.access == AccessMode::kSalvage;
+  index::ChainChecker checker(/*check_content=*/false);
+  Recovered rec;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const uint64_t id = ids[i];
+    const std::string path = s.segments.path(id);
+    const bool newest = i + 1 == ids.size();
+    auto corrupt_here = [&](uint64_t offset, std::string why) {
+      return Error{ErrorCode::kCorruption, std::move(why), path, offset, {}};
+    };
+    // Salvage keeps what was read before the damage; other modes refuse to open.
+    auto stop = [&](Error e, const std::shared_ptr<File>& file) -> Result<Recovered> {
+      if (!salvage || e.code != ErrorCode::kCorruption) return tl::unexpected(std::move(e));
+      if (file) s.segments.add(id, file, e.offset);
+      s.report.salvage_stopped_at = std::move(e);
+      return rec;
+    };
+    if (id != i + 1) return stop(corrupt_here(0, "segment " + std::to_string(i + 1) + " is missing"), nullptr);
+    auto opened = s.fs->open(path, writable && newest ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
+    if (!opened) return tl::unexpected(opened.error());
+    std::shared_ptr<File> file = std::move(*opened);
+    auto size = file->size();
+    if (!size) return tl::unexpected(size.error());
+    segment::ScanTarget target{file.get(), path, id, newest, *size};
+    auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
+      const EventHeader& h = f.record.header;
+      if (auto broken = checker.check_and_advance(f.record)) {
+        return tl::unexpected(corrupt_here(
+            f.offset, *broken + " (global sequence " + std::to_string(h.global_sequence) + ")"));
+      }
+      s.index.add(f.record.entity, f.record.scope,
+                  index::Entry{h.event_id, h.event_hash, id, f.offset, h.wall_ms, f.frame_bytes,
+                               h.clock, h.kind});
+      return {};
+    });
+    if (!scan) return stop(scan.error(), file);
+    if (scan->torn) {
+      s.report.torn_tail = true;
+      s.report.torn_tail_file = path;
+      s.report.torn_tail_offset = scan->torn->offset;
+      s.report.torn_tail_bytes = scan->torn->end - scan->torn->offset;
+      if (writable) {
+        if (auto st = save_and_cut_torn_tail(s, *file, path, *scan->torn, s.report); !st) {
+          return tl::unexpected(st.error());
+        }
+      }
+    }
+    s.segments.add(id, file, scan->data_end);
+    rec = Recovered{id, file, scan->data_end};
+    ++s.report.segments;
+  }
+  return rec;
+}
+
+Status start_writer(Store::Impl& s, const Recovered& rec) {
+  auto io = std::make_unique<writer::SegmentIo>(*s.fs, s.dir, s.segments, s.options.preallocate_bytes);
+  const auto now_ms = static_cast<uint64_t>(s.clock->now_us() / 1000);
+  if (rec.newest_file == nullptr || rec.newest_data_end < format::kSegmentHeaderBytes) {
+    // No segment yet, or the newest one's header was torn: (re)create it.
+    if (auto st = io->create(rec.newest_file ? rec.newest_id : 1, now_ms); !st) return st;
+  } else {
+    // Recovered bytes may still sit in the page cache only: make them durable first.
+    if (auto st = rec.newest_file->sync(); !st) return st;
+    io->adopt(rec.newest_id, rec.newest_file, rec.newest_data_end);
+  }
+  writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
+                              s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get()};
+  s.writer = std::make_unique<writer::Writer>(config, s.index, s.segments, std::move(io));
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (auto st = check_options(options); !st) return tl::unexpected(st.error());
+  auto s = std::make_unique<Store::Impl>(dir, options);
+  s->fs = options.fs ? options.fs : posix_fs();
+  s->clock = options.clock ? options.clock : system_clock();
+  if (options.signing_seed) {
+    auto signer = Signer::from_seed(*options.signing_seed);
+    if (!signer) return tl::unexpected(signer.error());
+    s->signer = *signer;
+  }
+  const bool writable = options.access == AccessMode::kReadWrite;
+  if (writable) {
+    if (auto st = s->fs->create_dir(dir); !st) return tl::unexpected(st.error());
+  } else {
+    auto exists = s->fs->exists(dir);
+    if (!exists) return tl::unexpected(exists.error());
+    if (!*exists) return make_error(ErrorCode::kNotFound, "no store at " + dir);
+  }
+  auto lock = s->fs->lock(segment::join_path(dir, format::kLockFileName));
+  if (!lock) return tl::unexpected(lock.error());
+  s->lock = std::move(*lock);
+
+  auto ids = segment::list_segment_ids(*s->fs, dir);
+  if (!ids) return tl::unexpected(ids.error());
+  auto recovered = recover(*s, *ids);
+  if (!recovered) return tl::unexpected(recovered.error());
+  if (writable) {
+    if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
+  }
+  s->report.events_recovered = s->index.size();
+  s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count());
+  return s;
+}
+
+}  // namespace batpak

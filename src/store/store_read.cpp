@@ -1,0 +1,145 @@
+// The read API: get, query, walk, stats, receipt checks.
+#include "format/record.hpp"
+#include "store/store_impl.hpp"
+
+namespace batpak {
+
+Event event_from_record(const format::RecordView& r) {
+  // The record was validated by decode_record, so the coordinate is valid.
+  return Event{*Coordinate::make(r.entity, r.scope), r.header,
+               std::vector<uint8_t>(r.payload.begin(), r.payload.end())};
+}
+
+Receipt receipt_from_event(const Event& e) {
+  const EventHeader& h = e.header;
+  Receipt r;
+  r.event_id = h.event_id;
+  r.correlation_id = h.correlation_id;
+  r.causation_id = h.causation_id;
+  r.global_sequence = h.global_sequence;
+  r.entity = e.coordinate.entity();
+  r.scope = e.coordinate.scope();
+  r.kind = h.kind;
+  r.clock = h.clock;
+  r.wall_ms = h.wall_ms;
+  r.payload_version = h.payload_version;
+  r.content_hash = h.content_hash;
+  r.prev_hash = h.prev_hash;
+  r.event_hash = h.event_hash;
+  return r;
+}
+
+Result<Event> Store::Impl::read_event(uint64_t global_sequence) const {
+  auto row = index.at(global_sequence);
+  if (!row) return make_error(ErrorCode::kNotFound, "no event " + std::to_string(global_sequence));
+  const index::Entry& e = row->entry;
+  auto record_bytes = segment::read_record(segments, e.segment_id, e.offset, e.frame_bytes);
+  if (!record_bytes) return tl::unexpected(record_bytes.error());
+  auto record = format::decode_record(*record_bytes);
+  if (!record || record->header.event_id != e.event_id ||
+      record->header.global_sequence != global_sequence) {
+    return tl::unexpected(Error{ErrorCode::kCorruption, "frame does not hold the indexed event",
+                                segments.path(e.segment_id), e.offset, {}});
+  }
+  return event_from_record(*record);
+}
+
+Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
+  std::vector<Event> out;
+  out.reserve(rows.size());
+  for (const index::Located& row : rows) {
+    auto event = read_event(row.global_sequence);
+    if (!event) return tl::unexpected(event.error());
+    out.push_back(std::move(*event));
+  }
+  return out;
+}
+
+Result<Receipt> Store::Impl::receipt_for(uint64_t global_sequence) const {
+  auto event = read_event(global_sequence);
+  if (!event) return tl::unexpected(event.error());
+  Receipt r = receipt_from_event(*event);
+  if (signer) r.signature = signer->sign(r.event_hash);
+  return r;
+}
+
+Result<Event> Store::get(const EventId& event_id) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  auto seq = impl_->index.find(event_id);
+  if (!seq) return make_error(ErrorCode::kNotFound, "no event " + event_id.to_hex());
+  return impl_->read_event(*seq);
+}
+
+Result<std::vector<Event>> Store::query(const Region& region) const {
+  return query_after(region, 0, SIZE_MAX);
+}
+
+Result<std::vector<Event>> Store::query_after(const Region& region, uint64_t after_global_sequence,
+                                              size_t limit) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  return impl_->read_events(impl_->index.select(region, after_global_sequence, limit));
+}
+
+Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t limit) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  auto seq = impl_->index.find(event_id);
+  if (!seq) return make_error(ErrorCode::kNotFound, "no event " + event_id.to_hex());
+  auto anchor = impl_->index.at(*seq);
+  auto chain = impl_->index.chain_back(anchor->entity, anchor->entry.clock, limit);
+  auto events = impl_->read_events(chain);
+  if (!events) return events;
+  // The chain is linked by hashes, not by the index: check each link as it is returned.
+  for (size_t i = 0; i + 1 < events->size(); ++i) {
+    if ((*events)[i].header.prev_hash != (*events)[i + 1].header.event_hash) {
+      const index::Entry& e = chain[i].entry;
+      return tl::unexpected(Error{ErrorCode::kCorruption, "hash chain link is broken",
+                                  impl_->segments.path(e.segment_id), e.offset,
+                                  std::string(anchor->entity)});
+    }
+  }
+  return events;
+}
+
+uint64_t Store::entity_generation(std::string_view entity) const {
+  return impl_->index.entity_generation(entity);
+}
+
+StoreStats Store::stats() const {
+  StoreStats st;
+  st.event_count = impl_->index.size();
+  st.entity_count = impl_->index.entity_count();
+  st.last_global_sequence = st.event_count;
+  st.durable_global_sequence = impl_->writer ? impl_->writer->durable_sequence() : st.event_count;
+  for (const auto& seg : impl_->segments.snapshot()) {
+    ++st.segment_count;
+    st.data_bytes += seg.visible_end;
+  }
+  return st;
+}
+
+Status Store::verify_receipt(const Receipt& receipt) const {
+  if (auto s = impl_->check_open(); !s) return s;
+  auto invalid = [](const std::string& why) { return make_error(ErrorCode::kInvalidSignature, why); };
+  auto seq = impl_->index.find(receipt.event_id);
+  if (!seq) return invalid("no committed event has this receipt's event id");
+  auto event = impl_->read_event(*seq);
+  if (!event) return tl::unexpected(event.error());
+  const Receipt stored = receipt_from_event(*event);
+  if (receipt.global_sequence != stored.global_sequence) return invalid("global_sequence differs");
+  if (receipt.entity != stored.entity || receipt.scope != stored.scope) return invalid("coordinate differs");
+  if (receipt.kind != stored.kind) return invalid("kind differs");
+  if (receipt.clock != stored.clock) return invalid("clock differs");
+  if (receipt.wall_ms != stored.wall_ms) return invalid("wall_ms differs");
+  if (receipt.correlation_id != stored.correlation_id || receipt.causation_id != stored.causation_id) {
+    return invalid("correlation or causation differs");
+  }
+  if (receipt.payload_version != stored.payload_version) return invalid("payload_version differs");
+  if (receipt.content_hash != stored.content_hash) return invalid("content_hash differs");
+  if (receipt.prev_hash != stored.prev_hash) return invalid("prev_hash differs");
+  if (receipt.event_hash != stored.event_hash) return invalid("event_hash differs");
+  if (impl_->signer) return verify_receipt_signature(receipt, impl_->signer->public_key());
+  if (receipt.signature) return invalid("receipt is signed but this store has no signing key");
+  return {};
+}
+
+}  // namespace batpak

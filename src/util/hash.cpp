@@ -1,0 +1,50 @@
+#include "util/hash.hpp"
+
+#include <blake3.h>
+#include <xxhash.h>
+
+#include <new>
+
+namespace batpak::util {
+
+static_assert(sizeof(blake3_hasher) <= 1920, "grow Blake3::state_");
+
+static blake3_hasher* as_hasher(uint8_t* storage) {
+  return std::launder(reinterpret_cast<blake3_hasher*>(storage));
+}
+
+Hash32 blake3(std::span<const uint8_t> data) {
+  Blake3 hasher;
+  hasher.update(data);
+  return hasher.finish();
+}
+
+Blake3::Blake3() { blake3_hasher_init(new (state_) blake3_hasher); }
+
+void Blake3::update(std::span<const uint8_t> data) {
+  blake3_hasher_update(as_hasher(state_), data.data(), data.size());
+}
+
+void Blake3::update(std::string_view text) {
+  blake3_hasher_update(as_hasher(state_), text.data(), text.size());
+}
+
+Hash32 Blake3::finish() {
+  Hash32 out;
+  blake3_hasher_finalize(as_hasher(state_), out.bytes.data(), out.bytes.size());
+  return out;
+}
+
+Blake3::Blake3(const char* context) {
+  blake3_hasher_init_derive_key(new (state_) blake3_hasher, context);
+}
+
+Hash32 blake3_derive(const char* context, std::span<const uint8_t> data) {
+  Blake3 hasher(context);
+  hasher.update(data);
+  return hasher.finish();
+}
+
+uint64_t checksum64(std::span<const uint8_t> data) { return XXH3_64bits(data.data(), data.size()); }
+
+}  // namespace batpak::util

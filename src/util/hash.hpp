@@ -1,0 +1,34 @@
+// BLAKE3 and XXH3 wrappers. Internal.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "batpak/types.hpp"
+
+namespace batpak::util {
+
+Hash32 blake3(std::span<const uint8_t> data);
+
+// Incremental BLAKE3.
+class Blake3 {
+ public:
+  Blake3();
+  // Key-derivation mode with a context string: a domain-separated hash.
+  explicit Blake3(const char* context);
+  void update(std::span<const uint8_t> data);
+  void update(std::string_view text);
+  Hash32 finish();
+
+ private:
+  alignas(8) uint8_t state_[1920];  // Opaque blake3_hasher storage (checked in hash.cpp).
+};
+
+// One-shot key-derivation-mode BLAKE3.
+Hash32 blake3_derive(const char* context, std::span<const uint8_t> data);
+
+// XXH3-64 frame checksum.
+uint64_t checksum64(std::span<const uint8_t> data);
+
+}  // namespace batpak::util

@@ -1,0 +1,159 @@
+// Value types of the public data model.
+#include "batpak/types.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "util/hex.hpp"
+
+namespace batpak {
+
+bool EventId::is_nil() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::string EventId::to_hex() const { return util::to_hex(bytes); }
+
+Result<EventId> EventId::parse(std::string_view hex) {
+  EventId id;
+  if (!util::from_hex(hex, id.bytes)) {
+    return make_error(ErrorCode::kInvalidArgument, "an id is 32 hex characters");
+  }
+  return id;
+}
+
+bool Hash32::is_zero() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::string Hash32::to_hex() const { return util::to_hex(bytes); }
+
+Result<Hash32> Hash32::parse(std::string_view hex) {
+  Hash32 hash;
+  if (!util::from_hex(hex, hash.bytes)) {
+    return make_error(ErrorCode::kInvalidArgument, "a hash is 64 hex characters");
+  }
+  return hash;
+}
+
+Status Coordinate::validate_component(std::string_view value, std::string_view what) {
+  auto fail = [&](const std::string& why) {
+    return make_error(ErrorCode::kInvalidArgument, std::string(what) + " " + why);
+  };
+  if (value.empty()) return fail("is empty");
+  if (value.size() > kCoordinateComponentBytesMax) {
+    return fail("is " + std::to_string(value.size()) + " bytes; the limit is " +
+                std::to_string(kCoordinateComponentBytesMax));
+  }
+  for (char c : value) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == 0) return fail("contains a NUL byte");
+    if (byte < 0x20 || byte == 0x7F) return fail("contains a control byte");
+  }
+  if (value.find('/') != std::string_view::npos || value.find("..") != std::string_view::npos) {
+    return fail("contains '/' or '..'");
+  }
+  if (value.find('|') != std::string_view::npos || value.find('=') != std::string_view::npos) {
+    return fail("contains '|' or '=' (reserved separators)");
+  }
+  return {};
+}
+
+Result<Coordinate> Coordinate::make(std::string_view entity, std::string_view scope) {
+  if (auto s = validate_component(entity, "entity"); !s) return tl::unexpected(s.error());
+  if (auto s = validate_component(scope, "scope"); !s) return tl::unexpected(s.error());
+  return Coordinate(std::string(entity), std::string(scope));
+}
+
+Result<EventKind> EventKind::make(uint8_t category, uint16_t type_id) {
+  if (category > 0xF) return make_error(ErrorCode::kInvalidArgument, "kind category is over 0xf");
+  if (type_id > 0xFFF) return make_error(ErrorCode::kInvalidArgument, "kind type id is over 0xfff");
+  return EventKind(static_cast<uint16_t>(category << 12 | type_id));
+}
+
+static bool parse_uint(std::string_view text, int base, uint64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+Result<EventKind> EventKind::parse(std::string_view text) {
+  auto bad = [&] {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a kind is CAT:TYPE in hex (e.g. f:001) or a 16-bit number");
+  };
+  uint64_t value = 0;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    uint64_t type_id = 0;
+    std::string_view cat = text.substr(0, colon);
+    std::string_view type = text.substr(colon + 1);
+    if (cat.size() != 1 || type.empty() || type.size() > 3) return bad();
+    if (!parse_uint(cat, 16, value) || !parse_uint(type, 16, type_id)) return bad();
+    return make(static_cast<uint8_t>(value), static_cast<uint16_t>(type_id));
+  }
+  bool ok = text.starts_with("0x") ? parse_uint(text.substr(2), 16, value)
+                                   : parse_uint(text, 10, value);
+  if (!ok || value > 0xFFFF) return bad();
+  return EventKind(static_cast<uint16_t>(value));
+}
+
+std::string EventKind::to_string() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "0:000";
+  out[0] = kDigits[category()];
+  out[2] = kDigits[(type_id() >> 8) & 0xF];
+  out[3] = kDigits[(type_id() >> 4) & 0xF];
+  out[4] = kDigits[type_id() & 0xF];
+  return out;
+}
+
+bool KindFilter::matches(EventKind kind) const {
+  switch (mode) {
+    case Mode::kAny: return true;
+    case Mode::kExact: return kind.raw() == value;
+    case Mode::kCategory: return kind.category() == value;
+  }
+  return false;
+}
+
+Region Region::entity(std::string prefix) {
+  Region r;
+  r.entity_prefix = std::move(prefix);
+  return r;
+}
+
+Region Region::with_scope(std::string s) const {
+  Region r = *this;
+  r.scope = std::move(s);
+  return r;
+}
+
+Region Region::with_kinds(KindFilter f) const {
+  Region r = *this;
+  r.kinds = f;
+  return r;
+}
+
+Region Region::with_clock_range(uint32_t first, uint32_t last) const {
+  Region r = *this;
+  r.clock_range = std::make_pair(first, last);
+  return r;
+}
+
+bool Region::matches_entity(std::string_view entity) const {
+  if (!entity_prefix) return true;
+  const std::string& p = *entity_prefix;
+  if (!entity.starts_with(p)) return false;
+  return entity.size() == p.size() || entity[p.size()] == ':';
+}
+
+bool Region::matches(std::string_view entity, std::string_view scope_value, EventKind kind,
+                     uint32_t clock) const {
+  if (!matches_entity(entity)) return false;
+  if (scope && *scope != scope_value) return false;
+  if (!kinds.matches(kind)) return false;
+  if (clock_range && (clock < clock_range->first || clock > clock_range->second)) return false;
+  return true;
+}
+
+}  // namespace batpak

@@ -1,0 +1,339 @@
+#include "writer/writer.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <unordered_set>
+
+#include "format/format.hpp"
+#include "format/record.hpp"
+
+namespace batpak::writer {
+
+Writer::Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
+               std::unique_ptr<SegmentIo> io)
+    : config_(config), index_(index), segments_(segments), io_(std::move(io)) {
+  assert(config_.clock != nullptr);
+  next_sequence_ = index_.size() + 1;
+  visible_sequence_ = durable_sequence_ = index_.size();
+  active_segment_ = durable_segment_ = io_->active_id();
+  next_offset_ = durable_offset_ = io_->data_end();
+  thread_ = std::thread([this] { run(); });
+}
+
+Writer::~Writer() {
+  if (thread_.joinable()) (void)close();
+}
+
+uint64_t Writer::now_ms() const { return static_cast<uint64_t>(config_.clock->now_us() / 1000); }
+
+Status Writer::check_writable() const {
+  if (closed_ || closing_) return make_error(ErrorCode::kClosed, "the store is closed");
+  if (poisoned_) {
+    Error e = *poisoned_;
+    e.code = ErrorCode::kPoisoned;
+    e.message = "an earlier write or sync failed (" + poisoned_->message + "); reopen the store";
+    return tl::unexpected(e);
+  }
+  return {};
+}
+
+void Writer::poison(const Error& error) {
+  if (!poisoned_) poisoned_ = error;
+  done_cv_.notify_all();
+}
+
+uint64_t Writer::durable_sequence() const {
+  std::lock_guard lock(mu_);
+  return durable_sequence_;
+}
+
+index::EntityHead& Writer::head_of(const std::string& entity) {
+  auto it = heads_.find(entity);
+  if (it != heads_.end()) return it->second;
+  return heads_.emplace(entity, index_.head(entity).value_or(index::EntityHead{})).first->second;
+}
+
+Result<std::optional<std::vector<Committed>>> Writer::replay_if_duplicate(
+    std::unique_lock<std::mutex>& lock, std::span<const Prepared> events) {
+  std::unordered_set<EventId, index::EventIdHash> seen;
+  std::vector<Committed> replays;
+  uint64_t newest = 0;
+  for (const Prepared& e : events) {
+    if (!e.keyed) continue;
+    if (!seen.insert(e.event_id).second) {
+      return make_error(ErrorCode::kInvalidArgument, "the same idempotency key twice in one batch");
+    }
+    std::optional<uint64_t> seq = index_.find(e.event_id);
+    if (!seq) {
+      if (auto it = unpublished_ids_.find(e.event_id); it != unpublished_ids_.end()) seq = it->second;
+    }
+    if (!seq) continue;
+    newest = std::max(newest, *seq);
+    replays.push_back(Committed{{}, seq});
+  }
+  if (replays.empty()) return std::optional<std::vector<Committed>>();
+  if (replays.size() != events.size()) {
+    return make_error(ErrorCode::kConflict,
+                      "some, but not all, idempotency keys of the batch were already committed");
+  }
+  done_cv_.wait(lock, [&] { return visible_sequence_ >= newest || poisoned_; });
+  if (visible_sequence_ < newest) return tl::unexpected(*poisoned_);
+  return std::optional<std::vector<Committed>>(std::move(replays));
+}
+
+Status Writer::check_expected_clocks(std::span<const Prepared> events) {
+  std::unordered_map<std::string, uint32_t> clocks;  // Clock after the batch's earlier items.
+  for (const Prepared& e : events) {
+    const std::string& entity = e.coordinate->entity();
+    auto it = clocks.find(entity);
+    const uint32_t current = it != clocks.end() ? it->second : head_of(entity).clock;
+    if (e.expected_clock && *e.expected_clock != current) {
+      Error err{ErrorCode::kConflict,
+                "expected clock " + std::to_string(*e.expected_clock) + ", entity is at " +
+                    std::to_string(current),
+                {}, 0, entity};
+      return tl::unexpected(std::move(err));
+    }
+    if (current == UINT32_MAX) return make_error(ErrorCode::kTooLarge, "entity clock exhausted");
+    clocks[entity] = current + 1;
+  }
+  return {};
+}
+
+std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk& chunk) {
+  std::vector<Committed> out;
+  out.reserve(events.size());
+  const uint64_t now = now_ms();
+  const uint64_t floor = config_.durability == Durability::kSync ? chunk.start_offset
+                         : durable_segment_ == chunk.segment_id  ? durable_offset_
+                                                                 : format::kSegmentHeaderBytes;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Prepared& e = events[i];
+    const std::string& entity = e.coordinate->entity();
+    const std::string& scope = e.coordinate->scope();
+    index::EntityHead& head = head_of(entity);
+    EventHeader h;
+    h.event_id = e.event_id;
+    h.correlation_id = e.correlation_id.is_nil() ? e.event_id : e.correlation_id;
+    h.causation_id = e.causation_id;
+    h.global_sequence = next_sequence_++;
+    h.clock = head.clock + 1;
+    h.wall_ms = std::max(e.wall_ms.value_or(now), head.wall_ms);
+    h.timestamp_us = e.timestamp_us;
+    h.kind = e.kind;
+    h.flags = e.flags;
+    h.payload_version = e.payload_version;
+    h.content_hash = e.content_hash;
+    h.prev_hash = head.event_hash;
+    h.event_hash = format::compute_event_hash(h, entity, scope);
+
+    const size_t before = chunk.bytes.size();
+    const format::FrameContext ctx{static_cast<uint32_t>(events.size()), static_cast<uint32_t>(i), floor};
+    format::encode_frame(h, ctx, entity, scope, e.payload, chunk.bytes);
+    const auto frame_bytes = static_cast<uint32_t>(chunk.bytes.size() - before);
+    index::Entry entry{h.event_id, h.event_hash, chunk.segment_id, next_offset_,
+                       h.wall_ms, frame_bytes, h.clock, h.kind};
+    next_offset_ += frame_bytes;
+    head = index::EntityHead{h.clock, h.event_hash, h.wall_ms};
+    chunk.events.push_back(PendingEvent{entry, entity, scope});
+
+    Receipt& r = out.emplace_back().receipt;
+    r.event_id = h.event_id;
+    r.correlation_id = h.correlation_id;
+    r.causation_id = h.causation_id;
+    r.global_sequence = h.global_sequence;
+    r.entity = entity;
+    r.scope = scope;
+    r.kind = h.kind;
+    r.clock = h.clock;
+    r.wall_ms = h.wall_ms;
+    r.payload_version = h.payload_version;
+    r.content_hash = h.content_hash;
+    r.prev_hash = h.prev_hash;
+    r.event_hash = h.event_hash;
+  }
+  return out;
+}
+
+Writer::Chunk& Writer::chunk_for(uint64_t frame_bytes_total) {
+  const bool rotate = next_offset_ > format::kSegmentHeaderBytes &&
+                      next_offset_ + frame_bytes_total > config_.segment_bytes_max;
+  if (rotate) {
+    ++active_segment_;
+    next_offset_ = format::kSegmentHeaderBytes;
+  }
+  if (chunks_.empty() || chunks_.back().segment_id != active_segment_) {
+    chunks_.push_back(Chunk{active_segment_, next_offset_, {}, {}});
+  }
+  return chunks_.back();
+}
+
+void Writer::publish(Chunk& chunk) {
+  for (const PendingEvent& p : chunk.events) index_.add(p.entity, p.scope, p.entry);
+  segments_.set_visible_end(chunk.segment_id, chunk.start_offset + chunk.bytes.size());
+}
+
+Status Writer::write_chunk_now(Chunk& chunk) {
+  const uint64_t segment_before = io_->active_id();
+  if (auto s = io_->write(chunk.segment_id, chunk.start_offset, chunk.bytes, now_ms()); !s) {
+    poison(s.error());
+    return s;
+  }
+  if (chunk.segment_id != segment_before) {  // Rotation sealed (synced) the old segment.
+    durable_sequence_ = chunk.events.empty() ? durable_sequence_ : next_sequence_ - 1 - chunk.events.size();
+    durable_segment_ = chunk.segment_id;
+    durable_offset_ = format::kSegmentHeaderBytes;
+  }
+  publish(chunk);
+  visible_sequence_ = next_sequence_ - 1;
+  unsynced_events_ += chunk.events.size();
+  if (unsynced_events_ >= config_.sync_every_events) work_cv_.notify_one();
+  return {};
+}
+
+Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) {
+  std::unique_lock lock(mu_);
+  if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+  if (events.empty()) return std::vector<Committed>();
+  auto replay = replay_if_duplicate(lock, events);
+  if (!replay) return tl::unexpected(replay.error());
+  if (*replay) return std::move(**replay);
+  if (auto s = check_expected_clocks(events); !s) return tl::unexpected(s.error());
+
+  uint64_t total = 0;
+  for (const Prepared& e : events) {
+    total += format::frame_bytes(e.coordinate->entity().size(), e.coordinate->scope().size(),
+                                 e.payload.size());
+  }
+  Chunk& chunk = chunk_for(total);
+  std::vector<Committed> out = sequence(events, chunk);
+  const uint64_t last = out.back().receipt.global_sequence;
+
+  if (config_.durability == Durability::kBuffered) {
+    Chunk taken = std::move(chunk);
+    chunks_.pop_back();
+    if (auto s = write_chunk_now(taken); !s) return tl::unexpected(s.error());
+    return out;
+  }
+  for (const Prepared& e : events) {
+    if (e.keyed) unpublished_ids_[e.event_id] = 0;
+  }
+  for (const Committed& c : out) {
+    if (auto it = unpublished_ids_.find(c.receipt.event_id); it != unpublished_ids_.end()) {
+      it->second = c.receipt.global_sequence;
+    }
+  }
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return durable_sequence_ >= last || poisoned_; });
+  if (durable_sequence_ < last) return tl::unexpected(*poisoned_);
+  return out;
+}
+
+Status Writer::sync() {
+  std::unique_lock lock(mu_);
+  if (auto s = check_writable(); !s) return s;
+  const uint64_t target = next_sequence_ - 1;
+  sync_requested_ = std::max(sync_requested_, target);
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return durable_sequence_ >= target || poisoned_; });
+  if (durable_sequence_ < target) return tl::unexpected(*poisoned_);
+  return {};
+}
+
+Status Writer::close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return {};
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  done_cv_.notify_all();
+  if (poisoned_) return tl::unexpected(*poisoned_);
+  return {};
+}
+
+void Writer::run() {
+  std::unique_lock lock(mu_);
+  if (config_.durability == Durability::kSync) {
+    run_sync_mode(lock);
+  } else {
+    run_buffered_mode(lock);
+  }
+}
+
+Status Writer::write_and_publish(std::deque<Chunk>& chunks) {
+  for (Chunk& chunk : chunks) {
+    if (auto s = io_->write(chunk.segment_id, chunk.start_offset, chunk.bytes, now_ms()); !s) return s;
+  }
+  if (auto s = io_->sync(); !s) return s;
+  for (Chunk& chunk : chunks) publish(chunk);
+  return {};
+}
+
+void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
+  while (true) {
+    work_cv_.wait(lock, [&] { return closing_ || !chunks_.empty(); });
+    if (chunks_.empty()) return;  // Closing with nothing left to write.
+    std::deque<Chunk> taken;
+    taken.swap(chunks_);
+    lock.unlock();
+    Status s = write_and_publish(taken);
+    lock.lock();
+    if (!s) {
+      poison(s.error());
+      return;
+    }
+    for (const Chunk& chunk : taken) {
+      for (const PendingEvent& p : chunk.events) unpublished_ids_.erase(p.entry.event_id);
+    }
+    const Chunk& last = taken.back();
+    durable_sequence_ = visible_sequence_ = durable_sequence_ + [&] {
+      uint64_t n = 0;
+      for (const Chunk& c : taken) n += c.events.size();
+      return n;
+    }();
+    durable_segment_ = last.segment_id;
+    durable_offset_ = last.start_offset + last.bytes.size();
+    done_cv_.notify_all();
+  }
+}
+
+void Writer::run_buffered_mode(std::unique_lock<std::mutex>& lock) {
+  const auto period = std::chrono::milliseconds(config_.sync_every_ms);
+  while (true) {
+    work_cv_.wait_for(lock, period, [&] {
+      return closing_ || unsynced_events_ >= config_.sync_every_events ||
+             sync_requested_ > durable_sequence_;
+    });
+    if (poisoned_) return;
+    if (visible_sequence_ > durable_sequence_) {
+      const uint64_t target = visible_sequence_;
+      const uint64_t segment_id = io_->active_id();
+      const uint64_t offset = io_->data_end();
+      std::shared_ptr<File> file = io_->active_file();
+      unsynced_events_ = 0;
+      lock.unlock();
+      Status s = file->sync();
+      lock.lock();
+      if (!s) {
+        poison(s.error());
+        return;
+      }
+      durable_sequence_ = std::max(durable_sequence_, target);
+      if (segment_id == durable_segment_) {
+        durable_offset_ = std::max(durable_offset_, offset);
+      } else if (segment_id > durable_segment_) {
+        durable_segment_ = segment_id;
+        durable_offset_ = offset;
+      }
+      done_cv_.notify_all();
+    }
+    if (closing_) return;
+  }
+}
+
+}  // namespace batpak::writer

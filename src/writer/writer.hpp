@@ -1,0 +1,133 @@
+// The single writer: sequences events, links their hash chains, frames them into the
+// active segment with group commit, and publishes them to the index. Internal.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "batpak/event.hpp"
+#include "batpak/options.hpp"
+#include "index/index.hpp"
+#include "writer/segment_io.hpp"
+
+namespace batpak::writer {
+
+// An event checked and hashed by the caller, ready to be sequenced.
+struct Prepared {
+  const Coordinate* coordinate = nullptr;
+  EventKind kind;
+  std::span<const uint8_t> payload;
+  Hash32 content_hash;
+  EventId event_id;
+  bool keyed = false;  // event_id came from an idempotency key (or an import).
+  EventId correlation_id;
+  EventId causation_id;
+  std::optional<uint32_t> expected_clock;
+  int64_t timestamp_us = 0;
+  std::optional<uint64_t> wall_ms;  // Imports keep their original wall time.
+  uint16_t flags = 0;
+  uint16_t payload_version = 0;
+};
+
+// One outcome of commit(): a fresh receipt (unsigned), or the global sequence of the
+// earlier commit an idempotency key matched (the caller rebuilds that receipt).
+struct Committed {
+  Receipt receipt;
+  std::optional<uint64_t> replay_of;
+};
+
+struct WriterConfig {
+  Durability durability = Durability::kSync;
+  uint32_t sync_every_events = 1000;
+  uint32_t sync_every_ms = 50;
+  uint64_t segment_bytes_max = 64ull << 20;
+  Clock* clock = nullptr;
+};
+
+// Thread safety: commit(), sync() and visible_sequence() may be called from any number of
+// threads; close() must be called once, after which every call fails with kClosed.
+// Lock order: mu_ before the index's lock; the writer thread never holds mu_ during I/O
+// in kSync mode. In kBuffered mode appenders write under mu_ (no thread handoff).
+class Writer {
+ public:
+  // REQUIRES: `io` has an active segment whose data ends where the index's last event ends.
+  Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
+         std::unique_ptr<SegmentIo> io);
+  ~Writer();
+
+  // Commits `events` atomically, in order. Returns when durable (kSync) or written
+  // (kBuffered). On error nothing was committed, except after a failed write or sync, which
+  // poisons the writer: the events' fate is unknown until reopen.
+  Result<std::vector<Committed>> commit(std::span<const Prepared> events);
+  Status sync();
+  Status close();
+
+  uint64_t durable_sequence() const;
+
+ private:
+  struct PendingEvent {
+    index::Entry entry;
+    std::string entity;
+    std::string scope;
+  };
+  // Frames written together: one pwrite and (in kSync mode) one fdatasync.
+  struct Chunk {
+    uint64_t segment_id = 0;
+    uint64_t start_offset = 0;
+    std::vector<uint8_t> bytes;
+    std::vector<PendingEvent> events;
+  };
+
+  // All REQUIRE mu_ held.
+  Status check_writable() const;
+  Result<std::optional<std::vector<Committed>>> replay_if_duplicate(
+      std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
+  Status check_expected_clocks(std::span<const Prepared> events);
+  index::EntityHead& head_of(const std::string& entity);
+  Chunk& chunk_for(uint64_t frame_bytes_total);
+  std::vector<Committed> sequence(std::span<const Prepared> events, Chunk& chunk);
+  Status write_chunk_now(Chunk& chunk);  // kBuffered: write and publish in the caller.
+  uint64_t now_ms() const;
+
+  void run();          // The writer thread.
+  void run_sync_mode(std::unique_lock<std::mutex>& lock);
+  void run_buffered_mode(std::unique_lock<std::mutex>& lock);
+  Status write_and_publish(std::deque<Chunk>& chunks);
+  void publish(Chunk& chunk);
+  void poison(const Error& error);
+
+  const WriterConfig config_;
+  index::Index& index_;
+  segment::SegmentSet& segments_;
+  std::unique_ptr<SegmentIo> io_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // Writer thread: chunks queued, sync wanted, closing.
+  std::condition_variable done_cv_;  // Appenders: watermarks moved, or poisoned.
+  std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
+  std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
+  std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
+  uint64_t next_sequence_ = 1;
+  uint64_t active_segment_ = 0;      // Segment the sequencer assigns offsets in.
+  uint64_t next_offset_ = 0;         // Where the next frame goes in that segment.
+  uint64_t durable_segment_ = 0;     // Segment and offset below which all bytes are durable.
+  uint64_t durable_offset_ = 0;
+  uint64_t visible_sequence_ = 0;     // Published to the index (kSync: also durable).
+  uint64_t durable_sequence_ = 0;
+  uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
+  uint64_t unsynced_events_ = 0;
+  std::optional<Error> poisoned_;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+}  // namespace batpak::writer
