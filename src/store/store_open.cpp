@@ -133,6 +133,7 @@ Status start_writer(Store::Impl& s, const Recovered& rec) {
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options) {
   const auto started = std::chrono::steady_clock::now();
   if (auto st = check_options(options); !st) return tl::unexpected(st.error());
+  if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
   auto s = std::make_unique<Store::Impl>(dir, options);
   s->fs = options.fs ? options.fs : posix_fs();
   s->clock = options.clock ? options.clock : system_clock();

@@ -1,4 +1,5 @@
 // Store::verify: a full re-read of every committed frame.
+#include "format/format.hpp"
 #include "index/chain_check.hpp"
 #include "segment/scan.hpp"
 #include "store/store_impl.hpp"
@@ -11,6 +12,7 @@ Result<VerifyReport> Store::verify() const {
   index::ChainChecker checker(/*check_content=*/true);
   // Each segment is checked up to its visible end as of now: later frames may be mid-write.
   for (const auto& seg : impl_->segments.snapshot()) {
+    if (seg.visible_end < format::kSegmentHeaderBytes) continue;  // Torn header: no data.
     const std::string path = impl_->segments.path(seg.segment_id);
     std::optional<Damage> chain_damage;
     segment::ScanTarget target{seg.file.get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};

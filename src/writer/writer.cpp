@@ -216,13 +216,8 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
     if (auto s = write_chunk_now(taken); !s) return tl::unexpected(s.error());
     return out;
   }
-  for (const Prepared& e : events) {
-    if (e.keyed) unpublished_ids_[e.event_id] = 0;
-  }
-  for (const Committed& c : out) {
-    if (auto it = unpublished_ids_.find(c.receipt.event_id); it != unpublished_ids_.end()) {
-      it->second = c.receipt.global_sequence;
-    }
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].keyed) unpublished_ids_[events[i].event_id] = out[i].receipt.global_sequence;
   }
   work_cv_.notify_one();
   done_cv_.wait(lock, [&] { return durable_sequence_ >= last || poisoned_; });
