@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "batpak/env.hpp"
+#include "batpak/projection_cache.hpp"
 #include "batpak/types.hpp"
 
 namespace batpak {
@@ -47,6 +48,8 @@ struct StoreOptions {
   std::optional<std::array<uint8_t, 32>> signing_seed;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().
   std::shared_ptr<Clock> clock;  // Null means system_clock().
+  // Where projections keep state between runs. Null means make_no_cache().
+  std::shared_ptr<ProjectionCache> projection_cache;
 };
 
 struct AppendOptions {

@@ -11,6 +11,7 @@
 
 #include "batpak/event.hpp"
 #include "batpak/options.hpp"
+#include "batpak/projection.hpp"
 
 namespace batpak {
 
@@ -121,6 +122,30 @@ class Store {
   // chain link. Damage is reported in the VerifyReport, not as an error; errors are for
   // failures to read at all.
   Result<VerifyReport> verify() const;
+
+  // ---- Projections (templates defined in batpak/projection_flow.hpp) ----
+
+  // Projects `entity` with projection P: a cache probe, then a fresh hit, an incremental
+  // apply of the newer relevant events, or a full replay, as docs/projections.md describes.
+  // Cache failures never fail the call; they show in the observation.
+  template <Projection P>
+  Result<Projected<typename P::State>> project(std::string_view entity,
+                                               Freshness freshness = Freshness::consistent());
+  // Like project(), but returns nothing when the entity's generation still equals
+  // `last_generation`. Always consistent: a stale row never travels with a newer generation.
+  template <Projection P>
+  Result<std::optional<Projected<typename P::State>>> project_if_changed(std::string_view entity,
+                                                                         uint64_t last_generation);
+
+  // The relevant events of `entity` (all kinds when `relevant_kinds` is empty), as of now.
+  Result<ReplayPlan> replay_plan(std::string_view entity,
+                                 std::span<const EventKind> relevant_kinds) const;
+  // Reads the events with the given global sequences, in the order given.
+  Result<std::vector<Event>> read_sequences(std::span<const uint64_t> global_sequences) const;
+  // The cache projections use (StoreOptions::projection_cache; never null).
+  ProjectionCache& projection_cache() const;
+  // The store's clock, in microseconds since the Unix epoch.
+  int64_t now_us() const;
 
   // Checks a receipt against the store: the event exists and every receipt field matches
   // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature.

@@ -129,6 +129,22 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
   return out;
 }
 
+Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind> kinds) const {
+  std::shared_lock lock(mu_);
+  EntityPlan out;
+  auto it = entity_ids_.find(entity);
+  if (it == entity_ids_.end()) return out;
+  const auto& seqs = entities_[it->second].sequences;
+  out.generation = seqs.size();
+  for (uint64_t seq : seqs) {
+    const EventKind kind = rows_[seq - 1].entry.kind;
+    if (kinds.empty() || std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
+      out.global_sequences.push_back(seq);
+    }
+  }
+  return out;
+}
+
 std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,
                                        size_t limit) const {
   std::shared_lock lock(mu_);

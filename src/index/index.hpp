@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <span>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -63,6 +64,13 @@ class Index {
 
   // Matching events with global_sequence > after, ascending, at most `limit`.
   std::vector<Located> select(const Region& region, uint64_t after, size_t limit) const;
+  // The entity's events whose kind is in `kinds` (all when empty), in clock order, with the
+  // entity's generation, read under one lock.
+  struct EntityPlan {
+    std::vector<uint64_t> global_sequences;
+    uint64_t generation = 0;
+  };
+  EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.
   std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
 

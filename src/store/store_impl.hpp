@@ -23,6 +23,7 @@ class Store::Impl {
   Status check_writable() const;
   // Reads and decodes the event at `global_sequence` (checksum checked).
   Result<Event> read_event(uint64_t global_sequence) const;
+  Result<std::vector<Event>> read_events(std::span<const uint64_t> global_sequences) const;
   Result<std::vector<Event>> read_events(const std::vector<index::Located>& rows) const;
   // The receipt of a committed event, signed when the store signs.
   Result<Receipt> receipt_for(uint64_t global_sequence) const;
@@ -42,6 +43,7 @@ class Store::Impl {
   segment::SegmentSet segments;
   std::unique_ptr<writer::Writer> writer;  // Null unless kReadWrite.
   std::optional<Signer> signer;
+  std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
   std::atomic<bool> closed{false};
 };

@@ -137,6 +137,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   auto s = std::make_unique<Store::Impl>(dir, options);
   s->fs = options.fs ? options.fs : posix_fs();
   s->clock = options.clock ? options.clock : system_clock();
+  s->projection_cache = options.projection_cache ? options.projection_cache : make_no_cache();
   if (options.signing_seed) {
     auto signer = Signer::from_seed(*options.signing_seed);
     if (!signer) return tl::unexpected(signer.error());

@@ -44,15 +44,22 @@ Result<Event> Store::Impl::read_event(uint64_t global_sequence) const {
   return event_from_record(*record);
 }
 
-Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
+Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
   std::vector<Event> out;
-  out.reserve(rows.size());
-  for (const index::Located& row : rows) {
-    auto event = read_event(row.global_sequence);
+  out.reserve(global_sequences.size());
+  for (uint64_t seq : global_sequences) {
+    auto event = read_event(seq);
     if (!event) return tl::unexpected(event.error());
     out.push_back(std::move(*event));
   }
   return out;
+}
+
+Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
+  std::vector<uint64_t> sequences;
+  sequences.reserve(rows.size());
+  for (const index::Located& row : rows) sequences.push_back(row.global_sequence);
+  return read_events(sequences);
 }
 
 Result<Receipt> Store::Impl::receipt_for(uint64_t global_sequence) const {
@@ -99,6 +106,26 @@ Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t
   }
   return events;
 }
+
+Result<ReplayPlan> Store::replay_plan(std::string_view entity,
+                                      std::span<const EventKind> relevant_kinds) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  index::Index::EntityPlan plan = impl_->index.plan(entity, relevant_kinds);
+  ReplayPlan out;
+  out.watermark = plan.global_sequences.empty() ? 0 : plan.global_sequences.back();
+  out.generation = plan.generation;
+  out.global_sequences = std::move(plan.global_sequences);
+  return out;
+}
+
+Result<std::vector<Event>> Store::read_sequences(std::span<const uint64_t> global_sequences) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  return impl_->read_events(global_sequences);
+}
+
+ProjectionCache& Store::projection_cache() const { return *impl_->projection_cache; }
+
+int64_t Store::now_us() const { return impl_->clock->now_us(); }
 
 uint64_t Store::entity_generation(std::string_view entity) const {
   return impl_->index.entity_generation(entity);

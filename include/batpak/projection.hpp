@@ -1,0 +1,95 @@
+// Projections: deterministic folds of an entity's events into state, with caches,
+// freshness rules and incremental apply.
+//
+// A projection type declares its identity and its fold:
+//
+//   struct OrderTotal {
+//     struct State { int64_t total = 0; MSGPACK_DEFINE_MAP(total) };
+//     static constexpr std::string_view kName = "order-total";  // Stable across builds.
+//     static constexpr uint64_t kSchemaVersion = 1;             // Bump when State changes.
+//     static constexpr bool kSupportsIncremental = true;        // apply over a suffix == fold.
+//     static std::vector<batpak::EventKind> relevant_kinds() { return {OrderPlaced::kKind}; }
+//     static batpak::Status apply(State& state, const batpak::Event& event);
+//   };
+//
+// The full fold starts from a default State and applies every relevant event in the
+// entity's order; no relevant event means no state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "batpak/event.hpp"
+#include "batpak/projection_cache.hpp"
+
+namespace batpak {
+
+template <class P>
+concept Projection = requires(typename P::State& state, const Event& event) {
+  { P::kName } -> std::convertible_to<std::string_view>;
+  { P::kSchemaVersion } -> std::convertible_to<uint64_t>;
+  { P::kSupportsIncremental } -> std::convertible_to<bool>;
+  { P::relevant_kinds() } -> std::convertible_to<std::vector<EventKind>>;
+  { P::apply(state, event) } -> std::same_as<Status>;
+};
+
+// How fresh a projected state must be.
+struct Freshness {
+  enum class Mode : uint8_t { kConsistent, kMaybeStale };
+  Mode mode = Mode::kConsistent;
+  uint64_t max_stale_ms = 0;  // kMaybeStale: a cache row younger than this may be served.
+
+  // Reflects every relevant event committed when the call started.
+  static Freshness consistent() { return {}; }
+  // May serve a cache row whose age is strictly below max_stale_ms (0 never serves one).
+  static Freshness maybe_stale(uint64_t max_stale_ms) { return {Mode::kMaybeStale, max_stale_ms}; }
+};
+
+enum class CacheStatus : uint8_t {
+  kHit,          // The state came from (or was advanced from) a cache row.
+  kMiss,         // No usable row: full replay (the result was stored).
+  kBypassed,     // The cache stores nothing, or there was nothing to project.
+  kUnavailable,  // The cache failed; see ProjectionObservation::cache_reason.
+};
+
+enum class ObservedFreshness : uint8_t {
+  kFresh,          // Reflects every relevant event of the plan.
+  kStaleAllowed,   // A MaybeStale row older than the plan was served.
+  kNotApplicable,  // No relevant events: no state.
+};
+
+// What a projection run observed. Deterministic for the same store contents and cache.
+struct ProjectionObservation {
+  CacheStatus cache_status = CacheStatus::kBypassed;
+  std::string cache_reason;  // Why the cache was unavailable or a row was refused.
+  ObservedFreshness freshness = ObservedFreshness::kNotApplicable;
+  // Global sequence of the last relevant event the state reflects (0 = none).
+  uint64_t input_frontier = 0;
+  bool incremental = false;  // True when a cached state was advanced by apply().
+};
+
+template <class State>
+struct Projected {
+  std::optional<State> state;  // Empty when the entity has no relevant event.
+  // The entity generation the state reflects: never a generation whose relevant events the
+  // state lacks.
+  uint64_t generation = 0;
+  ProjectionObservation observation;
+};
+
+// The events a projection of one entity must fold, as of one instant.
+struct ReplayPlan {
+  std::vector<uint64_t> global_sequences;  // Relevant events, in the entity's order.
+  uint64_t watermark = 0;                  // Last relevant global sequence (0 = none).
+  uint64_t generation = 0;                 // Entity generation (all kinds) at plan time.
+};
+
+// The cache key of a projection of one entity: projection name, schema version and the
+// relevant kinds isolate rows, so changing any of them never reads an old row.
+std::vector<uint8_t> projection_cache_key(std::string_view name, uint64_t schema_version,
+                                          std::span<const EventKind> relevant_kinds,
+                                          std::string_view entity);
+
+}  // namespace batpak

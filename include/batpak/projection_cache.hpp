@@ -1,0 +1,66 @@
+// Projection caches: where projected state is kept between runs. A cache is an
+// optimisation, never truth: every row can be rebuilt by replaying the journal, so a cache
+// failure never fails a projection (it is observed, see batpak/projection.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "batpak/status.hpp"
+
+namespace batpak {
+
+struct CacheCapabilities {
+  bool supports_prefetch = false;  // prefetch() does useful work.
+  bool is_noop = false;            // The cache never stores anything (projections bypass it).
+};
+
+// A key-value store of opaque rows. Keys and rows are produced by the projection engine
+// (see encode_cache_row); backends only store bytes.
+// Thread safety: implementations must allow concurrent calls from any threads.
+class ProjectionCache {
+ public:
+  virtual ~ProjectionCache() = default;
+  virtual CacheCapabilities capabilities() const = 0;
+  // The row stored under `key`, or nothing on a miss. Errors are real failures (I/O).
+  virtual Result<std::optional<std::vector<uint8_t>>> get(std::span<const uint8_t> key) = 0;
+  virtual Status put(std::span<const uint8_t> key, std::span<const uint8_t> row) = 0;
+  // Removes every row whose key starts with `prefix` (empty = all); returns how many.
+  virtual Result<uint64_t> delete_prefix(std::span<const uint8_t> prefix) = 0;
+  // Makes earlier puts durable, where the backend offers durability at all.
+  virtual Status sync() = 0;
+  // A hint that `key` will be read soon. Default: nothing.
+  virtual Status prefetch(std::span<const uint8_t> key) {
+    (void)key;
+    return {};
+  }
+};
+
+// A cache that stores nothing: every get misses and projections replay directly.
+std::shared_ptr<ProjectionCache> make_no_cache();
+
+// An in-memory LRU cache holding at most `bytes_max` bytes of keys and rows. A row larger
+// than the budget is not stored.
+std::shared_ptr<ProjectionCache> make_memory_cache(uint64_t bytes_max);
+
+// One row of a projection cache: the state bytes and what they reflect.
+struct CacheRow {
+  uint64_t watermark = 0;    // Global sequence of the last relevant event folded in.
+  uint64_t generation = 0;   // Entity generation the state was computed at.
+  int64_t cached_at_us = 0;  // Store clock when the row was written.
+  std::vector<uint8_t> state;
+};
+
+// The row format (docs/format.md, "Projection cache rows"): magic, version, the fields
+// above, the key, the state, and an XXH3-64 checksum of everything before it.
+std::vector<uint8_t> encode_cache_row(std::span<const uint8_t> key, const CacheRow& row);
+// Decodes a row stored under `key`. A row that is truncated, corrupt, written by a newer
+// format, or stored under another key is kCorruption / kUnsupported: callers treat it as a
+// miss, never as an answer.
+Result<CacheRow> decode_cache_row(std::span<const uint8_t> key, std::span<const uint8_t> bytes);
+
+}  // namespace batpak

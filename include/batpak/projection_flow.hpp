@@ -1,0 +1,135 @@
+// Definitions of Store::project and Store::project_if_changed (declared in store.hpp).
+// The flow: plan -> cache probe -> fresh hit | incremental apply | full replay.
+#pragma once
+
+#include <algorithm>
+
+#include "batpak/codec.hpp"
+#include "batpak/store.hpp"
+
+namespace batpak {
+namespace projection_detail {
+
+// Folds `events` from a default state. No events: no state.
+template <Projection P>
+Result<std::optional<typename P::State>> fold(std::span<const Event> events) {
+  if (events.empty()) return std::optional<typename P::State>();
+  typename P::State state{};
+  for (const Event& event : events) {
+    if (auto s = P::apply(state, event); !s) return tl::unexpected(s.error());
+  }
+  return std::optional<typename P::State>(std::move(state));
+}
+
+// Encodes the state and stores it; a failure is observed, never returned.
+template <Projection P>
+void store_row(Store& store, std::span<const uint8_t> key, const typename P::State& state,
+               const ReplayPlan& plan, ProjectionObservation& observation) {
+  CacheRow row{plan.watermark, plan.generation, store.now_us(), encode_payload(state)};
+  if (auto s = store.projection_cache().put(key, encode_cache_row(key, row)); !s) {
+    observation.cache_status = CacheStatus::kUnavailable;
+    observation.cache_reason = "cache put failed: " + s.error().message;
+  }
+}
+
+template <Projection P>
+Result<Projected<typename P::State>> full_replay(Store& store, std::span<const uint8_t> key,
+                                                 const ReplayPlan& plan, ProjectionObservation obs) {
+  auto events = store.read_sequences(plan.global_sequences);
+  if (!events) return tl::unexpected(events.error());
+  auto state = fold<P>(*events);
+  if (!state) return tl::unexpected(state.error());
+  obs.freshness = ObservedFreshness::kFresh;
+  obs.input_frontier = plan.watermark;
+  if (*state && obs.cache_status != CacheStatus::kBypassed) store_row<P>(store, key, **state, plan, obs);
+  return Projected<typename P::State>{std::move(*state), plan.generation, std::move(obs)};
+}
+
+// Serves or advances a decoded cache row; nothing when the row cannot be used.
+template <Projection P>
+Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::span<const uint8_t> key,
+                                                            const ReplayPlan& plan, const CacheRow& row,
+                                                            Freshness freshness) {
+  using Out = std::optional<Projected<typename P::State>>;
+  const bool fresh =
+      freshness.mode == Freshness::Mode::kConsistent
+          ? row.watermark == plan.watermark
+          : std::max<int64_t>(0, store.now_us() - row.cached_at_us) <
+                static_cast<int64_t>(freshness.max_stale_ms) * 1000;
+  if (!fresh && !P::kSupportsIncremental) return Out();
+  auto state = decode_payload<typename P::State>(row.state);
+  if (!state) return Out();  // Undecodable state bytes are a miss.
+  ProjectionObservation obs;
+  obs.cache_status = CacheStatus::kHit;
+  if (fresh) {
+    const bool current = row.watermark == plan.watermark;
+    obs.freshness = current ? ObservedFreshness::kFresh : ObservedFreshness::kStaleAllowed;
+    obs.input_frontier = row.watermark;
+    return Out(Projected<typename P::State>{std::move(*state), current ? plan.generation : row.generation,
+                                            std::move(obs)});
+  }
+  // Incremental: apply the relevant events committed after the row's watermark.
+  auto first = std::upper_bound(plan.global_sequences.begin(), plan.global_sequences.end(), row.watermark);
+  std::vector<uint64_t> newer(first, plan.global_sequences.end());
+  auto events = store.read_sequences(newer);
+  if (!events) return tl::unexpected(events.error());
+  for (const Event& event : *events) {
+    if (auto s = P::apply(*state, event); !s) return tl::unexpected(s.error());
+  }
+  obs.freshness = ObservedFreshness::kFresh;
+  obs.input_frontier = plan.watermark;
+  obs.incremental = true;
+  store_row<P>(store, key, *state, plan, obs);
+  return Out(Projected<typename P::State>{std::move(*state), plan.generation, std::move(obs)});
+}
+
+}  // namespace projection_detail
+
+template <Projection P>
+Result<Projected<typename P::State>> Store::project(std::string_view entity, Freshness freshness) {
+  namespace d = projection_detail;
+  const std::vector<EventKind> kinds = P::relevant_kinds();
+  auto plan = replay_plan(entity, kinds);
+  if (!plan) return tl::unexpected(plan.error());
+  ProjectionObservation obs;
+  if (plan->global_sequences.empty()) return Projected<typename P::State>{std::nullopt, plan->generation, obs};
+  const std::vector<uint8_t> key = projection_cache_key(P::kName, P::kSchemaVersion, kinds, entity);
+  ProjectionCache& cache = projection_cache();
+  if (cache.capabilities().is_noop) return d::full_replay<P>(*this, key, *plan, obs);
+
+  obs.cache_status = CacheStatus::kMiss;
+  auto found = cache.get(key);
+  if (!found) {
+    obs.cache_status = CacheStatus::kUnavailable;
+    obs.cache_reason = "cache get failed: " + found.error().message;
+    return d::full_replay<P>(*this, key, *plan, obs);
+  }
+  if (!*found) return d::full_replay<P>(*this, key, *plan, obs);
+  auto row = decode_cache_row(key, **found);
+  if (!row) {
+    obs.cache_reason = "cache row refused: " + row.error().message;
+    (void)cache.delete_prefix(key);  // Self-heal; the replay below rewrites it.
+    return d::full_replay<P>(*this, key, *plan, obs);
+  }
+  if (row->watermark > plan->watermark) {
+    obs.cache_reason = "cache row is newer than the plan";
+    return d::full_replay<P>(*this, key, *plan, obs);
+  }
+  auto served = d::use_row<P>(*this, key, *plan, *row, freshness);
+  if (!served) return tl::unexpected(served.error());
+  if (*served) return std::move(**served);
+  return d::full_replay<P>(*this, key, *plan, obs);
+}
+
+template <Projection P>
+Result<std::optional<Projected<typename P::State>>> Store::project_if_changed(std::string_view entity,
+                                                                              uint64_t last_generation) {
+  using Out = std::optional<Projected<typename P::State>>;
+  if (entity_generation(entity) == last_generation) return Out();
+  auto projected = project<P>(entity, Freshness::consistent());
+  if (!projected) return tl::unexpected(projected.error());
+  if (projected->generation == last_generation) return Out();
+  return Out(std::move(*projected));
+}
+
+}  // namespace batpak

@@ -1,0 +1,241 @@
+// The projection flow: plan, cache probe, fresh hit, incremental apply, full replay, and
+// the honest-generation rule.
+#include <gtest/gtest.h>
+
+#include "projection/projection_fixtures.hpp"
+
+namespace batpak::testing {
+namespace {
+
+class ProjectFlow : public ::testing::Test {
+ protected:
+  void open_with(std::shared_ptr<ProjectionCache> cache) {
+    StoreOptions options;
+    options.clock = clock_;
+    options.projection_cache = std::move(cache);
+    auto opened = Store::open(dir_.path(), options);
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    store_ = std::move(*opened);
+  }
+  void add(const std::string& entity, int64_t quantity) {
+    auto c = Coordinate::make(entity, "test");
+    ASSERT_TRUE(store_->append_typed(*c, ItemAdded{"sku", quantity}));
+  }
+  void note(const std::string& entity) {
+    auto c = Coordinate::make(entity, "test");
+    ASSERT_TRUE(store_->append(*c, kNoteKind, json_to_payload({{"note", 1}})));
+  }
+
+  TempDir dir_;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(ProjectFlow, NoRelevantEventsMeansNoStateAndNoCacheTraffic) {
+  auto cache = std::make_shared<FlakyCache>();
+  open_with(cache);
+  note("cart:1");
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->state.has_value());
+  EXPECT_EQ(p->generation, 1u);
+  EXPECT_EQ(p->observation.freshness, ObservedFreshness::kNotApplicable);
+  EXPECT_EQ(cache->gets.load(), 0);
+  EXPECT_EQ(cache->puts.load(), 0);
+}
+
+TEST_F(ProjectFlow, TypedAndJsonLanesFoldToTheSameState) {
+  open_with(nullptr);
+  add("cart:1", 2);
+  add("cart:1", 5);
+  note("cart:1");
+  auto typed = store_->project<TypedTotal>("cart:1");
+  auto json = store_->project<JsonTotal>("cart:1");
+  ASSERT_TRUE(typed && json);
+  ASSERT_TRUE(typed->state && json->state);
+  EXPECT_EQ(*typed->state, *json->state);
+  EXPECT_EQ(typed->state->total, 7);
+  EXPECT_EQ(typed->observation.cache_status, CacheStatus::kBypassed);
+  EXPECT_EQ(typed->generation, 3u);
+  EXPECT_EQ(typed->observation.input_frontier, 2u);
+}
+
+TEST_F(ProjectFlow, SecondRunIsAFreshHitWithTheSameState) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 3);
+  auto first = store_->project<TypedTotal>("cart:1");
+  auto second = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_EQ(second->observation.cache_status, CacheStatus::kHit);
+  EXPECT_EQ(second->observation.freshness, ObservedFreshness::kFresh);
+  EXPECT_EQ(*first->state, *second->state);
+  EXPECT_EQ(first->generation, second->generation);
+}
+
+TEST_F(ProjectFlow, IncrementalApplyEqualsAFullReplay) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<TypedTotal>("cart:1"));
+  add("cart:1", 10);
+  add("cart:1", 100);
+  auto advanced = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(advanced);
+  EXPECT_TRUE(advanced->observation.incremental);
+  EXPECT_EQ(advanced->observation.cache_status, CacheStatus::kHit);
+  auto replayed = store_->project<JsonTotal>("cart:1");  // Never cached before: full replay.
+  ASSERT_TRUE(replayed);
+  EXPECT_FALSE(replayed->observation.incremental);
+  EXPECT_EQ(*advanced->state, *replayed->state);
+  EXPECT_EQ(advanced->state->total, 111);
+  EXPECT_EQ(advanced->generation, 3u);
+}
+
+TEST_F(ProjectFlow, WithoutIncrementalAStaleRowMeansFullReplay) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<FullOnlyTotal>("cart:1"));
+  add("cart:1", 2);
+  auto p = store_->project<FullOnlyTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_FALSE(p->observation.incremental);
+  EXPECT_EQ(p->state->total, 3);
+}
+
+TEST_F(ProjectFlow, ConsistentNeverServesARowOlderThanThePlan) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<FullOnlyTotal>("cart:1"));
+  add("cart:1", 2);
+  auto p = store_->project<FullOnlyTotal>("cart:1", Freshness::consistent());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state->total, 3);
+  EXPECT_EQ(p->observation.freshness, ObservedFreshness::kFresh);
+}
+
+TEST_F(ProjectFlow, MaybeStaleServesAYoungRowWithTheGenerationItReflects) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<FullOnlyTotal>("cart:1"));
+  add("cart:1", 2);
+  clock_->advance_ms(5);
+  auto p = store_->project<FullOnlyTotal>("cart:1", Freshness::maybe_stale(10));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.freshness, ObservedFreshness::kStaleAllowed);
+  EXPECT_EQ(p->state->total, 1);
+  EXPECT_EQ(p->generation, 1u) << "a stale state must not carry the newer generation";
+  EXPECT_EQ(p->observation.input_frontier, 1u);
+}
+
+TEST_F(ProjectFlow, MaybeStaleAgeRuleIsStrict) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<FullOnlyTotal>("cart:1"));
+  add("cart:1", 2);
+  clock_->advance_ms(10);
+  auto at_bound = store_->project<FullOnlyTotal>("cart:1", Freshness::maybe_stale(10));
+  ASSERT_TRUE(at_bound);
+  EXPECT_EQ(at_bound->state->total, 3) << "an age exactly at the bound must replay";
+  auto zero = store_->project<FullOnlyTotal>("cart:1", Freshness::maybe_stale(0));
+  ASSERT_TRUE(zero);
+  EXPECT_EQ(zero->observation.cache_status, CacheStatus::kMiss)
+      << "max_stale_ms = 0 never serves a row, not even a current one";
+}
+
+TEST_F(ProjectFlow, CorruptRowIsAMissAndIsRewritten) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 4);
+  const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
+                                        TypedTotal::relevant_kinds(), "cart:1");
+  std::vector<uint8_t> garbage = {1, 2, 3, 4, 5};
+  ASSERT_TRUE(cache->put(key, garbage));
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_FALSE(p->observation.cache_reason.empty());
+  EXPECT_EQ(p->state->total, 4);
+  auto row = cache->get(key);
+  ASSERT_TRUE(row && *row);
+  EXPECT_TRUE(decode_cache_row(key, **row)) << "the replay must have rewritten a valid row";
+}
+
+TEST_F(ProjectFlow, UndecodableStateBytesAreAMiss) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 4);
+  const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
+                                        TypedTotal::relevant_kinds(), "cart:1");
+  CacheRow row{1, 1, clock_->now_us(), {0xc1}};  // 0xc1 is never valid MessagePack.
+  ASSERT_TRUE(cache->put(key, encode_cache_row(key, row)));
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_EQ(p->state->total, 4);
+}
+
+TEST_F(ProjectFlow, RowNewerThanThePlanIsNeverUsed) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 4);
+  const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
+                                        TypedTotal::relevant_kinds(), "cart:1");
+  CacheRow row{99, 99, clock_->now_us(), encode_payload(TypedTotal::State{1000, 9})};
+  ASSERT_TRUE(cache->put(key, encode_cache_row(key, row)));
+  auto p = store_->project<TypedTotal>("cart:1", Freshness::maybe_stale(60'000));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state->total, 4);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+}
+
+TEST_F(ProjectFlow, CacheFailuresAreObservedNeverFatal) {
+  auto cache = std::make_shared<FlakyCache>();
+  open_with(cache);
+  add("cart:1", 6);
+  cache->fail_get = true;
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kUnavailable);
+  EXPECT_NE(p->observation.cache_reason.find("get failed"), std::string::npos);
+  EXPECT_EQ(p->state->total, 6);
+  cache->fail_get = false;
+  cache->fail_put = true;
+  auto q = store_->project<JsonTotal>("cart:1");
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->observation.cache_status, CacheStatus::kUnavailable);
+  EXPECT_NE(q->observation.cache_reason.find("put failed"), std::string::npos);
+  EXPECT_EQ(q->state->total, 6);
+}
+
+TEST_F(ProjectFlow, ProjectIfChangedReportsEachNewGenerationOnce) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  auto first = store_->project_if_changed<TypedTotal>("cart:1", 0);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->generation, 1u);
+  auto same = store_->project_if_changed<TypedTotal>("cart:1", 1);
+  ASSERT_TRUE(same);
+  EXPECT_FALSE(same->has_value());
+  note("cart:1");  // Irrelevant event: new generation, same state.
+  auto after_note = store_->project_if_changed<TypedTotal>("cart:1", 1);
+  ASSERT_TRUE(after_note && *after_note);
+  EXPECT_EQ((*after_note)->generation, 2u);
+  EXPECT_EQ((*after_note)->state->total, 1);
+}
+
+TEST_F(ProjectFlow, StateSurvivesReopenThroughASharedCache) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 8);
+  ASSERT_TRUE(store_->project<TypedTotal>("cart:1"));
+  ASSERT_TRUE(store_->close());
+  open_with(cache);
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kHit);
+  EXPECT_EQ(p->state->total, 8);
+}
+
+}  // namespace
+}  // namespace batpak::testing

@@ -1,0 +1,102 @@
+// Projections and payloads shared by the projection tests.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "batpak/batpak.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+
+struct ItemAdded {
+  static constexpr EventKind kKind{0x1001};
+  std::string sku;
+  int64_t quantity = 0;
+  MSGPACK_DEFINE_MAP(sku, quantity)
+};
+
+inline constexpr EventKind kNoteKind{0x1002};  // Irrelevant to the projections below.
+
+// Sums quantities through the typed lane. Incremental.
+struct TypedTotal {
+  struct State {
+    int64_t total = 0;
+    int64_t items = 0;
+    MSGPACK_DEFINE_MAP(total, items)
+    bool operator==(const State&) const = default;
+  };
+  static constexpr std::string_view kName = "typed-total";
+  static constexpr uint64_t kSchemaVersion = 1;
+  static constexpr bool kSupportsIncremental = true;
+  static std::vector<EventKind> relevant_kinds() { return {ItemAdded::kKind}; }
+  static Status apply(State& state, const Event& event) {
+    auto item = decode_event<ItemAdded>(event);
+    if (!item) return tl::unexpected(item.error());
+    state.total += item->quantity;
+    state.items += 1;
+    return {};
+  }
+};
+
+// The same fold through the JSON lane.
+struct JsonTotal {
+  using State = TypedTotal::State;
+  static constexpr std::string_view kName = "json-total";
+  static constexpr uint64_t kSchemaVersion = 1;
+  static constexpr bool kSupportsIncremental = true;
+  static std::vector<EventKind> relevant_kinds() { return {ItemAdded::kKind}; }
+  static Status apply(State& state, const Event& event) {
+    auto value = payload_to_json(event.payload);
+    if (!value) return tl::unexpected(value.error());
+    state.total += (*value)["quantity"].get<int64_t>();
+    state.items += 1;
+    return {};
+  }
+};
+
+// Like TypedTotal but without incremental apply, so every stale row means a full replay.
+struct FullOnlyTotal : TypedTotal {
+  static constexpr std::string_view kName = "full-only-total";
+  static constexpr bool kSupportsIncremental = false;
+};
+
+// A clock the test moves by hand.
+class ManualClock final : public Clock {
+ public:
+  int64_t now_us() override { return now_us_.load(); }
+  void advance_ms(int64_t ms) { now_us_ += ms * 1000; }
+
+ private:
+  std::atomic<int64_t> now_us_{1'800'000'000'000'000};
+};
+
+// Counts calls and can be told to fail, wrapping a memory cache.
+class FlakyCache final : public ProjectionCache {
+ public:
+  CacheCapabilities capabilities() const override { return {}; }
+  Result<std::optional<std::vector<uint8_t>>> get(std::span<const uint8_t> key) override {
+    ++gets;
+    if (fail_get) return make_error(ErrorCode::kIo, "injected get failure");
+    return inner_->get(key);
+  }
+  Status put(std::span<const uint8_t> key, std::span<const uint8_t> row) override {
+    ++puts;
+    if (fail_put) return make_error(ErrorCode::kIo, "injected put failure");
+    return inner_->put(key, row);
+  }
+  Result<uint64_t> delete_prefix(std::span<const uint8_t> prefix) override {
+    return inner_->delete_prefix(prefix);
+  }
+  Status sync() override { return {}; }
+
+  std::atomic<int> gets{0};
+  std::atomic<int> puts{0};
+  std::atomic<bool> fail_get{false};
+  std::atomic<bool> fail_put{false};
+
+ private:
+  std::shared_ptr<ProjectionCache> inner_ = make_memory_cache(1 << 20);
+};
+
+}  // namespace batpak::testing
