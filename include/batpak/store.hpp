@@ -115,6 +115,11 @@ class Store {
   // The number of committed events of `entity` (its current clock); 0 when unknown.
   uint64_t entity_generation(std::string_view entity) const;
 
+  // Blocks until an event with a global sequence above `after_global_sequence` is visible
+  // (returns the highest visible sequence), `timeout_ms` passes (kTimeout), or the store
+  // closes (kClosed). A building block for watchers and followers.
+  Result<uint64_t> wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const;
+
   StoreStats stats() const;
   const OpenReport& open_report() const;
 

@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include <chrono>
+
 #include "format/format.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
@@ -121,6 +123,7 @@ Status Store::close() {
   if (impl_->closed.exchange(true)) return {};
   Status result;
   if (impl_->writer) result = impl_->writer->close();
+  impl_->notifier->close();
   impl_->lock.reset();
   return result;
 }
@@ -189,6 +192,11 @@ Result<Receipt> Store::import_event(const Event& event) {
 Status Store::sync() {
   if (auto s = impl_->check_writable(); !s) return s;
   return impl_->writer->sync();
+}
+
+Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const {
+  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  return impl_->notifier->wait_beyond(after_global_sequence, std::chrono::milliseconds(timeout_ms));
 }
 
 const OpenReport& Store::open_report() const { return impl_->report; }

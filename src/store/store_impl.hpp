@@ -42,6 +42,7 @@ class Store::Impl {
   index::Index index;
   segment::SegmentSet segments;
   std::unique_ptr<writer::Writer> writer;  // Null unless kReadWrite.
+  std::unique_ptr<writer::VisibilityNotifier> notifier;  // Never null once open.
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;

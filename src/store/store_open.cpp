@@ -123,7 +123,8 @@ Status start_writer(Store::Impl& s, const Recovered& rec) {
     io->adopt(rec.newest_id, rec.newest_file, rec.newest_data_end);
   }
   writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
-                              s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get()};
+                              s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get(),
+                              s.notifier.get()};
   s.writer = std::make_unique<writer::Writer>(config, s.index, s.segments, std::move(io));
   return {};
 }
@@ -159,6 +160,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   if (!ids) return tl::unexpected(ids.error());
   auto recovered = recover(*s, *ids);
   if (!recovered) return tl::unexpected(recovered.error());
+  s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size());
   if (writable) {
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
   }

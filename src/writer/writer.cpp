@@ -13,7 +13,7 @@ namespace batpak::writer {
 Writer::Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
                std::unique_ptr<SegmentIo> io)
     : config_(config), index_(index), segments_(segments), io_(std::move(io)) {
-  assert(config_.clock != nullptr);
+  assert(config_.clock != nullptr && config_.notifier != nullptr);
   next_sequence_ = index_.size() + 1;
   visible_sequence_ = durable_sequence_ = index_.size();
   active_segment_ = durable_segment_ = io_->active_id();
@@ -187,6 +187,7 @@ Status Writer::write_chunk_now(Chunk& chunk) {
   }
   publish(chunk);
   visible_sequence_ = next_sequence_ - 1;
+  config_.notifier->publish(visible_sequence_);
   unsynced_events_ += chunk.events.size();
   if (unsynced_events_ >= config_.sync_every_events) work_cv_.notify_one();
   return {};
@@ -293,6 +294,7 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     }();
     durable_segment_ = last.segment_id;
     durable_offset_ = last.start_offset + last.bytes.size();
+    config_.notifier->publish(visible_sequence_);
     done_cv_.notify_all();
   }
 }

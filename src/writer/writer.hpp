@@ -17,6 +17,7 @@
 #include "batpak/options.hpp"
 #include "index/index.hpp"
 #include "writer/segment_io.hpp"
+#include "writer/visibility.hpp"
 
 namespace batpak::writer {
 
@@ -50,6 +51,7 @@ struct WriterConfig {
   uint32_t sync_every_ms = 50;
   uint64_t segment_bytes_max = 64ull << 20;
   Clock* clock = nullptr;
+  VisibilityNotifier* notifier = nullptr;  // Told after every publish.
 };
 
 // Thread safety: commit(), sync() and visible_sequence() may be called from any number of
