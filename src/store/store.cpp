@@ -1,14 +1,13 @@
 // Store lifecycle and the write API.
 #include "batpak/store.hpp"
 
-#include <sodium.h>
-
 #include <chrono>
 
 #include "format/format.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
+#include "util/random.hpp"
 
 namespace batpak {
 namespace {
@@ -16,7 +15,7 @@ namespace {
 // A UUIDv7: 48-bit Unix milliseconds from the store's clock, then random bits.
 EventId uuid_v7(int64_t now_us) {
   EventId id;
-  randombytes_buf(id.bytes.data(), id.bytes.size());
+  util::random_bytes(id.bytes);
   const auto ms = static_cast<uint64_t>(now_us / 1000);
   for (int i = 0; i < 6; ++i) id.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   id.bytes[6] = static_cast<uint8_t>(0x70 | (id.bytes[6] & 0x0F));

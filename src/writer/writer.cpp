@@ -86,7 +86,7 @@ Status Writer::check_expected_clocks(std::span<const Prepared> events) {
   std::unordered_map<std::string, uint32_t> clocks;  // Clock after the batch's earlier items.
   for (const Prepared& e : events) {
     const std::string& entity = e.coordinate->entity();
-    auto it = clocks.find(entity);
+    auto it = events.size() == 1 ? clocks.end() : clocks.find(entity);
     const uint32_t current = it != clocks.end() ? it->second : head_of(entity).clock;
     if (e.expected_clock && *e.expected_clock != current) {
       Error err{ErrorCode::kConflict,
@@ -96,7 +96,7 @@ Status Writer::check_expected_clocks(std::span<const Prepared> events) {
       return tl::unexpected(std::move(err));
     }
     if (current == UINT32_MAX) return make_error(ErrorCode::kTooLarge, "entity clock exhausted");
-    clocks[entity] = current + 1;
+    if (events.size() > 1) clocks[entity] = current + 1;
   }
   return {};
 }

@@ -1,0 +1,26 @@
+#include "util/random.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <cassert>
+#include <cstring>
+
+namespace batpak::util {
+
+void random_bytes(std::span<uint8_t> out) {
+  struct Pool {
+    std::array<uint8_t, 4096> bytes{};
+    size_t used = 4096;
+  };
+  thread_local Pool pool;
+  assert(out.size() <= 64);
+  if (pool.used + out.size() > pool.bytes.size()) {
+    randombytes_buf(pool.bytes.data(), pool.bytes.size());
+    pool.used = 0;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  pool.used += out.size();
+}
+
+}  // namespace batpak::util
