@@ -37,7 +37,7 @@ struct StoreStats {
   uint64_t segment_count = 0;
   uint64_t last_global_sequence = 0;     // Highest visible global sequence (0 = empty).
   uint64_t durable_global_sequence = 0;  // Highest global sequence known to be durable.
-  uint64_t data_bytes = 0;               // Bytes of frames in all segments.
+  uint64_t data_bytes = 0;               // Segment bytes up to each visible end (headers + frames).
 };
 
 // The first damage verify() found.

@@ -1,0 +1,173 @@
+// The read API: get, query, query_after paging, walk_ancestors, generations, stats, verify.
+#include "store_fixtures.hpp"
+
+namespace batpak::store_test {
+namespace {
+
+class ReadTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    store_ = open();
+    ASSERT_NE(store_, nullptr);
+    // Interleaved commits over several entities, scopes and kinds.
+    const char* entities[] = {"order:1", "order:2", "order12", "user:1", "order:1:line"};
+    for (int i = 0; i < 25; ++i) {
+      const char* entity = entities[i % 5];
+      const char* scope = i % 2 ? "odd" : "even";
+      const EventKind kind = i % 3 ? kKindA : kKindB;
+      auto r = store_->append(coord(entity, scope), kind, bytes("p" + std::to_string(i)));
+      ASSERT_TRUE(r.has_value()) << r.error().to_string();
+      receipts_.push_back(*r);
+    }
+  }
+
+  static std::vector<uint64_t> seqs(const std::vector<Event>& events) {
+    std::vector<uint64_t> out;
+    for (const Event& e : events) out.push_back(e.header.global_sequence);
+    return out;
+  }
+
+  // The expected answer computed from the receipts with Region::matches.
+  std::vector<uint64_t> expected(const Region& region, uint64_t after = 0,
+                                 size_t limit = SIZE_MAX) const {
+    std::vector<uint64_t> out;
+    for (const Receipt& r : receipts_) {
+      if (out.size() >= limit) break;
+      if (r.global_sequence > after && region.matches(r.entity, r.scope, r.kind, r.clock)) {
+        out.push_back(r.global_sequence);
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<Store> store_;
+  std::vector<Receipt> receipts_;
+};
+
+TEST_F(ReadTest, GetReturnsEachCommittedEventAndUnknownIdIsNotFound) {
+  for (size_t i = 0; i < receipts_.size(); ++i) {
+    BATPAK_ASSERT_OK_AND_ASSIGN(e, store_->get(receipts_[i].event_id));
+    expect_receipt_matches(receipts_[i], e);
+    EXPECT_EQ(e.payload, bytes("p" + std::to_string(i)));
+  }
+  EventId unknown;
+  unknown.bytes[3] = 0x42;
+  BATPAK_EXPECT_ERROR(store_->get(unknown), ErrorCode::kNotFound);
+}
+
+TEST_F(ReadTest, QueryReturnsExactlyTheMatchingEventsInCommitOrder) {
+  const std::vector<Region> regions = {
+      Region::all(),
+      Region::entity("order"),
+      Region::entity("order:1"),
+      Region::entity("order12"),
+      Region::entity("order1"),
+      Region::all().with_scope("odd"),
+      Region::entity("order").with_scope("even").with_kinds(KindFilter::exact(kKindA)),
+      Region::all().with_kinds(KindFilter::category(kKindB.category())),
+      Region::all().with_clock_range(2, 3),
+  };
+  for (size_t i = 0; i < regions.size(); ++i) {
+    BATPAK_ASSERT_OK_AND_ASSIGN(events, store_->query(regions[i]));
+    EXPECT_EQ(seqs(events), expected(regions[i])) << "region " << i;
+    for (const Event& e : events) {
+      EXPECT_TRUE(regions[i].matches(e.coordinate.entity(), e.coordinate.scope(), e.header.kind,
+                                     e.header.clock));
+    }
+  }
+  BATPAK_ASSERT_OK_AND_ASSIGN(order, store_->query(Region::entity("order")));
+  EXPECT_EQ(order.size(), 15u);  // order:1, order:2, order:1:line; not order12.
+}
+
+TEST_F(ReadTest, QueryAfterPagesInCommitOrderAcrossEntitiesWithoutGapsOrRepeats) {
+  for (const Region& region : {Region::all(), Region::entity("order"), Region::all().with_scope("odd")}) {
+    for (size_t page_size : {1u, 2u, 7u, 100u}) {
+      std::vector<uint64_t> got;
+      uint64_t after = 0;
+      for (int guard = 0; guard < 100; ++guard) {
+        BATPAK_ASSERT_OK_AND_ASSIGN(page, store_->query_after(region, after, page_size));
+        ASSERT_LE(page.size(), page_size);
+        if (page.empty()) break;
+        EXPECT_EQ(seqs(page), expected(region, after, page_size));
+        for (const Event& e : page) got.push_back(e.header.global_sequence);
+        after = page.back().header.global_sequence;
+      }
+      EXPECT_EQ(got, expected(region)) << "page size " << page_size;
+    }
+  }
+  BATPAK_ASSERT_OK_AND_ASSIGN(none, store_->query_after(Region::all(), 25, 10));
+  EXPECT_TRUE(none.empty());
+  BATPAK_ASSERT_OK_AND_ASSIGN(zero, store_->query_after(Region::all(), 0, 0));
+  EXPECT_TRUE(zero.empty());
+}
+
+TEST_F(ReadTest, WalkAncestorsReturnsTheAnchorFirstThenItsParentsUpToTheLimit) {
+  // order:1 has events at indexes 0, 5, 10, 15, 20 (clocks 1..5).
+  const Receipt& anchor = receipts_[15];
+  ASSERT_EQ(anchor.clock, 4u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(chain, store_->walk_ancestors(anchor.event_id, 10));
+  ASSERT_EQ(chain.size(), 4u);
+  EXPECT_EQ(chain[0].header.event_id, anchor.event_id);
+  EXPECT_EQ(seqs(chain), (std::vector<uint64_t>{16, 11, 6, 1}));
+  for (size_t i = 0; i + 1 < chain.size(); ++i) {
+    EXPECT_EQ(chain[i].header.prev_hash, chain[i + 1].header.event_hash);
+    EXPECT_EQ(chain[i].header.clock, chain[i + 1].header.clock + 1);
+  }
+  EXPECT_TRUE(chain.back().header.prev_hash.is_zero());
+  BATPAK_ASSERT_OK_AND_ASSIGN(limited, store_->walk_ancestors(anchor.event_id, 2));
+  EXPECT_EQ(seqs(limited), (std::vector<uint64_t>{16, 11}));
+  BATPAK_ASSERT_OK_AND_ASSIGN(just_anchor, store_->walk_ancestors(receipts_[0].event_id, 10));
+  EXPECT_EQ(seqs(just_anchor), (std::vector<uint64_t>{1}));
+  EventId unknown;
+  unknown.bytes[0] = 1;
+  BATPAK_EXPECT_ERROR(store_->walk_ancestors(unknown, 10), ErrorCode::kNotFound);
+}
+
+TEST_F(ReadTest, EntityGenerationIsTheExactEntitysClock) {
+  EXPECT_EQ(store_->entity_generation("order:1"), 5u);
+  EXPECT_EQ(store_->entity_generation("order:1:line"), 5u);
+  EXPECT_EQ(store_->entity_generation("order"), 0u);
+  EXPECT_EQ(store_->entity_generation("nobody"), 0u);
+  ASSERT_TRUE(store_->append(coord("order:1"), kKindA, bytes("x")));
+  EXPECT_EQ(store_->entity_generation("order:1"), 6u);
+}
+
+TEST_F(ReadTest, StatsCountEventsEntitiesSegmentsAndBytes) {
+  const StoreStats st = store_->stats();
+  EXPECT_EQ(st.event_count, 25u);
+  EXPECT_EQ(st.entity_count, 5u);
+  EXPECT_EQ(st.segment_count, 1u);
+  EXPECT_EQ(st.last_global_sequence, 25u);
+  EXPECT_EQ(st.durable_global_sequence, 25u);
+  EXPECT_GT(st.data_bytes, 25u * 224);
+  ASSERT_TRUE(store_->append(coord("new"), kKindA, bytes("x")));
+  const StoreStats after = store_->stats();
+  EXPECT_EQ(after.event_count, 26u);
+  EXPECT_EQ(after.entity_count, 6u);
+  EXPECT_GT(after.data_bytes, st.data_bytes);
+}
+
+TEST_F(ReadTest, VerifyChecksEveryEventOfAnIntactStore) {
+  BATPAK_ASSERT_OK_AND_ASSIGN(report, store_->verify());
+  EXPECT_TRUE(report.ok()) << report.damage->reason;
+  EXPECT_EQ(report.events_checked, 25u);
+  EXPECT_EQ(report.segments_checked, 1u);
+}
+
+TEST_F(ReadTest, ReadSequencesAndReplayPlanAgreeWithQuery) {
+  BATPAK_ASSERT_OK_AND_ASSIGN(plan, store_->replay_plan("order:2", {}));
+  EXPECT_EQ(plan.generation, 5u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(events, store_->read_sequences(plan.global_sequences));
+  BATPAK_ASSERT_OK_AND_ASSIGN(queried, store_->query(Region::entity("order:2")));
+  ASSERT_EQ(events.size(), queried.size());
+  for (size_t i = 0; i < events.size(); ++i) expect_same_event(events[i], queried[i]);
+}
+
+TEST_F(ReadTest, WaitForVisibleReturnsAtOnceForVisibleEventsAndTimesOutOtherwise) {
+  BATPAK_ASSERT_OK_AND_ASSIGN(seen, store_->wait_for_visible(10, 1000));
+  EXPECT_EQ(seen, 25u);
+  BATPAK_EXPECT_ERROR(store_->wait_for_visible(25, 20), ErrorCode::kTimeout);
+}
+
+}  // namespace
+}  // namespace batpak::store_test

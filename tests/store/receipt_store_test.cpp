@@ -1,0 +1,154 @@
+// Receipts issued by a store: signed and unsigned, checked with and without the store.
+#include "store_fixtures.hpp"
+
+namespace batpak::store_test {
+namespace {
+
+std::array<uint8_t, 32> test_seed(uint8_t v) {
+  std::array<uint8_t, 32> seed{};
+  seed.fill(v);
+  return seed;
+}
+
+class ReceiptStoreTest : public StoreTest {
+ protected:
+  StoreOptions signed_options(uint8_t seed_byte = 7) {
+    StoreOptions o;
+    o.signing_seed = test_seed(seed_byte);
+    return o;
+  }
+};
+
+// Every way to tamper with a receipt that a verifier must notice.
+std::vector<std::pair<const char*, Receipt>> tampered(const Receipt& good) {
+  std::vector<std::pair<const char*, Receipt>> out;
+  auto add = [&](const char* what, auto mutate) {
+    Receipt r = good;
+    mutate(r);
+    out.emplace_back(what, r);
+  };
+  add("global_sequence", [](Receipt& r) { r.global_sequence += 1; });
+  add("entity", [](Receipt& r) { r.entity += "x"; });
+  add("scope", [](Receipt& r) { r.scope = "other"; });
+  add("kind", [](Receipt& r) { r.kind = EventKind(0x1FFF); });
+  add("clock", [](Receipt& r) { r.clock += 1; });
+  add("wall_ms", [](Receipt& r) { r.wall_ms -= 1; });
+  add("correlation", [](Receipt& r) { r.correlation_id.bytes[2] ^= 1; });
+  add("causation", [](Receipt& r) { r.causation_id.bytes[2] ^= 1; });
+  add("payload_version", [](Receipt& r) { r.payload_version += 1; });
+  add("content_hash", [](Receipt& r) { r.content_hash.bytes[0] ^= 1; });
+  add("prev_hash", [](Receipt& r) { r.prev_hash.bytes[0] ^= 1; });
+  add("event_hash", [](Receipt& r) { r.event_hash.bytes[0] ^= 1; });
+  add("event_id", [](Receipt& r) { r.event_id.bytes[15] ^= 1; });
+  if (good.signature) {
+    add("signature", [](Receipt& r) { (*r.signature)[0] ^= 1; });
+    add("no signature", [](Receipt& r) { r.signature.reset(); });
+  } else {
+    add("forged signature", [](Receipt& r) { r.signature = std::array<uint8_t, kSignatureBytes>{}; });
+  }
+  return out;
+}
+
+TEST_F(ReceiptStoreTest, SignedStoreReceiptsVerifyAgainstTheStoreAndTheirPublicKey) {
+  auto store = open(signed_options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->public_key().has_value());
+  BATPAK_ASSERT_OK_AND_ASSIGN(r1, store->append(coord("a"), kKindA, bytes("x")));
+  BATPAK_ASSERT_OK_AND_ASSIGN(r2, store->append(coord("a"), kKindA, bytes("y")));
+  for (const Receipt* r : {&r1, &r2}) {
+    ASSERT_TRUE(r->signature.has_value());
+    BATPAK_ASSERT_OK(store->verify_receipt(*r));
+    BATPAK_ASSERT_OK(verify_receipt_signature(*r, *store->public_key()));
+    EXPECT_EQ(receipt_event_hash(*r), r->event_hash);
+  }
+}
+
+TEST_F(ReceiptStoreTest, TamperedReceiptIsInvalidSignatureWithAndWithoutTheStore) {
+  auto store = open(signed_options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->append(coord("a"), kKindA, bytes("first")));
+  EventId cause;
+  cause.bytes[0] = 9;
+  AppendOptions o;
+  o.causation_id = cause;
+  BATPAK_ASSERT_OK_AND_ASSIGN(good, store->append(coord("a"), kKindA, bytes("x"), o));
+  for (const auto& [what, bad] : tampered(good)) {
+    auto with_store = store->verify_receipt(bad);
+    ASSERT_FALSE(with_store.has_value()) << what;
+    EXPECT_EQ(with_store.error().code, ErrorCode::kInvalidSignature) << what;
+    auto without = verify_receipt_signature(bad, *store->public_key());
+    ASSERT_FALSE(without.has_value()) << what;
+    EXPECT_EQ(without.error().code, ErrorCode::kInvalidSignature) << what;
+  }
+}
+
+TEST_F(ReceiptStoreTest, ReceiptOfAnotherStoresKeyDoesNotVerify) {
+  auto store = open(signed_options(7));
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  const auto key = *store->public_key();
+  BATPAK_ASSERT_OK(store->close());
+  auto other = Store::open(tmp_.sub("other"), signed_options(8));
+  ASSERT_TRUE(other.has_value());
+  ASSERT_NE(*(*other)->public_key(), key);
+  BATPAK_EXPECT_ERROR(verify_receipt_signature(r, *(*other)->public_key()), ErrorCode::kInvalidSignature);
+}
+
+TEST_F(ReceiptStoreTest, SignedReceiptsStillVerifyAfterReopenWithTheSameSeed) {
+  Receipt r;
+  std::array<uint8_t, kPublicKeyBytes> key{};
+  {
+    auto store = open(signed_options());
+    ASSERT_NE(store, nullptr);
+    auto appended = store->append(coord("a"), kKindA, bytes("x"));
+    ASSERT_TRUE(appended.has_value());
+    r = *appended;
+    key = *store->public_key();
+  }
+  auto store = open(signed_options());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->public_key(), key);
+  BATPAK_ASSERT_OK(store->verify_receipt(r));
+  BATPAK_ASSERT_OK(verify_receipt_signature(r, key));
+}
+
+TEST_F(ReceiptStoreTest, IdempotentReplayReceiptIsSignedAndVerifies) {
+  auto store = open(signed_options());
+  ASSERT_NE(store, nullptr);
+  AppendOptions keyed;
+  keyed.idempotency_key = "k";
+  BATPAK_ASSERT_OK_AND_ASSIGN(first, store->append(coord("a"), kKindA, bytes("x"), keyed));
+  BATPAK_ASSERT_OK_AND_ASSIGN(replay, store->append(coord("a"), kKindA, bytes("x"), keyed));
+  ASSERT_TRUE(replay.idempotent_replay);
+  ASSERT_TRUE(replay.signature.has_value());
+  EXPECT_EQ(*replay.signature, *first.signature);
+  BATPAK_ASSERT_OK(store->verify_receipt(replay));
+  BATPAK_ASSERT_OK(verify_receipt_signature(replay, *store->public_key()));
+}
+
+TEST_F(ReceiptStoreTest, UnsignedStoreReceiptsVerifyAgainstTheStoreOnly) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->public_key().has_value());
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  EXPECT_FALSE(r.signature.has_value());
+  BATPAK_ASSERT_OK(store->verify_receipt(r));
+  for (const auto& [what, bad] : tampered(r)) {
+    auto s = store->verify_receipt(bad);
+    ASSERT_FALSE(s.has_value()) << what;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidSignature) << what;
+  }
+}
+
+TEST_F(ReceiptStoreTest, ReceiptOfAnEventThisStoreNeverCommittedIsInvalidSignature) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  BATPAK_ASSERT_OK(store->close());
+  auto other = Store::open(tmp_.sub("other"));
+  ASSERT_TRUE(other.has_value());
+  BATPAK_EXPECT_ERROR((*other)->verify_receipt(r), ErrorCode::kInvalidSignature);
+}
+
+}  // namespace
+}  // namespace batpak::store_test
