@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   auto order = batpak::Coordinate::make("order:42", "shop");
   if (!order) return fail(order.error());
   for (int i = 1; i <= 3; ++i) {
-    auto receipt = (*store)->append_typed(*order, OrderPlaced{"sku-" + std::to_string(i), i});
+    auto receipt = (*store)->append(*order, OrderPlaced{"sku-" + std::to_string(i), i});
     if (!receipt) return fail(receipt.error());
     std::printf("%s\n", batpak::receipt_to_json(*receipt).dump().c_str());
   }

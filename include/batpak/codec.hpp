@@ -11,11 +11,6 @@
 
 namespace batpak {
 
-template <class T>
-concept TypedPayload = requires {
-  { T::kKind } -> std::convertible_to<EventKind>;
-};
-
 // Encodes `value` as MessagePack bytes.
 template <class T>
 std::vector<uint8_t> encode_payload(const T& value) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -27,6 +28,12 @@ struct EventHeader {
   Hash32 content_hash;           // BLAKE3 of the payload bytes.
   Hash32 prev_hash;              // event_hash of the entity's previous event; zero for the first.
   Hash32 event_hash;             // BLAKE3 over the header fields, content_hash and prev_hash.
+};
+
+// A type usable with the typed lane: it names its event kind.
+template <class T>
+concept TypedPayload = requires {
+  { T::kKind } -> std::convertible_to<EventKind>;
 };
 
 // A committed event read back from the store: its coordinate, header and payload bytes.

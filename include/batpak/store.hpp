@@ -81,10 +81,11 @@ class Store {
                          std::span<const uint8_t> payload, const AppendOptions& options = {});
 
   // Typed append for a struct T that declares `static constexpr EventKind kKind` and its
-  // MessagePack fields (MSGPACK_DEFINE_MAP). Defined in batpak/typed.hpp.
-  template <class T>
-  Result<Receipt> append_typed(const Coordinate& coordinate, const T& value,
-                               AppendOptions options = {});
+  // MessagePack fields (MSGPACK_DEFINE_MAP): the payload is T encoded as a MessagePack map.
+  // Defined in batpak/typed.hpp (included by batpak/batpak.hpp).
+  template <TypedPayload T>
+  Result<Receipt> append(const Coordinate& coordinate, const T& value,
+                         const AppendOptions& options = {});
 
   // Appends all items atomically: after return, and after any crash, either every item is
   // committed or none is. Items for one entity get consecutive clocks in item order.

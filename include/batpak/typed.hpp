@@ -17,10 +17,9 @@
 
 namespace batpak {
 
-template <class T>
-Result<Receipt> Store::append_typed(const Coordinate& coordinate, const T& value,
-                                    AppendOptions options) {
-  static_assert(TypedPayload<T>, "T must declare static constexpr EventKind kKind");
+template <TypedPayload T>
+Result<Receipt> Store::append(const Coordinate& coordinate, const T& value,
+                              const AppendOptions& options) {
   std::vector<uint8_t> bytes;
   try {
     bytes = encode_payload(value);

@@ -19,7 +19,7 @@ class ProjectFlow : public ::testing::Test {
   }
   void add(const std::string& entity, int64_t quantity) {
     auto c = Coordinate::make(entity, "test");
-    ASSERT_TRUE(store_->append_typed(*c, ItemAdded{"sku", quantity}));
+    ASSERT_TRUE(store_->append(*c, ItemAdded{"sku", quantity}));
   }
   void note(const std::string& entity) {
     auto c = Coordinate::make(entity, "test");

@@ -87,7 +87,7 @@ TEST_F(AppendTest, SuccessiveAppendsChainPerEntityAndSequenceGlobally) {
 TEST_F(AppendTest, TypedAppendDecodesBackAndTheJsonLaneReadsTheSameBytes) {
   auto store = open();
   ASSERT_NE(store, nullptr);
-  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append_typed(coord("order:9"), OrderPlaced{"sku-1", 3}));
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("order:9"), OrderPlaced{"sku-1", 3}));
   EXPECT_EQ(r.kind, OrderPlaced::kKind);
   BATPAK_ASSERT_OK_AND_ASSIGN(e, store->get(r.event_id));
   BATPAK_ASSERT_OK_AND_ASSIGN(typed, decode_event<OrderPlaced>(e));
