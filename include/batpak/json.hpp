@@ -22,4 +22,11 @@ Result<Receipt> receipt_from_json(const nlohmann::json& value);
 // MessagePack), causation, correlation, timestamp_us, flags and payload_version.
 nlohmann::json event_to_json(const Event& event);
 
+// The export form of an event (batpak export): event_to_json plus "payload_hex", the exact
+// payload bytes, so an import reproduces them byte for byte.
+nlohmann::json event_to_export_json(const Event& event);
+// The inverse of event_to_export_json. The global sequence, clock and hashes are read but not
+// used: the importing store assigns its own (Store::import_event). Malformed: kInvalidArgument.
+Result<Event> event_from_export_json(const nlohmann::json& value);
+
 }  // namespace batpak

@@ -129,4 +129,48 @@ json event_to_json(const Event& e) {
   return out;
 }
 
+json event_to_export_json(const Event& e) {
+  json out = event_to_json(e);
+  out["payload_hex"] = util::to_hex(e.payload);
+  return out;
+}
+
+Result<Event> event_from_export_json(const json& v) {
+  auto receipt = receipt_from_json(v);
+  if (!receipt) return tl::unexpected(receipt.error());
+  auto coordinate = Coordinate::make(receipt->entity, receipt->scope);
+  if (!coordinate) return tl::unexpected(coordinate.error());
+  auto hex = v.find("payload_hex");
+  auto timestamp = v.find("timestamp_us");
+  auto flags = v.find("flags");
+  if (hex == v.end() || !hex->is_string() || hex->get_ref<const std::string&>().size() % 2 != 0) {
+    return make_error(ErrorCode::kInvalidArgument, "payload_hex must be a string of hex pairs");
+  }
+  std::vector<uint8_t> payload(hex->get_ref<const std::string&>().size() / 2);
+  if (!util::from_hex(hex->get_ref<const std::string&>(), payload)) {
+    return make_error(ErrorCode::kInvalidArgument, "payload_hex is not hex");
+  }
+  if (timestamp == v.end() || !timestamp->is_number_integer()) {
+    return make_error(ErrorCode::kInvalidArgument, "timestamp_us must be an integer");
+  }
+  if (flags == v.end() || !flags->is_number_unsigned() || flags->get<uint64_t>() > 0xFFFF) {
+    return make_error(ErrorCode::kInvalidArgument, "flags must be a 16-bit unsigned integer");
+  }
+  EventHeader h;
+  h.event_id = receipt->event_id;
+  h.correlation_id = receipt->correlation_id;
+  h.causation_id = receipt->causation_id;
+  h.global_sequence = receipt->global_sequence;
+  h.clock = receipt->clock;
+  h.wall_ms = receipt->wall_ms;
+  h.timestamp_us = timestamp->get<int64_t>();
+  h.kind = receipt->kind;
+  h.flags = flags->get<uint16_t>();
+  h.payload_version = receipt->payload_version;
+  h.content_hash = receipt->content_hash;
+  h.prev_hash = receipt->prev_hash;
+  h.event_hash = receipt->event_hash;
+  return Event{*coordinate, h, std::move(payload)};
+}
+
 }  // namespace batpak

@@ -1,1 +1,31 @@
-int main() { return 0; }
+// batpak: the command line tool. See docs/cli.md for the contract.
+#include <exception>
+#include <iostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace batpak::cli;
+  CLI::App app{"batpak: an embedded, tamper-evident event store (docs/cli.md)"};
+  app.require_subcommand(1);
+  Runner run;
+  add_write_commands(app, run);
+  add_read_commands(app, run);
+  add_verify_command(app, run);
+  add_project_command(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  try {
+    return run();
+  } catch (const std::exception& e) {  // Nothing should throw; never let it escape.
+    return report_error(batpak::Error{batpak::ErrorCode::kIo, std::string("internal error: ") + e.what(), {}, 0, {}});
+  }
+}

@@ -1,0 +1,35 @@
+// Shared pieces of the batpak command line tool: exit codes, output, store opening.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "batpak/batpak.hpp"
+
+namespace batpak::cli {
+
+// Exit codes (docs/cli.md): 0 success, 1 a refusal or finding, 2 bad usage or input.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFinding = 1;
+inline constexpr int kExitUsage = 2;
+
+// The exit code an error stands for: bad input is 2, everything else is 1.
+int exit_code_for(const Error& error);
+// Prints {"error": code name, "message": ..., ...} to stderr and returns exit_code_for().
+int report_error(const Error& error);
+// Prints a usage error to stderr and returns kExitUsage.
+int usage_error(const std::string& message);
+// Prints one JSON value as a line on stdout and flushes it.
+void print_line(const nlohmann::json& value);
+
+// Opens DIR with the given access mode; errors are reported and turned into an exit code.
+struct Opened {
+  std::unique_ptr<Store> store;
+  int exit_code = kExitOk;
+};
+Opened open_store(const std::string& dir, AccessMode access);
+
+}  // namespace batpak::cli

@@ -1,0 +1,134 @@
+// get, query, walk, stats, export: read-only commands.
+#include <optional>
+#include <string>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+namespace batpak::cli {
+namespace {
+
+struct QueryArgs {
+  std::string dir, entity, scope, kind;
+  std::optional<uint16_t> category;
+  uint64_t after = 0;
+  size_t limit = SIZE_MAX;
+};
+
+struct EventArgs {  // get and walk.
+  std::string dir, event_id;
+  size_t limit = 1000;
+};
+
+Result<Region> region_from(const QueryArgs& a) {
+  Region region;
+  if (!a.entity.empty()) region.entity_prefix = a.entity;
+  if (!a.scope.empty()) region.scope = a.scope;
+  if (!a.kind.empty() && a.category) return make_error(ErrorCode::kInvalidArgument, "give --kind or --category, not both");
+  if (!a.kind.empty()) {
+    auto kind = EventKind::parse(a.kind);
+    if (!kind) return tl::unexpected(kind.error());
+    region.kinds = KindFilter::exact(*kind);
+  }
+  if (a.category) {
+    if (*a.category > 0xF) return make_error(ErrorCode::kInvalidArgument, "--category is 0..15");
+    region.kinds = KindFilter::category(static_cast<uint8_t>(*a.category));
+  }
+  return region;
+}
+
+int print_events(const Result<std::vector<Event>>& events, nlohmann::json (*to_json)(const Event&)) {
+  if (!events) return report_error(events.error());
+  for (const Event& e : *events) print_line(to_json(e));
+  return kExitOk;
+}
+
+int run_query(const QueryArgs& a) {
+  auto region = region_from(a);
+  if (!region) return report_error(region.error());
+  Opened opened = open_store(a.dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  return print_events(opened.store->query_after(*region, a.after, a.limit), event_to_json);
+}
+
+int run_get_or_walk(const EventArgs& a, bool walk) {
+  auto id = EventId::parse(a.event_id);
+  if (!id) return report_error(id.error());
+  Opened opened = open_store(a.dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  if (walk) return print_events(opened.store->walk_ancestors(*id, a.limit), event_to_json);
+  auto event = opened.store->get(*id);
+  if (!event) return report_error(event.error());
+  print_line(event_to_json(*event));
+  return kExitOk;
+}
+
+nlohmann::json open_report_json(const OpenReport& r) {
+  return {{"events_recovered", r.events_recovered}, {"segments", r.segments},
+          {"torn_tail", r.torn_tail},               {"torn_tail_file", r.torn_tail_file},
+          {"torn_tail_offset", r.torn_tail_offset}, {"torn_tail_bytes", r.torn_tail_bytes},
+          {"elapsed_us", r.elapsed_us}};
+}
+
+int run_stats(const std::string& dir) {
+  Opened opened = open_store(dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  const StoreStats s = opened.store->stats();
+  print_line({{"event_count", s.event_count}, {"entity_count", s.entity_count},
+              {"segment_count", s.segment_count}, {"last_global_sequence", s.last_global_sequence},
+              {"data_bytes", s.data_bytes}, {"open", open_report_json(opened.store->open_report())}});
+  return kExitOk;
+}
+
+int run_export(const std::string& dir) {
+  Opened opened = open_store(dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  constexpr size_t kPage = 4096;
+  for (uint64_t after = 0;;) {
+    auto page = opened.store->query_after(Region::all(), after, kPage);
+    if (!page) return report_error(page.error());
+    for (const Event& e : *page) print_line(event_to_export_json(e));
+    if (page->size() < kPage) return kExitOk;
+    after = page->back().header.global_sequence;
+  }
+}
+
+}  // namespace
+
+void add_read_commands(CLI::App& app, Runner& run) {
+  static EventArgs get_args;
+  auto* get = app.add_subcommand("get", "Print one event");
+  get->add_option("DIR", get_args.dir, "data directory")->required();
+  get->add_option("EVENT_ID", get_args.event_id, "event id (32 hex)")->required();
+  get->callback([&run] { run = [] { return run_get_or_walk(get_args, false); }; });
+
+  static QueryArgs q;
+  auto* query = app.add_subcommand("query", "Print matching events in commit order (JSON Lines)");
+  query->add_option("DIR", q.dir, "data directory")->required();
+  query->add_option("--entity", q.entity, "entity prefix (namespace match: a matches a and a:*)");
+  query->add_option("--scope", q.scope, "exact scope");
+  query->add_option("--kind", q.kind, "exact kind");
+  query->add_option("--category", q.category, "kind category 0..15");
+  query->add_option("--after", q.after, "only events with global_sequence above this");
+  query->add_option("--limit", q.limit, "at most this many events");
+  query->callback([&run] { run = [] { return run_query(q); }; });
+
+  static EventArgs walk_args;
+  auto* walk = app.add_subcommand("walk", "Print an event and its hash-chain ancestors, anchor first");
+  walk->add_option("DIR", walk_args.dir, "data directory")->required();
+  walk->add_option("EVENT_ID", walk_args.event_id, "event id (32 hex)")->required();
+  walk->add_option("--limit", walk_args.limit, "at most this many events (default 1000)");
+  walk->callback([&run] { run = [] { return run_get_or_walk(walk_args, true); }; });
+
+  static std::string stats_dir;
+  auto* stats = app.add_subcommand("stats", "Print store statistics and the open report");
+  stats->add_option("DIR", stats_dir, "data directory")->required();
+  stats->callback([&run] { run = [] { return run_stats(stats_dir); }; });
+
+  static std::string export_dir;
+  auto* exp = app.add_subcommand("export", "Print every event in commit order, for import");
+  exp->add_option("DIR", export_dir, "data directory")->required();
+  exp->callback([&run] { run = [] { return run_export(export_dir); }; });
+}
+
+}  // namespace batpak::cli

@@ -1,0 +1,126 @@
+// init, append, import.
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "requests.hpp"
+
+namespace batpak::cli {
+namespace {
+
+struct AppendArgs {
+  std::string dir;
+  bool from_stdin = false;
+  std::string entity, scope, kind, payload, idempotency_key, causation, correlation;
+  std::optional<uint32_t> expected_clock;
+};
+
+// Reads every stdin line as JSON and parses it with `parse`, all before anything is written.
+template <class T, class Parse>
+Result<std::vector<T>> read_stdin_lines(Parse parse) {
+  std::vector<T> out;
+  std::string text;
+  for (size_t number = 1; std::getline(std::cin, text); ++number) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto json = parse_json(text, "line " + std::to_string(number));
+    auto parsed = json ? parse(*json) : Result<T>(tl::unexpected(json.error()));
+    if (!parsed) {
+      Error e = parsed.error();
+      e.message = "line " + std::to_string(number) + ": " + e.message;
+      return tl::unexpected(std::move(e));
+    }
+    out.push_back(std::move(*parsed));
+  }
+  return out;
+}
+
+Result<AppendRequest> request_from_flags(const AppendArgs& a) {
+  auto payload = parse_json(a.payload, "--payload");
+  if (!payload) return tl::unexpected(payload.error());
+  nlohmann::json line = {{"entity", a.entity}, {"scope", a.scope}, {"kind", a.kind}, {"payload", *payload}};
+  if (!a.idempotency_key.empty()) line["idempotency_key"] = a.idempotency_key;
+  if (a.expected_clock) line["expected_clock"] = *a.expected_clock;
+  if (!a.causation.empty()) line["causation"] = a.causation;
+  if (!a.correlation.empty()) line["correlation"] = a.correlation;
+  return parse_append_line(line);
+}
+
+int run_init(const std::string& dir) {
+  Opened opened = open_store(dir, AccessMode::kReadWrite);
+  if (!opened.store) return opened.exit_code;
+  const uint64_t events = opened.store->stats().event_count;
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  print_line({{"dir", dir}, {"events", events}});
+  return kExitOk;
+}
+
+int run_append(const AppendArgs& a) {
+  Result<std::vector<AppendRequest>> requests =
+      a.from_stdin ? read_stdin_lines<AppendRequest>(parse_append_line)
+                   : request_from_flags(a).map([](AppendRequest r) { return std::vector<AppendRequest>{std::move(r)}; });
+  if (!requests) return report_error(requests.error());
+  Opened opened = open_store(a.dir, AccessMode::kReadWrite);
+  if (!opened.store) return opened.exit_code;
+  for (const AppendRequest& r : *requests) {
+    auto receipt = opened.store->append(r.coordinate, r.kind, r.payload, r.options);
+    if (!receipt) return report_error(receipt.error());
+    print_line(receipt_to_json(*receipt));  // Durable: the store syncs before returning.
+  }
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  return kExitOk;
+}
+
+int run_import(const std::string& dir) {
+  auto events = read_stdin_lines<Event>(event_from_export_json);
+  if (!events) return report_error(events.error());
+  Opened opened = open_store(dir, AccessMode::kReadWrite);
+  if (!opened.store) return opened.exit_code;
+  for (const Event& e : *events) {
+    auto receipt = opened.store->import_event(e);
+    if (!receipt) return report_error(receipt.error());
+    print_line(receipt_to_json(*receipt));
+  }
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_write_commands(CLI::App& app, Runner& run) {
+  static std::string init_dir;
+  auto* init = app.add_subcommand("init", "Create a store in DIR (or open an existing one)");
+  init->add_option("DIR", init_dir, "data directory")->required();
+  init->callback([&run] { run = [] { return run_init(init_dir); }; });
+
+  static AppendArgs args;
+  auto* append = app.add_subcommand("append", "Append events; print one receipt line each, once durable");
+  append->add_option("DIR", args.dir, "data directory")->required();
+  append->add_flag("--stdin", args.from_stdin, "read JSON Lines events from stdin");
+  append->add_option("--entity", args.entity, "entity");
+  append->add_option("--scope", args.scope, "scope");
+  append->add_option("--kind", args.kind, "kind, CAT:TYPE in hex (f:001) or a number");
+  append->add_option("--payload", args.payload, "payload as JSON");
+  append->add_option("--idempotency-key", args.idempotency_key, "idempotency key (1..256 bytes)");
+  append->add_option("--expected-clock", args.expected_clock, "commit only if the entity is at this clock");
+  append->add_option("--causation", args.causation, "causation event id (32 hex)");
+  append->add_option("--correlation", args.correlation, "correlation id (32 hex)");
+  append->callback([&run] {
+    run = [] {
+      const bool has_flags = !args.entity.empty() || !args.scope.empty() || !args.kind.empty() || !args.payload.empty();
+      if (args.from_stdin == has_flags) {
+        return usage_error("give either --stdin or --entity, --scope, --kind and --payload");
+      }
+      return run_append(args);
+    };
+  });
+
+  static std::string import_dir;
+  auto* import = app.add_subcommand("import", "Import events exported by `batpak export` from stdin");
+  import->add_option("DIR", import_dir, "data directory")->required();
+  import->callback([&run] { run = [] { return run_import(import_dir); }; });
+}
+
+}  // namespace batpak::cli

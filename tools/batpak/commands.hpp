@@ -1,0 +1,18 @@
+// The batpak subcommands. Each add_* registers one subcommand on `app`; when it is chosen,
+// `run` is set to the function that executes it and returns the exit code.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace batpak::cli {
+
+using Runner = std::function<int()>;
+
+void add_write_commands(CLI::App& app, Runner& run);    // init, append, import
+void add_read_commands(CLI::App& app, Runner& run);     // get, query, walk, stats, export
+void add_verify_command(CLI::App& app, Runner& run);    // verify
+void add_project_command(CLI::App& app, Runner& run);   // project
+
+}  // namespace batpak::cli

@@ -1,0 +1,94 @@
+#include "requests.hpp"
+
+#include <set>
+
+namespace batpak::cli {
+namespace {
+
+tl::unexpected<Error> bad(const std::string& message) {
+  return make_error(ErrorCode::kInvalidArgument, message);
+}
+
+Result<std::string> string_field(const nlohmann::json& line, const char* name) {
+  auto it = line.find(name);
+  if (it == line.end() || !it->is_string()) return bad(std::string("\"") + name + "\" must be a string");
+  return it->get<std::string>();
+}
+
+template <class T>
+Result<T> unsigned_field(const nlohmann::json& value, const char* name) {
+  if (!value.is_number_unsigned() || value.get<uint64_t>() > std::numeric_limits<T>::max()) {
+    return bad(std::string("\"") + name + "\" must be an unsigned integer in range");
+  }
+  return value.get<T>();
+}
+
+Result<EventId> optional_id(const nlohmann::json& line, const char* name) {
+  auto it = line.find(name);
+  if (it == line.end() || it->is_null()) return EventId{};
+  if (!it->is_string()) return bad(std::string("\"") + name + "\" must be a 32-hex-character id");
+  return EventId::parse(it->get<std::string>());
+}
+
+Result<EventKind> public_kind(const std::string& text) {
+  auto kind = EventKind::parse(text);
+  if (!kind) return kind;
+  if (kind->is_reserved()) {
+    return make_error(ErrorCode::kReservedKind, "kind " + kind->to_string() + " is reserved (category 0 or d)");
+  }
+  return kind;
+}
+
+}  // namespace
+
+Result<nlohmann::json> parse_json(const std::string& text, const std::string& what) {
+  auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return bad(what + " is not valid JSON");
+  return value;
+}
+
+Result<AppendRequest> parse_append_line(const nlohmann::json& line) {
+  static const std::set<std::string> kFields = {"entity", "scope", "kind", "payload", "idempotency_key",
+                                                "expected_clock", "causation", "correlation"};
+  if (!line.is_object()) return bad("an append line is a JSON object");
+  for (const auto& [name, value] : line.items()) {
+    if (!kFields.count(name)) return bad("unknown field \"" + name + "\"");
+  }
+  auto entity = string_field(line, "entity");
+  if (!entity) return tl::unexpected(entity.error());
+  auto scope = string_field(line, "scope");
+  if (!scope) return tl::unexpected(scope.error());
+  auto coordinate = Coordinate::make(*entity, *scope);
+  if (!coordinate) return tl::unexpected(coordinate.error());
+  auto kind_text = string_field(line, "kind");
+  if (!kind_text) return tl::unexpected(kind_text.error());
+  auto kind = public_kind(*kind_text);
+  if (!kind) return tl::unexpected(kind.error());
+  if (!line.contains("payload")) return bad("\"payload\" is missing");
+
+  AppendRequest request{*coordinate, *kind, json_to_payload(line["payload"]), {}};
+  if (request.payload.size() > StoreOptions{}.payload_bytes_max) {
+    return make_error(ErrorCode::kTooLarge, "payload is over the store's limit");
+  }
+  if (auto it = line.find("idempotency_key"); it != line.end() && !it->is_null()) {
+    if (!it->is_string() || it->get<std::string>().empty() ||
+        it->get<std::string>().size() > kIdempotencyKeyBytesMax) {
+      return bad("\"idempotency_key\" must be a string of 1..256 bytes");
+    }
+    request.options.idempotency_key = it->get<std::string>();
+  }
+  if (auto it = line.find("expected_clock"); it != line.end() && !it->is_null()) {
+    auto clock = unsigned_field<uint32_t>(*it, "expected_clock");
+    if (!clock) return tl::unexpected(clock.error());
+    request.options.expected_clock = *clock;
+  }
+  auto causation = optional_id(line, "causation");
+  if (!causation) return tl::unexpected(causation.error());
+  auto correlation = optional_id(line, "correlation");
+  if (!correlation) return tl::unexpected(correlation.error());
+  request.options.causation_id = *causation;
+  request.options.correlation_id = *correlation;
+  return request;
+}
+
+}  // namespace batpak::cli
