@@ -1,0 +1,83 @@
+// Bad input on the CLI: a clear error on stderr, exit code 2, and nothing written.
+#include <gtest/gtest.h>
+
+#include "cli/cli_runner.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+namespace {
+
+class CliBadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = run_cli({"append", store(), "--stdin"},
+                     "{\"entity\":\"e\",\"scope\":\"s\",\"kind\":\"1:001\",\"payload\":1}\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::string store() const { return dir_.sub("store"); }
+  int64_t event_count() { return run_cli({"stats", store()}).lines().at(0)["event_count"].get<int64_t>(); }
+  // Appends `line` after a valid line via --stdin and checks: exit 2, error named, nothing written.
+  void expect_refused(const std::string& line, const std::string& error_name) {
+    const std::string good = "{\"entity\":\"e\",\"scope\":\"s\",\"kind\":\"1:001\",\"payload\":2}\n";
+    auto r = run_cli({"append", store(), "--stdin"}, good + line + "\n");
+    EXPECT_EQ(r.exit_code, 2) << line << " -> " << r.err;
+    EXPECT_NE(r.err.find(error_name), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << "no receipt may be printed: " << r.out;
+    EXPECT_EQ(event_count(), 1) << "nothing may be written for: " << line;
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliBadInput, InvalidCoordinatesAreRefused) {
+  expect_refused(R"({"entity":"a/b","scope":"s","kind":"1:001","payload":1})", "invalid_argument");
+  expect_refused(R"({"entity":"","scope":"s","kind":"1:001","payload":1})", "invalid_argument");
+  expect_refused(R"({"entity":"a\u0001","scope":"s","kind":"1:001","payload":1})", "invalid_argument");
+  expect_refused(R"({"entity":"a","scope":"x=y","kind":"1:001","payload":1})", "invalid_argument");
+  expect_refused(R"({"entity":")" + std::string(1025, 'e') + R"(","scope":"s","kind":"1:001","payload":1})",
+                 "invalid_argument");
+}
+
+TEST_F(CliBadInput, ReservedAndMalformedKindsAreRefused) {
+  expect_refused(R"({"entity":"e","scope":"s","kind":"0:001","payload":1})", "reserved_kind");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"d:001","payload":1})", "reserved_kind");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"zz","payload":1})", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"70000","payload":1})", "invalid_argument");
+}
+
+TEST_F(CliBadInput, MalformedLinesAndFieldsAreRefused) {
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":)", "invalid_argument");
+  expect_refused(R"(["not","an","object"])", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001"})", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":1,"extra":true})", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":1,"causation":"xyz"})", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":1,"expected_clock":-1})", "invalid_argument");
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":1,"idempotency_key":""})", "invalid_argument");
+}
+
+TEST_F(CliBadInput, OversizedPayloadIsRefused) {
+  const std::string big(17u << 20, 'x');  // Over the 16 MiB default limit once encoded.
+  expect_refused(R"({"entity":"e","scope":"s","kind":"1:001","payload":")" + big + "\"}", "too_large");
+}
+
+TEST_F(CliBadInput, BadIdsAndUsageExitTwo) {
+  EXPECT_EQ(run_cli({"get", store(), "not-an-id"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"walk", store(), "1234"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"append", store()}).exit_code, 2) << "neither --stdin nor flags";
+  EXPECT_EQ(run_cli({"frobnicate", store()}).exit_code, 2);
+  EXPECT_EQ(run_cli({"query", store(), "--kind", "1:001", "--category", "1"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"project", store(), "--entity", "e", "--fold", "median"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"append", store(), "--entity", "e", "--scope", "s", "--kind", "1:001", "--payload", "{"})
+                .exit_code,
+            2);
+  EXPECT_EQ(event_count(), 1);
+}
+
+TEST_F(CliBadInput, MalformedImportIsRefusedBeforeWriting) {
+  auto exported = run_cli({"export", store()});
+  auto r = run_cli({"import", dir_.sub("copy")}, exported.out + "{\"event_id\":\"nope\"}\n");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
+}  // namespace
+}  // namespace batpak::testing

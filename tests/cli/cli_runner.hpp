@@ -1,0 +1,79 @@
+// Runs the batpak CLI as a child process with given stdin; captures exit code and output.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace batpak::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  // stdout as JSON Lines.
+  std::vector<nlohmann::json> lines() const {
+    std::vector<nlohmann::json> v;
+    size_t start = 0;
+    for (size_t nl; (nl = out.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (nl > start) v.push_back(nlohmann::json::parse(out.substr(start, nl - start)));
+    }
+    return v;
+  }
+};
+
+inline std::string read_all(int fd) {
+  std::string s;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) > 0;) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+
+// Runs BATPAK_CLI_PATH with `args`. stdin is written from a temp file so large inputs
+// cannot dead-lock against the child's output.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+  char in_path[] = "/tmp/batpak-cli-in-XXXXXX";
+  int in_fd = ::mkstemp(in_path);
+  if (::write(in_fd, input.data(), input.size()) != static_cast<ssize_t>(input.size())) return {};
+  ::lseek(in_fd, 0, SEEK_SET);
+  ::unlink(in_path);
+  int out_pipe[2], err_pipe[2];
+  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in_fd, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    std::vector<char*> argv;
+    std::string exe = BATPAK_CLI_PATH;
+    argv.push_back(exe.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(in_fd);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  CliResult r;
+  // Drain stderr in a way that cannot block forever: stdout first, then stderr; the CLI's
+  // stderr output is a single short line, far below the pipe buffer.
+  r.out = read_all(out_pipe[0]);
+  r.err = read_all(err_pipe[0]);
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace batpak::testing

@@ -1,0 +1,155 @@
+// The CLI contract (docs/cli.md): happy paths, receipts, exit codes, export/import.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "batpak/batpak.hpp"
+#include "cli/cli_runner.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+namespace {
+
+const char* kThreeEvents =
+    "{\"entity\":\"order:1\",\"scope\":\"shop\",\"kind\":\"1:001\",\"payload\":{\"qty\":3}}\n"
+    "{\"entity\":\"order:1\",\"scope\":\"shop\",\"kind\":\"1:002\",\"payload\":{\"qty\":4},\"idempotency_key\":\"k\"}\n"
+    "{\"entity\":\"order:2\",\"scope\":\"shop\",\"kind\":\"1:001\",\"payload\":[1,\"two\",null]}\n";
+
+class Cli : public ::testing::Test {
+ protected:
+  std::string store() const { return dir_.sub("store"); }
+  std::vector<nlohmann::json> append_three() {
+    auto r = run_cli({"append", store(), "--stdin"}, kThreeEvents);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.lines();
+  }
+  TempDir dir_;
+};
+
+TEST_F(Cli, InitCreatesAnEmptyStore) {
+  auto r = run_cli({"init", store()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.lines().at(0)["events"], 0);
+  auto stats = run_cli({"stats", store()});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(stats.lines().at(0)["event_count"], 0);
+}
+
+TEST_F(Cli, AppendPrintsOneReceiptPerEventWithEveryContractField) {
+  auto receipts = append_three();
+  ASSERT_EQ(receipts.size(), 3u);
+  for (const char* field : {"event_id", "global_sequence", "entity", "scope", "kind", "clock", "wall_ms",
+                            "content_hash", "prev_hash", "event_hash", "signature", "idempotent_replay"}) {
+    EXPECT_TRUE(receipts[0].contains(field)) << field;
+  }
+  EXPECT_EQ(receipts[2]["global_sequence"], 3);
+  EXPECT_EQ(receipts[1]["prev_hash"], receipts[0]["event_hash"]);
+  EXPECT_EQ(receipts[0]["event_id"].get<std::string>().size(), 32u);
+  EXPECT_EQ(receipts[0]["event_hash"].get<std::string>().size(), 64u);
+  EXPECT_TRUE(receipts[0]["signature"].is_null());
+}
+
+TEST_F(Cli, AppendFromFlagsAndIdempotentReplay) {
+  append_three();
+  auto again = run_cli({"append", store(), "--entity", "order:1", "--scope", "shop", "--kind", "1:002",
+                        "--payload", "{\"qty\":4}", "--idempotency-key", "k"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(again.lines().at(0)["idempotent_replay"].get<bool>());
+  EXPECT_EQ(again.lines().at(0)["global_sequence"], 2);
+  EXPECT_EQ(run_cli({"stats", store()}).lines().at(0)["event_count"], 3);
+}
+
+TEST_F(Cli, ExpectedClockConflictExitsOneAndWritesNothing) {
+  append_three();
+  auto r = run_cli({"append", store(), "--entity", "order:1", "--scope", "shop", "--kind", "1:001",
+                    "--payload", "{}", "--expected-clock", "7"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("conflict"), std::string::npos);
+  EXPECT_EQ(run_cli({"stats", store()}).lines().at(0)["event_count"], 3);
+}
+
+TEST_F(Cli, GetQueryAndWalk) {
+  auto receipts = append_three();
+  auto got = run_cli({"get", store(), receipts[1]["event_id"]});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.lines().at(0)["payload"]["qty"], 4);
+  for (const char* field : {"payload", "causation", "correlation", "timestamp_us"}) {
+    EXPECT_TRUE(got.lines().at(0).contains(field)) << field;
+  }
+
+  auto by_entity = run_cli({"query", store(), "--entity", "order:1"});
+  EXPECT_EQ(by_entity.lines().size(), 2u);
+  auto by_kind = run_cli({"query", store(), "--kind", "1:001"});
+  EXPECT_EQ(by_kind.lines().size(), 2u);
+  auto by_category = run_cli({"query", store(), "--category", "1", "--after", "1", "--limit", "1"});
+  ASSERT_EQ(by_category.lines().size(), 1u);
+  EXPECT_EQ(by_category.lines()[0]["global_sequence"], 2);
+
+  auto walk = run_cli({"walk", store(), receipts[1]["event_id"]});
+  ASSERT_EQ(walk.lines().size(), 2u);
+  EXPECT_EQ(walk.lines()[0]["clock"], 2) << "anchor first";
+  EXPECT_EQ(walk.lines()[1]["clock"], 1);
+}
+
+TEST_F(Cli, UnknownEventIsAFindingNotAUsageError) {
+  append_three();
+  auto r = run_cli({"get", store(), std::string(32, 'a')});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not_found"), std::string::npos);
+}
+
+TEST_F(Cli, ExportImportRoundTripIsByteExact) {
+  append_three();
+  auto exported = run_cli({"export", store()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  ASSERT_EQ(exported.lines().size(), 3u);
+  auto imported = run_cli({"import", dir_.sub("copy")}, exported.out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto again = run_cli({"export", dir_.sub("copy")});
+  EXPECT_EQ(again.out, exported.out);
+  auto rerun = run_cli({"import", dir_.sub("copy")}, exported.out);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  EXPECT_TRUE(rerun.lines().at(0)["idempotent_replay"].get<bool>()) << "re-import is idempotent";
+}
+
+TEST_F(Cli, VerifyReportsDamageWithExitOne) {
+  append_three();
+  ASSERT_EQ(run_cli({"verify", store()}).exit_code, 0);
+  {
+    std::fstream f(store() + "/000000000001.seg", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(64 + 16 + 210);  // Inside the first frame's record, before the newer frames.
+    f.put('\x7f');
+  }
+  auto r = run_cli({"verify", store()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto report = r.lines().at(0);
+  EXPECT_FALSE(report["ok"].get<bool>());
+  EXPECT_NE(report["damage"]["file"].get<std::string>().find("000000000001.seg"), std::string::npos);
+}
+
+TEST_F(Cli, ProjectFoldsAnEntity) {
+  append_three();
+  auto count = run_cli({"project", store(), "--entity", "order:1", "--fold", "count-by-kind"});
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  EXPECT_EQ(count.lines().at(0)["state"]["1:001"], 1);
+  EXPECT_EQ(count.lines().at(0)["generation"], 2);
+  auto sum = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty", "--cache", "memory"});
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  EXPECT_EQ(sum.lines().at(0)["state"]["sum"], 7);
+  auto last = run_cli({"project", store(), "--entity", "order:2", "--fold", "last-payload"});
+  EXPECT_EQ(last.lines().at(0)["state"]["payload"][1], "two");
+  auto none = run_cli({"project", store(), "--entity", "nobody", "--fold", "count-by-kind"});
+  EXPECT_TRUE(none.lines().at(0)["state"].is_null());
+}
+
+TEST_F(Cli, CommandsOnALockedStoreExitOneWithStoreLocked) {
+  append_three();
+  auto held = Store::open(store());
+  ASSERT_TRUE(held);
+  auto r = run_cli({"stats", store()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("store_locked"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace batpak::testing
