@@ -74,7 +74,11 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
       s.report.salvage_stopped_at = std::move(e);
       return rec;
     };
-    if (id != i + 1) return stop(corrupt_here(0, "segment " + std::to_string(i + 1) + " is missing"), nullptr);
+    if (id != i + 1) {
+      return stop(Error{ErrorCode::kCorruption, "segment " + std::to_string(i + 1) + " is missing",
+                        s.segments.path(i + 1), 0, {}},
+                  nullptr);
+    }
     auto opened = s.fs->open(path, writable && newest ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
     if (!opened) return tl::unexpected(opened.error());
     std::shared_ptr<File> file = std::move(*opened);

@@ -1,0 +1,287 @@
+// Concurrency suite: several appender threads (same and distinct entities, single events
+// and batches, optimistic-concurrency races, idempotency races) with reader threads doing
+// get / query_after / walk_ancestors / stats / verify at the same time. Runs under
+// ThreadSanitizer in CI (BATPAK_SANITIZE=thread); sized to stay fast there.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "support/store_invariants.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+namespace {
+
+constexpr EventKind kKind{0x1001};
+constexpr EventKind kOtherKind{0x2002};
+
+StoreOptions options_for(Durability durability) {
+  StoreOptions o;
+  o.durability = durability;
+  o.segment_bytes_max = 32 * 1024;  // Rotations happen while readers read.
+  o.preallocate_bytes = 16 * 1024;
+  o.sync_every_events = 40;
+  o.sync_every_ms = 5;
+  return o;
+}
+
+std::string name_of(const ::testing::TestParamInfo<Durability>& info) {
+  return info.param == Durability::kSync ? "Sync" : "Buffered";
+}
+
+class ConcurrencyTest : public ::testing::TestWithParam<Durability> {
+ protected:
+  std::string dir() const { return tmp_.sub("store"); }
+  TempDir tmp_;
+};
+
+// Failures inside worker threads are collected and reported by the main thread.
+class Problems {
+ public:
+  void add(std::string what) {
+    std::lock_guard lock(mu_);
+    if (list_.size() < 20) list_.push_back(std::move(what));
+  }
+  void expect_none() {
+    std::lock_guard lock(mu_);
+    for (const auto& p : list_) ADD_FAILURE() << p;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> list_;
+};
+
+// Invariant: with appenders and readers running together, readers only ever see a
+// contiguous, committed prefix of the log (sequences without gaps, intact chains, stats
+// that never go back), and afterwards the log holds exactly the acknowledged events:
+// global sequences 1..N, per-entity clocks contiguous, chains linked, verify() clean
+// before and after a reopen.
+TEST_P(ConcurrencyTest, AppendersAndReadersTogetherKeepEveryInvariant) {
+  constexpr int kAppenders = 4;
+  constexpr int kOpsPerAppender = 300;
+  auto opened = Store::open(dir(), options_for(GetParam()));
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  std::unique_ptr<Store> store = std::move(*opened);
+
+  Problems problems;
+  std::atomic<int> appenders_left{kAppenders};
+  std::vector<std::vector<Receipt>> receipts(kAppenders);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&, t] {
+      struct Done {  // Readers stop once every appender finished, however it finished.
+        std::atomic<int>& left;
+        ~Done() { left.fetch_sub(1); }
+      } done{appenders_left};
+      // Threads 0 and 1 share an entity; 2 and 3 have their own. Every 10th op is a batch
+      // touching the thread's entity and the shared one.
+      const std::string own = t < 2 ? "acct:shared" : "acct:own" + std::to_string(t);
+      for (int i = 0; i < kOpsPerAppender; ++i) {
+        const std::string payload = "t" + std::to_string(t) + "-" + std::to_string(i);
+        if (i % 10 == 9) {
+          std::vector<BatchItem> batch{{coord(own), kKind, bytes(payload + "a"), {}},
+                                       {coord("acct:shared", "other"), kOtherKind, bytes(payload + "b"), {}}};
+          auto r = store->append_batch(batch);
+          if (!r) return problems.add("append_batch: " + r.error().to_string());
+          if (r->size() != 2 || (*r)[1].global_sequence != (*r)[0].global_sequence + 1) {
+            return problems.add("a batch was not committed contiguously");
+          }
+          receipts[t].insert(receipts[t].end(), r->begin(), r->end());
+        } else {
+          auto r = store->append(coord(own), kKind, bytes(payload));
+          if (!r) return problems.add("append: " + r.error().to_string());
+          receipts[t].push_back(*r);
+        }
+      }
+    });
+  }
+
+  // Reader 1: pages through the log in commit order while it grows.
+  threads.emplace_back([&] {
+    uint64_t last = 0;
+    uint64_t last_stats = 0;
+    for (bool final_pass = false;;) {
+      const bool appenders_done = appenders_left.load() == 0;
+      auto page = store->query_after(Region::all(), last, 37);
+      if (!page) return problems.add("query_after: " + page.error().to_string());
+      for (const Event& e : *page) {
+        if (e.header.global_sequence != last + 1) {
+          return problems.add("query_after skipped from " + std::to_string(last) + " to " +
+                              std::to_string(e.header.global_sequence));
+        }
+        last = e.header.global_sequence;
+      }
+      if (!page->empty()) {
+        auto again = store->get(page->back().header.event_id);
+        if (!again || again->header.event_hash != page->back().header.event_hash) {
+          return problems.add("get disagrees with query_after");
+        }
+      }
+      const StoreStats stats = store->stats();
+      if (stats.last_global_sequence < last_stats || stats.last_global_sequence < last) {
+        return problems.add("stats went backwards");
+      }
+      last_stats = stats.last_global_sequence;
+      if (page->empty()) {
+        if (final_pass) return;
+        if (appenders_done) final_pass = true;
+        std::this_thread::yield();
+      }
+    }
+  });
+
+  // Reader 2: walks chains, checks generations and verifies while appends run.
+  threads.emplace_back([&] {
+    uint64_t generation = 0;
+    int round = 0;
+    while (appenders_left.load() > 0) {
+      const uint64_t g = store->entity_generation("acct:shared");
+      if (g < generation) return problems.add("entity_generation went backwards");
+      generation = g;
+      auto latest = store->query_after(Region::entity("acct:shared"), 0, 1000000);
+      if (!latest) return problems.add("query: " + latest.error().to_string());
+      if (!latest->empty()) {
+        auto walk = store->walk_ancestors(latest->back().header.event_id, 50);
+        if (!walk) return problems.add("walk_ancestors: " + walk.error().to_string());
+        for (size_t i = 0; i + 1 < walk->size(); ++i) {
+          const EventHeader& child = (*walk)[i].header;
+          const EventHeader& parent = (*walk)[i + 1].header;
+          if (child.prev_hash != parent.event_hash || child.clock != parent.clock + 1) {
+            return problems.add("walk_ancestors returned a broken chain");
+          }
+        }
+      }
+      if (++round % 8 == 0) {
+        auto report = store->verify();
+        if (!report) return problems.add("verify: " + report.error().to_string());
+        if (!report->ok()) return problems.add("verify found damage while appending: " + report->damage->reason);
+      }
+      std::this_thread::yield();
+    }
+  });
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+
+  // Afterwards: exactly the acknowledged events, in a log with every invariant.
+  std::map<uint64_t, Receipt> by_sequence;
+  for (int t = 0; t < kAppenders; ++t) {
+    std::map<std::string, uint32_t> clocks;  // One thread's clocks per entity only grow.
+    for (const Receipt& r : receipts[t]) {
+      EXPECT_TRUE(by_sequence.emplace(r.global_sequence, r).second) << "sequence handed out twice";
+      EXPECT_GT(r.clock, clocks[r.entity]);
+      clocks[r.entity] = r.clock;
+    }
+  }
+  const std::vector<Event> all = expect_log_invariants(*store);
+  ASSERT_EQ(all.size(), by_sequence.size());
+  for (const Event& e : all) {
+    const Receipt& r = by_sequence.at(e.header.global_sequence);
+    EXPECT_EQ(r.event_id, e.header.event_id);
+    EXPECT_EQ(r.event_hash, e.header.event_hash);
+    EXPECT_EQ(r.clock, e.header.clock);
+  }
+  expect_verify_ok(*store, all.size());
+  BATPAK_ASSERT_OK(store->close());
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Store::open(dir()));
+  EXPECT_FALSE(reopened->open_report().torn_tail);
+  EXPECT_EQ(expect_log_invariants(*reopened).size(), all.size());
+  expect_verify_ok(*reopened, all.size());
+}
+
+// Invariant: when several threads race to append to one entity with the same
+// expected_clock, exactly one wins and every other gets kConflict; the entity's clocks stay
+// contiguous.
+TEST_P(ConcurrencyTest, ExpectedClockRacesHaveExactlyOneWinner) {
+  constexpr int kThreads = 4;
+  constexpr uint32_t kRounds = 60;
+  auto opened = Store::open(dir(), options_for(GetParam()));
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  std::unique_ptr<Store> store = std::move(*opened);
+  Problems problems;
+  std::vector<std::atomic<int>> winners(kRounds);
+  std::vector<std::atomic<int>> conflicts(kRounds);
+  std::barrier sync_point(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t round = 0; round < kRounds; ++round) {
+        sync_point.arrive_and_wait();
+        AppendOptions o;
+        o.expected_clock = round;
+        // Half the contenders also append an unrelated event in the same instant.
+        if (t % 2 == 1) (void)store->append(coord("bystander"), kKind, bytes("noise"));
+        auto r = store->append(coord("race"), kKind, bytes("t" + std::to_string(t)), o);
+        if (r) {
+          winners[round].fetch_add(1);
+          if (r->clock != round + 1) problems.add("winner got clock " + std::to_string(r->clock));
+        } else if (r.error().code == ErrorCode::kConflict) {
+          conflicts[round].fetch_add(1);
+          if (r.error().entity != "race") problems.add("conflict does not name the entity");
+        } else {
+          problems.add("race append: " + r.error().to_string());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+  for (uint32_t round = 0; round < kRounds; ++round) {
+    EXPECT_EQ(winners[round].load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts[round].load(), kThreads - 1) << "round " << round;
+  }
+  EXPECT_EQ(store->entity_generation("race"), kRounds);
+  const std::vector<Event> all = expect_log_invariants(*store);
+  expect_verify_ok(*store, all.size());
+}
+
+// Invariant: threads racing to append with the same idempotency key commit exactly one
+// event; every thread gets that event's receipt, and only one receipt is fresh.
+TEST_P(ConcurrencyTest, IdempotencyKeyRacesCommitExactlyOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kKeys = 40;
+  auto opened = Store::open(dir(), options_for(GetParam()));
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  std::unique_ptr<Store> store = std::move(*opened);
+  Problems problems;
+  std::vector<std::vector<Receipt>> got(kThreads);
+  std::barrier sync_point(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kKeys; ++k) {
+        sync_point.arrive_and_wait();
+        AppendOptions o;
+        o.idempotency_key = "key-" + std::to_string(k);
+        auto r = store->append(coord("idem:" + std::to_string(k % 3)), kKind, bytes("same"), o);
+        if (!r) return problems.add("keyed append: " + r.error().to_string());
+        got[t].push_back(*r);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+  for (int k = 0; k < kKeys; ++k) {
+    int fresh = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_EQ(got[t].size(), static_cast<size_t>(kKeys));
+      EXPECT_EQ(got[t][k].event_id, got[0][k].event_id);
+      EXPECT_EQ(got[t][k].global_sequence, got[0][k].global_sequence);
+      EXPECT_EQ(got[t][k].event_hash, got[0][k].event_hash);
+      fresh += !got[t][k].idempotent_replay;
+    }
+    EXPECT_EQ(fresh, 1) << "key " << k;
+  }
+  EXPECT_EQ(expect_log_invariants(*store).size(), static_cast<size_t>(kKeys));
+  expect_verify_ok(*store, kKeys);
+}
+
+INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
+                         ::testing::Values(Durability::kSync, Durability::kBuffered), name_of);
+
+}  // namespace
+}  // namespace batpak::testing

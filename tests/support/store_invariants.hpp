@@ -1,0 +1,112 @@
+// Checks shared by the crash, corruption and concurrency suites: the invariants every
+// committed log must satisfy, seen through the public API only.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "batpak/batpak.hpp"
+
+namespace batpak::testing {
+
+#ifndef BATPAK_ASSERT_OK_AND_ASSIGN
+#define BATPAK_ASSERT_OK_AND_ASSIGN(lhs, expr)                                   \
+  auto lhs##_result = (expr);                                                    \
+  ASSERT_TRUE(lhs##_result.has_value()) << lhs##_result.error().to_string();     \
+  auto& lhs = *lhs##_result
+#endif
+
+#ifndef BATPAK_ASSERT_OK
+#define BATPAK_ASSERT_OK(expr)                                                       \
+  do {                                                                               \
+    auto batpak_status_ = (expr);                                                    \
+    ASSERT_TRUE(batpak_status_.has_value()) << batpak_status_.error().to_string();   \
+  } while (0)
+#endif
+
+#ifndef BATPAK_EXPECT_ERROR
+#define BATPAK_EXPECT_ERROR(expr, expected_code)                            \
+  do {                                                                      \
+    auto batpak_result_ = (expr);                                           \
+    ASSERT_FALSE(batpak_result_.has_value()) << "expected " #expected_code; \
+    EXPECT_EQ(batpak_result_.error().code, expected_code)                   \
+        << batpak_result_.error().to_string();                              \
+  } while (0)
+#endif
+
+inline Coordinate coord(std::string_view entity, std::string_view scope = "s") {
+  auto c = Coordinate::make(entity, scope);
+  EXPECT_TRUE(c.has_value()) << entity;
+  return *c;
+}
+
+inline std::vector<uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
+inline std::string text(const std::vector<uint8_t>& b) { return {b.begin(), b.end()}; }
+
+// Invariant: the committed log is global sequences 1..N without gaps, in order; every
+// entity's clocks are 1..k without gaps; each event's prev_hash is its entity's previous
+// event_hash (zero for the first); wall_ms is monotone per entity. Returns the events.
+inline std::vector<Event> expect_log_invariants(const Store& store) {
+  auto all = store.query(Region::all());
+  EXPECT_TRUE(all.has_value()) << all.error().to_string();
+  if (!all) return {};
+  struct Head {
+    uint32_t clock = 0;
+    Hash32 hash;
+    uint64_t wall_ms = 0;
+  };
+  std::map<std::string, Head> heads;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Event& e = (*all)[i];
+    EXPECT_EQ(e.header.global_sequence, i + 1) << "global sequences have a gap or are out of order";
+    Head& head = heads[e.coordinate.entity()];
+    EXPECT_EQ(e.header.clock, head.clock + 1) << "entity " << e.coordinate.entity() << " clock gap";
+    EXPECT_EQ(e.header.prev_hash, head.hash) << "entity " << e.coordinate.entity() << " chain broken";
+    EXPECT_GE(e.header.wall_ms, head.wall_ms);
+    head = Head{e.header.clock, e.header.event_hash, e.header.wall_ms};
+  }
+  const StoreStats stats = store.stats();
+  EXPECT_EQ(stats.event_count, all->size());
+  EXPECT_EQ(stats.last_global_sequence, all->size());
+  EXPECT_EQ(stats.entity_count, heads.size());
+  for (const auto& [entity, head] : heads) EXPECT_EQ(store.entity_generation(entity), head.clock);
+  return std::move(*all);
+}
+
+// Invariant: verify() re-reads every frame and link and finds no damage.
+inline void expect_verify_ok(const Store& store, uint64_t expected_events) {
+  auto report = store.verify();
+  ASSERT_TRUE(report.has_value()) << report.error().to_string();
+  EXPECT_TRUE(report->ok()) << report->damage->file << "@" << report->damage->offset << ": "
+                            << report->damage->reason;
+  EXPECT_EQ(report->events_checked, expected_events);
+}
+
+// Segment file paths of a store directory, ascending.
+inline std::vector<std::string> segment_paths(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".seg") out.push_back(entry.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Saved torn tails ("<segment>.seg.torn-<offset>") in a store directory.
+inline std::vector<std::string> torn_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().filename().string().find(".seg.torn-") != std::string::npos) {
+      out.push_back(entry.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace batpak::testing
