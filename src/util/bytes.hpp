@@ -33,7 +33,12 @@ class ByteWriter {
     out_.resize(at + sizeof(T));
     store_le<T>(out_.data() + at, value);
   }
-  void bytes(std::span<const uint8_t> data) { out_.insert(out_.end(), data.begin(), data.end()); }
+  void bytes(std::span<const uint8_t> data) {
+    if (data.empty()) return;
+    const size_t at = out_.size();
+    out_.resize(at + data.size());
+    std::memcpy(out_.data() + at, data.data(), data.size());
+  }
   void text(std::string_view s) {
     bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
   }
