@@ -100,6 +100,7 @@ class Writer {
   uint64_t now_ms() const;
 
   void run();          // The writer thread.
+  uint64_t queued_events() const;  // REQUIRES: mu_ held.
   void run_sync_mode(std::unique_lock<std::mutex>& lock);
   void run_buffered_mode(std::unique_lock<std::mutex>& lock);
   Status write_and_publish(std::deque<Chunk>& chunks);
@@ -126,6 +127,7 @@ class Writer {
   uint64_t durable_sequence_ = 0;
   uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
   uint64_t unsynced_events_ = 0;
+  uint64_t group_target_ = 0;        // kSync: size of the last group; the next one waits for it.
   std::optional<Error> poisoned_;
   bool closing_ = false;
   bool closed_ = false;
