@@ -24,6 +24,12 @@ enum class Durability : uint8_t {
   // survives a process crash but not a power cut until the next sync, which happens every
   // `sync_every_events` events, every `sync_every_ms` milliseconds, or on Store::sync().
   kBuffered,
+  // Return once the event is sequenced and encoded in the writer's queue; the writer thread
+  // writes queued events continuously and syncs on the kBuffered cadence. A process crash can
+  // lose the events not yet written (typically microseconds' worth), never a synced one, and
+  // never leaves a gap: what survives is always a prefix of the commit order. An event is
+  // readable once written; Store::sync() waits until everything appended is durable.
+  kAsync,
 };
 
 enum class AccessMode : uint8_t {

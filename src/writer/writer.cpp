@@ -222,8 +222,9 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   }
   // Wake the writer for a new group, or once the group is as large as the last one; the
   // writer is not woken for every event in between.
-  const uint64_t queued = queued_events();
+  const uint64_t queued = queued_events_in(chunks_);
   if (queued == events.size() || queued >= group_target_) work_cv_.notify_one();
+  if (config_.durability == Durability::kAsync) return out;
   done_cv_.wait(lock, [&] { return durable_sequence_ >= last || poisoned_; });
   if (durable_sequence_ < last) return tl::unexpected(*poisoned_);
   return out;
@@ -257,25 +258,79 @@ Status Writer::close() {
 
 void Writer::run() {
   std::unique_lock lock(mu_);
-  if (config_.durability == Durability::kSync) {
-    run_sync_mode(lock);
-  } else {
-    run_buffered_mode(lock);
+  switch (config_.durability) {
+    case Durability::kSync: return run_sync_mode(lock);
+    case Durability::kBuffered: return run_buffered_mode(lock);
+    case Durability::kAsync: return run_async_mode(lock);
   }
 }
 
-Status Writer::write_and_publish(std::deque<Chunk>& chunks) {
+Status Writer::write_chunks(std::deque<Chunk>& chunks) {
   for (Chunk& chunk : chunks) {
     if (auto s = io_->write(chunk.segment_id, chunk.start_offset, chunk.bytes, now_ms()); !s) return s;
   }
+  return {};
+}
+
+Status Writer::write_and_publish(std::deque<Chunk>& chunks) {
+  if (auto s = write_chunks(chunks); !s) return s;
   if (auto s = io_->sync(); !s) return s;
   for (Chunk& chunk : chunks) publish(chunk);
   return {};
 }
 
-uint64_t Writer::queued_events() const {
+uint64_t Writer::retire(const std::deque<Chunk>& taken) {
+  uint64_t events = 0;
+  for (const Chunk& chunk : taken) {
+    for (const PendingEvent& p : chunk.events) unpublished_ids_.erase(p.entry.event_id);
+    events += chunk.events.size();
+  }
+  visible_sequence_ += events;
+  config_.notifier->publish(visible_sequence_);
+  return events;
+}
+
+void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
+  const auto period = std::chrono::milliseconds(config_.sync_every_ms);
+  auto last_sync_at = std::chrono::steady_clock::now();
+  while (true) {
+    work_cv_.wait_for(lock, period, [&] {
+      return closing_ || !chunks_.empty() || sync_requested_ > durable_sequence_;
+    });
+    std::deque<Chunk> taken;
+    taken.swap(chunks_);
+    const uint64_t taken_events = queued_events_in(taken);
+    const bool unsynced = taken_events > 0 || visible_sequence_ > durable_sequence_;
+    const bool sync_due = unsynced && (closing_ || sync_requested_ > durable_sequence_ ||
+                                       unsynced_events_ + taken_events >= config_.sync_every_events ||
+                                       std::chrono::steady_clock::now() - last_sync_at >= period);
+    lock.unlock();
+    Status s = write_chunks(taken);
+    if (s && sync_due) s = io_->sync();
+    if (s) {
+      for (Chunk& chunk : taken) publish(chunk);
+    }
+    lock.lock();
+    if (!s) {
+      poison(s.error());
+      return;
+    }
+    unsynced_events_ += retire(taken);
+    if (sync_due) {
+      durable_sequence_ = visible_sequence_;
+      durable_segment_ = io_->active_id();
+      durable_offset_ = io_->data_end();
+      unsynced_events_ = 0;
+      last_sync_at = std::chrono::steady_clock::now();
+    }
+    done_cv_.notify_all();
+    if (closing_ && chunks_.empty() && durable_sequence_ == visible_sequence_) return;
+  }
+}
+
+uint64_t Writer::queued_events_in(const std::deque<Chunk>& chunks) {
   uint64_t n = 0;
-  for (const Chunk& chunk : chunks_) n += chunk.events.size();
+  for (const Chunk& chunk : chunks) n += chunk.events.size();
   return n;
 }
 
@@ -287,9 +342,9 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     // Group forming: a group smaller than the last one usually means the last group's
     // appenders are about to append again. Waiting for them, at most half a sync, lets them
     // share this sync instead of paying for the next one.
-    if (queued_events() < group_target_) {
+    if (queued_events_in(chunks_) < group_target_) {
       work_cv_.wait_for(lock, last_sync,
-                        [&] { return closing_ || queued_events() >= group_target_; });
+                        [&] { return closing_ || queued_events_in(chunks_) >= group_target_; });
     }
     std::deque<Chunk> taken;
     taken.swap(chunks_);
@@ -302,17 +357,10 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
       poison(s.error());
       return;
     }
-    for (const Chunk& chunk : taken) {
-      for (const PendingEvent& p : chunk.events) unpublished_ids_.erase(p.entry.event_id);
-    }
-    const Chunk& last = taken.back();
-    uint64_t group_events = 0;
-    for (const Chunk& c : taken) group_events += c.events.size();
-    group_target_ = group_events;
-    durable_sequence_ = visible_sequence_ = durable_sequence_ + group_events;
-    durable_segment_ = last.segment_id;
-    durable_offset_ = last.start_offset + last.bytes.size();
-    config_.notifier->publish(visible_sequence_);
+    group_target_ = retire(taken);
+    durable_sequence_ = visible_sequence_;
+    durable_segment_ = taken.back().segment_id;
+    durable_offset_ = taken.back().start_offset + taken.back().bytes.size();
     done_cv_.notify_all();
   }
 }

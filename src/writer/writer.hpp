@@ -100,10 +100,14 @@ class Writer {
   uint64_t now_ms() const;
 
   void run();          // The writer thread.
-  uint64_t queued_events() const;  // REQUIRES: mu_ held.
+  static uint64_t queued_events_in(const std::deque<Chunk>& chunks);
   void run_sync_mode(std::unique_lock<std::mutex>& lock);
   void run_buffered_mode(std::unique_lock<std::mutex>& lock);
+  void run_async_mode(std::unique_lock<std::mutex>& lock);
+  Status write_chunks(std::deque<Chunk>& chunks);
   Status write_and_publish(std::deque<Chunk>& chunks);
+  // Marks written-and-published chunks visible; returns their event count. REQUIRES: mu_.
+  uint64_t retire(const std::deque<Chunk>& taken);
   void publish(Chunk& chunk);
   void poison(const Error& error);
 
