@@ -16,6 +16,7 @@ Writer::Writer(WriterConfig config, index::Index& index, segment::SegmentSet& se
   assert(config_.clock != nullptr && config_.notifier != nullptr);
   next_sequence_ = index_.size() + 1;
   visible_sequence_ = durable_sequence_ = index_.size();
+  group_durable_ = durable_sequence_;
   active_segment_ = durable_segment_ = io_->active_id();
   next_offset_ = durable_offset_ = io_->data_end();
   thread_ = std::thread([this] { run(); });
@@ -40,6 +41,14 @@ Status Writer::check_writable() const {
 
 void Writer::poison(const Error& error) {
   if (!poisoned_) poisoned_ = error;
+  announce();
+}
+
+void Writer::announce() {
+  group_durable_.store(durable_sequence_);
+  group_failed_.store(poisoned_.has_value());
+  { std::lock_guard group(group_mu_); }  // Orders the stores above before any waiter's check.
+  group_cv_.notify_all();
   done_cv_.notify_all();
 }
 
@@ -225,9 +234,15 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   const uint64_t queued = queued_events_in(chunks_);
   if (queued == events.size() || queued >= group_target_) work_cv_.notify_one();
   if (config_.durability == Durability::kAsync) return out;
-  done_cv_.wait(lock, [&] { return durable_sequence_ >= last || poisoned_; });
-  if (durable_sequence_ < last) return tl::unexpected(*poisoned_);
-  return out;
+  // Wait without the writer mutex, so a whole group wakes without queueing on it.
+  lock.unlock();
+  {
+    std::unique_lock group(group_mu_);
+    group_cv_.wait(group, [&] { return group_durable_.load() >= last || group_failed_.load(); });
+  }
+  if (group_durable_.load() >= last) return out;
+  lock.lock();
+  return tl::unexpected(*poisoned_);
 }
 
 Status Writer::sync() {
@@ -323,7 +338,7 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
       unsynced_events_ = 0;
       last_sync_at = std::chrono::steady_clock::now();
     }
-    done_cv_.notify_all();
+    announce();
     if (closing_ && chunks_.empty() && durable_sequence_ == visible_sequence_) return;
   }
 }
@@ -361,7 +376,7 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     durable_sequence_ = visible_sequence_;
     durable_segment_ = taken.back().segment_id;
     durable_offset_ = taken.back().start_offset + taken.back().bytes.size();
-    done_cv_.notify_all();
+    announce();
   }
 }
 

@@ -2,6 +2,7 @@
 // active segment with group commit, and publishes them to the index. Internal.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -110,6 +111,8 @@ class Writer {
   uint64_t retire(const std::deque<Chunk>& taken);
   void publish(Chunk& chunk);
   void poison(const Error& error);
+  // Publishes durable_sequence_ and poison to group waiters and wakes them. REQUIRES: mu_.
+  void announce();
 
   const WriterConfig config_;
   index::Index& index_;
@@ -118,7 +121,13 @@ class Writer {
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // Writer thread: chunks queued, sync wanted, closing.
-  std::condition_variable done_cv_;  // Appenders: watermarks moved, or poisoned.
+  std::condition_variable done_cv_;  // sync() and replays: watermarks moved, or poisoned.
+  // kSync appenders wait here, not on mu_, for their group: a copy of the durable watermark
+  // and of the poison flag, written under mu_ by announce().
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::atomic<uint64_t> group_durable_{0};
+  std::atomic<bool> group_failed_{false};
   std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
   std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
   std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
