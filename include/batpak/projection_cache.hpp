@@ -47,6 +47,15 @@ std::shared_ptr<ProjectionCache> make_no_cache();
 // than the budget is not stored.
 std::shared_ptr<ProjectionCache> make_memory_cache(uint64_t bytes_max);
 
+// A cache of one file per row under `root` (created if missing): rows live in
+// `<root>/<h[0..2]>/<h>.row`, h = hex BLAKE3 of the key, so keys of any length fit. A row is
+// written to a temporary file and renamed into place, deliberately without fsync: the cache
+// is derivable, and a row lost in a power cut is a miss. sync() does nothing. Symbolic links
+// (root, shard or row) are refused with kIo; a damaged row file is deleted and reported as a
+// miss; other I/O failures are errors (projections observe them as kUnavailable).
+// Thread safety: every method may be called concurrently, also from several processes.
+Result<std::shared_ptr<ProjectionCache>> make_file_cache(const std::string& root);
+
 // One row of a projection cache: the state bytes and what they reflect.
 struct CacheRow {
   uint64_t watermark = 0;    // Global sequence of the last relevant event folded in.

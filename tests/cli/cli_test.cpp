@@ -138,6 +138,13 @@ TEST_F(Cli, ProjectFoldsAnEntity) {
   EXPECT_EQ(sum.lines().at(0)["state"]["sum"], 7);
   auto last = run_cli({"project", store(), "--entity", "order:2", "--fold", "last-payload"});
   EXPECT_EQ(last.lines().at(0)["state"]["payload"][1], "two");
+  const std::string cache = "file:" + dir_.sub("cache");
+  auto cold = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty", "--cache", cache});
+  auto warm = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty", "--cache", cache});
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_EQ(cold.lines().at(0)["cache_status"], "miss");
+  EXPECT_EQ(warm.lines().at(0)["cache_status"], "hit");
+  EXPECT_EQ(warm.lines().at(0)["state"]["sum"], 7);
   auto none = run_cli({"project", store(), "--entity", "nobody", "--fold", "count-by-kind"});
   EXPECT_TRUE(none.lines().at(0)["state"].is_null());
 }
