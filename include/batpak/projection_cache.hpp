@@ -56,6 +56,16 @@ std::shared_ptr<ProjectionCache> make_memory_cache(uint64_t bytes_max);
 // Thread safety: every method may be called concurrently, also from several processes.
 Result<std::shared_ptr<ProjectionCache>> make_file_cache(const std::string& root);
 
+// An LMDB-backed cache (a B+tree in `dir`, created if missing; map size `map_bytes`).
+// Rows are keyed by BLAKE3 of the cache key (LMDB keys are short) and store the full key, so
+// a foreign or damaged entry is deleted and reported as a miss. Puts are not flushed
+// (MDB_NOSYNC): the cache is derivable; sync() flushes on demand. A put into a full map fails
+// with kIo (projections observe it as CacheStatus::kUnavailable and still answer); size the
+// map for the working set. Thread safety: every method may be called concurrently. LMDB
+// allows one open cache per directory per process.
+Result<std::shared_ptr<ProjectionCache>> make_lmdb_cache(const std::string& dir,
+                                                         uint64_t map_bytes = 1ull << 30);
+
 // One row of a projection cache: the state bytes and what they reflect.
 struct CacheRow {
   uint64_t watermark = 0;    // Global sequence of the last relevant event folded in.

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "batpak/projection_cache.hpp"
-#include "util/bytes.hpp"
+#include "projection/cache_envelope.hpp"
 #include "util/hash.hpp"
 #include "util/hex.hpp"
 #include "util/random.hpp"
@@ -30,24 +30,6 @@ Status refuse_symlink(const std::string& path) {
   if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? Status() : cache_io("lstat", path, errno);
   if (S_ISLNK(st.st_mode)) return cache_io("refusing a symbolic link", path, ELOOP);
   return {};
-}
-
-// The file holds u32 key length, the key, then the row, so a row can be matched to its key.
-std::vector<uint8_t> envelope(std::span<const uint8_t> key, std::span<const uint8_t> row) {
-  std::vector<uint8_t> out;
-  util::ByteWriter w(out);
-  w.le<uint32_t>(static_cast<uint32_t>(key.size()));
-  w.bytes(key);
-  w.bytes(row);
-  return out;
-}
-
-// The stored key of an envelope, or nothing when the file is too short to hold one.
-std::optional<std::span<const uint8_t>> envelope_key(std::span<const uint8_t> file) {
-  if (file.size() < 4) return std::nullopt;
-  const size_t key_bytes = util::load_le<uint32_t>(file.data());
-  if (file.size() - 4 < key_bytes) return std::nullopt;
-  return file.subspan(4, key_bytes);
 }
 
 Result<std::optional<std::vector<uint8_t>>> read_file(const std::string& path) {
@@ -84,14 +66,9 @@ class FileCache final : public ProjectionCache {
     }
     auto file = read_file(path);
     if (!file || !*file) return file;
-    auto stored = envelope_key(**file);
-    if (!stored || !std::equal(stored->begin(), stored->end(), key.begin(), key.end())) {
-      ::unlink(path.c_str());  // Damaged or foreign file: self-heal, report a miss.
-      return std::optional<std::vector<uint8_t>>();
-    }
-    const size_t row_at = 4 + key.size();
-    return std::optional<std::vector<uint8_t>>(std::vector<uint8_t>((*file)->begin() + static_cast<long>(row_at),
-                                                                    (*file)->end()));
+    auto row = projection::envelope_row(**file, key);
+    if (!row) ::unlink(path.c_str());  // Damaged or foreign file: self-heal, report a miss.
+    return row;
   }
 
   Status put(std::span<const uint8_t> key, std::span<const uint8_t> row) override {
@@ -105,7 +82,7 @@ class FileCache final : public ProjectionCache {
     const std::string temp = shard + "/.tmp-" + util::to_hex(nonce);
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return cache_io("create cache row", temp, errno);
-    const std::vector<uint8_t> bytes = envelope(key, row);
+    const std::vector<uint8_t> bytes = projection::envelope(key, row);
     const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
     const int err = errno;
     ::close(fd);
@@ -151,10 +128,9 @@ class FileCache final : public ProjectionCache {
       const std::string path = shard_path + "/" + name;
       auto file = read_file(path);
       if (!file || !*file) continue;
-      auto stored = envelope_key(**file);
-      const bool match = !stored || (stored->size() >= prefix.size() &&
-                                     std::equal(prefix.begin(), prefix.end(), stored->begin()));
-      if (match && ::unlink(path.c_str()) == 0 && stored) ++removed;
+      const bool damaged = !projection::envelope_key(**file);
+      const bool match = projection::envelope_has_prefix(**file, prefix);
+      if ((damaged || match) && ::unlink(path.c_str()) == 0 && match) ++removed;
     }
     ::closedir(dir);
     return removed;

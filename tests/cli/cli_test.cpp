@@ -145,6 +145,11 @@ TEST_F(Cli, ProjectFoldsAnEntity) {
   EXPECT_EQ(cold.lines().at(0)["cache_status"], "miss");
   EXPECT_EQ(warm.lines().at(0)["cache_status"], "hit");
   EXPECT_EQ(warm.lines().at(0)["state"]["sum"], 7);
+  const std::string lmdb = "lmdb:" + dir_.sub("lmdb");
+  run_cli({"project", store(), "--entity", "order:1", "--fold", "count-by-kind", "--cache", lmdb});
+  auto lmdb_warm = run_cli({"project", store(), "--entity", "order:1", "--fold", "count-by-kind", "--cache", lmdb});
+  ASSERT_EQ(lmdb_warm.exit_code, 0) << lmdb_warm.err;
+  EXPECT_EQ(lmdb_warm.lines().at(0)["cache_status"], "hit");
   auto none = run_cli({"project", store(), "--entity", "nobody", "--fold", "count-by-kind"});
   EXPECT_TRUE(none.lines().at(0)["state"].is_null());
 }

@@ -35,7 +35,8 @@ Result<std::shared_ptr<ProjectionCache>> cache_from(const std::string& spec) {
   if (spec == "none") return make_no_cache();
   if (spec == "memory") return make_memory_cache(64u << 20);
   if (spec.starts_with("file:") && spec.size() > 5) return make_file_cache(spec.substr(5));
-  return make_error(ErrorCode::kInvalidArgument, "--cache is none, memory or file:PATH");
+  if (spec.starts_with("lmdb:") && spec.size() > 5) return make_lmdb_cache(spec.substr(5));
+  return make_error(ErrorCode::kInvalidArgument, "--cache is none, memory, file:PATH or lmdb:PATH");
 }
 
 // Runs projection P and prints {"entity", "fold", "generation", "state", observation...}.
@@ -81,7 +82,7 @@ void add_project_command(CLI::App& app, Runner& run) {
   project->add_option("DIR", args.dir, "data directory")->required();
   project->add_option("--entity", args.entity, "exact entity")->required();
   project->add_option("--fold", args.fold, "count-by-kind | last-payload | sum:FIELD")->required();
-  project->add_option("--cache", args.cache, "none | memory | file:PATH");
+  project->add_option("--cache", args.cache, "none | memory | file:PATH | lmdb:PATH");
   project->callback([&run] { run = [] { return run_project(args); }; });
 }
 
