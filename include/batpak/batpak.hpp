@@ -3,6 +3,7 @@
 
 #include "batpak/codec.hpp"
 #include "batpak/env.hpp"
+#include "batpak/evidence.hpp"
 #include "batpak/event.hpp"
 #include "batpak/json.hpp"
 #include "batpak/options.hpp"
@@ -13,3 +14,4 @@
 #include "batpak/store.hpp"
 #include "batpak/typed.hpp"
 #include "batpak/types.hpp"
+#include "batpak/watch.hpp"
