@@ -36,6 +36,31 @@ Result<Hash32> Hash32::parse(std::string_view hex) {
   return hash;
 }
 
+// True when `text` is well-formed UTF-8 (Unicode Table 3-7: no overlong forms, no
+// surrogates, nothing above U+10FFFF), so every coordinate can be written as JSON.
+static bool is_well_formed_utf8(std::string_view text) {
+  size_t i = 0;
+  auto byte_at = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  auto in = [&](size_t k, unsigned lo, unsigned hi) { return k < text.size() && byte_at(k) >= lo && byte_at(k) <= hi; };
+  while (i < text.size()) {
+    const unsigned b = byte_at(i);
+    if (b < 0x80) {
+      i += 1;
+    } else if (b >= 0xC2 && b <= 0xDF && in(i + 1, 0x80, 0xBF)) {
+      i += 2;
+    } else if (b >= 0xE0 && b <= 0xEF && in(i + 1, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF) &&
+               in(i + 2, 0x80, 0xBF)) {
+      i += 3;
+    } else if (b >= 0xF0 && b <= 0xF4 && in(i + 1, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF) &&
+               in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF)) {
+      i += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status Coordinate::validate_component(std::string_view value, std::string_view what) {
   auto fail = [&](const std::string& why) {
     return make_error(ErrorCode::kInvalidArgument, std::string(what) + " " + why);
@@ -50,6 +75,7 @@ Status Coordinate::validate_component(std::string_view value, std::string_view w
     if (byte == 0) return fail("contains a NUL byte");
     if (byte < 0x20 || byte == 0x7F) return fail("contains a control byte");
   }
+  if (!is_well_formed_utf8(value)) return fail("is not valid UTF-8");
   if (value.find('/') != std::string_view::npos || value.find("..") != std::string_view::npos) {
     return fail("contains '/' or '..'");
   }

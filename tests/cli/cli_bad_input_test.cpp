@@ -37,6 +37,16 @@ TEST_F(CliBadInput, InvalidCoordinatesAreRefused) {
                  "invalid_argument");
 }
 
+TEST_F(CliBadInput, InvalidUtf8IsRefused) {
+  auto r = run_cli({"append", store(), "--entity", "a\xff", "--scope", "s", "--kind", "1:001", "--payload", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.err;
+  r = run_cli({"append", store(), "--entity", "e", "--scope", "\xc0\xaf", "--kind", "1:001", "--payload", "1"});
+  EXPECT_EQ(r.exit_code, 2) << "overlong encoding: " << r.err;
+  expect_refused("{\"entity\":\"a\xff\",\"scope\":\"s\",\"kind\":\"1:001\",\"payload\":1}", "invalid_argument");
+  EXPECT_EQ(event_count(), 1);
+}
+
 TEST_F(CliBadInput, ReservedAndMalformedKindsAreRefused) {
   expect_refused(R"({"entity":"e","scope":"s","kind":"0:001","payload":1})", "reserved_kind");
   expect_refused(R"({"entity":"e","scope":"s","kind":"d:001","payload":1})", "reserved_kind");
@@ -72,11 +82,45 @@ TEST_F(CliBadInput, BadIdsAndUsageExitTwo) {
   EXPECT_EQ(event_count(), 1);
 }
 
-TEST_F(CliBadInput, MalformedImportIsRefusedBeforeWriting) {
+TEST_F(CliBadInput, MissingStoreIsAFinding) {
+  auto r = run_cli({"stats", dir_.sub("nothing-here")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not_found"), std::string::npos) << r.err;
+}
+
+class CliBadImport : public CliBadInput {
+ protected:
+  // Imports a valid export line followed by `bad` (the export line edited by `edit`) into an
+  // empty store, and checks: exit 2, no receipt, nothing written.
+  template <class Edit>
+  void expect_import_refused(Edit edit, const std::string& error_name) {
+    const std::string good = run_cli({"export", store()}).out;
+    nlohmann::json bad = nlohmann::json::parse(good);
+    edit(bad);
+    auto r = run_cli({"import", dir_.sub("copy")}, good + bad.dump() + "\n");
+    EXPECT_EQ(r.exit_code, 2) << bad.dump() << " -> " << r.err;
+    EXPECT_NE(r.err.find(error_name), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(run_cli({"stats", dir_.sub("copy")}).exit_code, 0) << "no store may be created";
+  }
+};
+
+TEST_F(CliBadImport, MalformedLinesAreRefusedBeforeWriting) {
   auto exported = run_cli({"export", store()});
   auto r = run_cli({"import", dir_.sub("copy")}, exported.out + "{\"event_id\":\"nope\"}\n");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(r.out.empty());
+  r = run_cli({"import", dir_.sub("copy")}, exported.out + "not json\n");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST_F(CliBadImport, FieldsTheStoreWouldRefuseAreRefusedBeforeWriting) {
+  expect_import_refused([](nlohmann::json& j) { j["kind"] = "0:001"; }, "reserved_kind");
+  expect_import_refused([](nlohmann::json& j) { j["event_id"] = std::string(32, '0'); }, "invalid_argument");
+  expect_import_refused([](nlohmann::json& j) { j["entity"] = "a|b"; }, "invalid_argument");
+  expect_import_refused([](nlohmann::json& j) { j["payload_hex"] = "abc"; }, "invalid_argument");
+  expect_import_refused([](nlohmann::json& j) { j["payload_hex"] = std::string(2 * ((16u << 20) + 1), 'a'); },
+                        "too_large");
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ TEST_F(Cli, InitCreatesAnEmptyStore) {
   auto r = run_cli({"init", store()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.lines().at(0)["events"], 0);
+  EXPECT_TRUE(r.lines().at(0)["created"].get<bool>());
+  auto again = run_cli({"init", store()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(again.lines().at(0)["created"].get<bool>()) << "the store already existed";
   auto stats = run_cli({"stats", store()});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_EQ(stats.lines().at(0)["event_count"], 0);

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,14 +23,19 @@ int exit_code_for(const Error& error);
 int report_error(const Error& error);
 // Prints a usage error to stderr and returns kExitUsage.
 int usage_error(const std::string& message);
-// Prints one JSON value as a line on stdout and flushes it.
+// Prints one JSON value as a line on stdout and flushes it. Invalid UTF-8 inside strings
+// (possible only in payloads written by other programs) is replaced, never thrown.
 void print_line(const nlohmann::json& value);
 
-// Opens DIR with the given access mode; errors are reported and turned into an exit code.
+// Opens DIR with the given options; errors are reported and turned into an exit code.
 struct Opened {
   std::unique_ptr<Store> store;
   int exit_code = kExitOk;
 };
+Opened open_store(const std::string& dir, const StoreOptions& options);
 Opened open_store(const std::string& dir, AccessMode access);
+
+// Lowercase hex of `bytes`.
+std::string to_hex(std::span<const uint8_t> bytes);
 
 }  // namespace batpak::cli

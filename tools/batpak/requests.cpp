@@ -1,5 +1,7 @@
 #include "requests.hpp"
 
+#include "cli.hpp"
+
 #include <set>
 
 namespace batpak::cli {
@@ -30,12 +32,27 @@ Result<EventId> optional_id(const nlohmann::json& line, const char* name) {
   return EventId::parse(it->get<std::string>());
 }
 
+// The checks Store::append and Store::import_event make, made before the store is opened.
+Status check_public_kind(EventKind kind) {
+  if (kind.is_reserved()) {
+    return make_error(ErrorCode::kReservedKind, "kind " + kind.to_string() + " is reserved (category 0 or d)");
+  }
+  return {};
+}
+
+Status check_payload_size(size_t bytes) {
+  const uint32_t limit = StoreOptions{}.payload_bytes_max;
+  if (bytes > limit) {
+    return make_error(ErrorCode::kTooLarge, "payload is " + std::to_string(bytes) +
+                                                " bytes; the store's limit is " + std::to_string(limit));
+  }
+  return {};
+}
+
 Result<EventKind> public_kind(const std::string& text) {
   auto kind = EventKind::parse(text);
   if (!kind) return kind;
-  if (kind->is_reserved()) {
-    return make_error(ErrorCode::kReservedKind, "kind " + kind->to_string() + " is reserved (category 0 or d)");
-  }
+  if (auto allowed = check_public_kind(*kind); !allowed) return tl::unexpected(allowed.error());
   return kind;
 }
 
@@ -67,9 +84,7 @@ Result<AppendRequest> parse_append_line(const nlohmann::json& line) {
   if (!line.contains("payload")) return bad("\"payload\" is missing");
 
   AppendRequest request{*coordinate, *kind, json_to_payload(line["payload"]), {}};
-  if (request.payload.size() > StoreOptions{}.payload_bytes_max) {
-    return make_error(ErrorCode::kTooLarge, "payload is over the store's limit");
-  }
+  if (auto size = check_payload_size(request.payload.size()); !size) return tl::unexpected(size.error());
   if (auto it = line.find("idempotency_key"); it != line.end() && !it->is_null()) {
     if (!it->is_string() || it->get<std::string>().empty() ||
         it->get<std::string>().size() > kIdempotencyKeyBytesMax) {
@@ -89,6 +104,22 @@ Result<AppendRequest> parse_append_line(const nlohmann::json& line) {
   request.options.causation_id = *causation;
   request.options.correlation_id = *correlation;
   return request;
+}
+
+Result<Event> parse_import_line(const nlohmann::json& line) {
+  Result<Event> event = [&] {
+    if (!line.is_object() || line.contains("payload_hex") || !line.contains("payload")) {
+      return event_from_export_json(line);
+    }
+    nlohmann::json with_bytes = line;
+    with_bytes["payload_hex"] = to_hex(json_to_payload(line["payload"]));
+    return event_from_export_json(with_bytes);
+  }();
+  if (!event) return event;
+  if (event->header.event_id.is_nil()) return bad("\"event_id\" must not be the nil id");
+  if (auto allowed = check_public_kind(event->header.kind); !allowed) return tl::unexpected(allowed.error());
+  if (auto size = check_payload_size(event->payload.size()); !size) return tl::unexpected(size.error());
+  return event;
 }
 
 }  // namespace batpak::cli

@@ -23,6 +23,10 @@ struct AppendRequest {
 //  "correlation"?} -> a validated request. Any other field is refused.
 Result<AppendRequest> parse_append_line(const nlohmann::json& line);
 
+// An export line (batpak export) -> an event to import, checked as Store::import_event
+// would check it. A line without "payload_hex" takes its payload bytes from "payload".
+Result<Event> parse_import_line(const nlohmann::json& line);
+
 // Parses a JSON text; malformed text is kInvalidArgument naming `what`.
 Result<nlohmann::json> parse_json(const std::string& text, const std::string& what);
 
