@@ -1,36 +1,110 @@
-// Writes seed inputs for the fuzzers: valid frames, records and a small segment.
-//   make_seeds OUT_DIR
+// Writes seed corpora for the fuzz targets, from a real store written by the library into an
+// in-memory file system (single events, a batch, a rotation, a torn tail):
+//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,fuzz_segment_scan,fuzz_open}/*
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "format/format.hpp"
-#include "format/record.hpp"
+#include "batpak/batpak.hpp"
+#include "fuzz_support.hpp"
+#include "segment/segment_files.hpp"
 
-static void write(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                              static_cast<std::streamsize>(bytes.size()));
+namespace {
+
+using batpak::fuzz::Bytes;
+
+void write(const std::filesystem::path& path, const Bytes& bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
+
+Bytes with_option(uint8_t option, const Bytes& rest) {
+  Bytes out{option};
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+class FixedClock final : public batpak::Clock {
+ public:
+  int64_t now_us() override { return 1'767'225'600'000'000; }
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
-  const std::string out = argv[1];
-  batpak::EventHeader h;
-  h.global_sequence = 1;
-  h.clock = 1;
-  h.kind = batpak::EventKind{0x1001};
-  const std::vector<uint8_t> payload = {0x81, 0xa1, 'n', 0x01};
-  std::vector<uint8_t> segment = batpak::format::encode_segment_header(1, 0);
-  std::vector<uint8_t> frame;
-  batpak::format::encode_frame(h, {1, 0, 64}, "order:1", "shop", payload, frame);
-  segment.insert(segment.end(), frame.begin(), frame.end());
-  for (uint32_t i = 0; i < 2; ++i) {  // A two-frame batch.
-    h.global_sequence++;
-    h.clock++;
-    batpak::format::encode_frame(h, {2, i, 64}, "order:1", "shop", payload, segment);
+  namespace fs = std::filesystem;
+  const fs::path out = argv[1];
+  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open"}) {
+    fs::create_directories(out / target);
   }
-  write(out + "/segment.seg", segment);
-  write(out + "/frame.bin", frame);
-  write(out + "/record.bin", std::vector<uint8_t>(frame.begin() + batpak::format::kFrameHeaderBytes, frame.end()));
+
+  auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
+  batpak::StoreOptions options;
+  options.fs = mem;
+  options.clock = std::make_shared<FixedClock>();
+  options.preallocate_bytes = 256;
+  options.segment_bytes_max = 4096;
+  auto store = batpak::Store::open("/mem", options);
+  if (!store) return 1;
+  const Bytes payload = {0x81, 0xa1, 'n', 0x01};  // MessagePack {"n": 1}
+  const auto order = *batpak::Coordinate::make("order:1", "shop");
+  const auto user = *batpak::Coordinate::make("user:7", "shop");
+  for (int i = 0; i < 3; ++i) {
+    if (!(*store)->append(order, batpak::EventKind{0x1001}, payload)) return 1;
+  }
+  std::vector<batpak::BatchItem> batch = {{order, batpak::EventKind{0x1002}, payload, {}},
+                                          {user, batpak::EventKind{0x2001}, payload, {}}};
+  if (!(*store)->append_batch(batch)) return 1;
+  // Enough events to rotate into a second segment (4 KiB segments).
+  for (int i = 0; i < 14; ++i) {
+    if (!(*store)->append(i % 2 ? order : user, batpak::EventKind{0x1003}, payload)) return 1;
+  }
+  if (!(*store)->close()) return 1;
+  store->reset();
+
+  auto file = [&](uint64_t id) {
+    auto bytes = mem->get(batpak::segment::join_path("/mem", batpak::segment::segment_file_name(id)));
+    return bytes ? *bytes : Bytes{};
+  };
+  const Bytes seg1 = file(1);
+  const Bytes seg2 = file(2);
+  if (seg1.empty() || seg2.empty()) return 1;
+
+  // One frame and its record, from the first segment.
+  const size_t first = batpak::format::kSegmentHeaderBytes;
+  const uint32_t record_bytes = batpak::format::frame_record_bytes({seg1.data() + first, 16});
+  const Bytes frame(seg1.begin() + first, seg1.begin() + static_cast<std::ptrdiff_t>(first + 16 + record_bytes));
+  write(out / "fuzz_record" / "frame.bin", frame);
+  write(out / "fuzz_record" / "record.bin", Bytes(frame.begin() + 16, frame.end()));
+
+  // Segments: sealed, newest with preallocated zeros, newest with a torn last frame.
+  Bytes torn = seg2;
+  const size_t data_end = [&] {
+    size_t at = first;
+    while (at + 16 <= torn.size()) {
+      const uint32_t n = batpak::format::frame_record_bytes({torn.data() + at, 16});
+      if (n == 0) break;
+      at += batpak::util::align8(16 + n);
+    }
+    return at;
+  }();
+  if (data_end > first + 40) std::fill(torn.begin() + static_cast<std::ptrdiff_t>(data_end - 40), torn.begin() + static_cast<std::ptrdiff_t>(data_end), 0xEE);
+  write(out / "fuzz_segment_scan" / "sealed", with_option(0, seg1));
+  write(out / "fuzz_segment_scan" / "newest", with_option(0, seg2));
+  write(out / "fuzz_segment_scan" / "torn", with_option(0, torn));
+  write(out / "fuzz_segment_scan" / "sealed_fixup", with_option(2, seg1));
+
+  Bytes both = seg1;
+  both.insert(both.end(), seg2.begin(), seg2.end());
+  Bytes both_torn = seg1;
+  both_torn.insert(both_torn.end(), torn.begin(), torn.end());
+  write(out / "fuzz_open" / "read_write", with_option(0, both));
+  write(out / "fuzz_open" / "read_write_fixup", with_option(2, both));
+  write(out / "fuzz_open" / "read_write_torn", with_option(0, both_torn));
+  write(out / "fuzz_open" / "read_only", with_option(1 << 2, both));
+  write(out / "fuzz_open" / "salvage_torn", with_option(2 << 2, both_torn));
   return 0;
 }
