@@ -46,15 +46,18 @@ struct StagedFrame {
   std::vector<uint8_t> record;
 };
 
-// What was found at one frame position.
+// What was found at one frame position. kOverBudget: the frame its header claims is larger
+// than the caller's remaining read budget, so it was neither read nor checksummed.
 struct FrameProbe {
-  enum class Kind { kFrame, kEndOfData, kDamage } kind = Kind::kDamage;
+  enum class Kind { kFrame, kEndOfData, kDamage, kOverBudget } kind = Kind::kDamage;
   std::string reason;
   uint32_t frame_bytes = 0;
   std::span<const uint8_t> record;
 };
 
-Result<FrameProbe> probe_frame(WindowReader& reader, uint64_t offset) {
+// Probes the frame at `offset`. With `budget_bytes`, a frame claimed to be larger than
+// *budget_bytes is kOverBudget; otherwise its size is charged to the budget before it is read.
+Result<FrameProbe> probe_frame(WindowReader& reader, uint64_t offset, uint64_t* budget_bytes = nullptr) {
   using format::kFrameHeaderBytes;
   FrameProbe p;
   auto fh = reader.read(offset, kFrameHeaderBytes);
@@ -67,9 +70,14 @@ Result<FrameProbe> probe_frame(WindowReader& reader, uint64_t offset) {
     return p.reason = "frame length out of range", p;
   }
   const uint64_t total = util::align8(kFrameHeaderBytes + record_bytes);
+  if (offset > reader.end() || total > reader.end() - offset) return p.reason = "frame runs past the end of data", p;
+  if (budget_bytes) {
+    if (total > *budget_bytes) return p.kind = FrameProbe::Kind::kOverBudget, p;
+    *budget_bytes -= total;
+  }
   auto frame = reader.read(offset, total);
   if (!frame) return tl::unexpected(frame.error());
-  if (frame->empty()) return p.reason = "frame runs past the end of data", p;
+  if (frame->empty()) return p.reason = "frame runs past the end of data", p;  // File shrank.
   const auto body = frame->subspan(0, kFrameHeaderBytes + record_bytes);
   if (!format::frame_checksum_ok(body)) return p.reason = "frame checksum mismatch", p;
   const auto padding = frame->subspan(body.size());
@@ -89,10 +97,19 @@ Error corruption_at(const ScanTarget& t, uint64_t offset, std::string reason) {
 // Classifies damage at `bad` in the newest segment, whose uncommitted data starts at
 // `cut` (<= bad). It is a torn tail unless a valid frame after it was written once the
 // damaged bytes were already durable: that proves they had been acknowledged.
-Result<SegmentScan> classify_tail(const ScanTarget& t, WindowReader& reader, uint64_t cut,
-                                  uint64_t bad, const std::string& reason) {
-  uint64_t nonzero_end = cut;
-  for (uint64_t at = cut; at < reader.end();) {
+//
+// The search probes every aligned offset after `bad` and steps over each valid frame it
+// finds. Its cost is bounded by a read budget proportional to the damaged tail
+// (kTailProbeBudgetFactor times its size, plus a constant), so a crafted tail full of frame
+// headers claiming long frames cannot make open quadratic. A tail that exhausts the budget
+// is too damaged to classify and is reported as corruption: we never guess "torn".
+constexpr uint64_t kTailProbeBudgetFactor = 2;
+constexpr uint64_t kTailProbeBudgetBaseBytes = 1u << 20;
+
+// The end of the last non-zero byte in [from, reader.end()); `from` when there is none.
+Result<uint64_t> nonzero_end_from(WindowReader& reader, uint64_t from) {
+  uint64_t nonzero_end = from;
+  for (uint64_t at = from; at < reader.end();) {
     size_t len = static_cast<size_t>(std::min<uint64_t>(kReadChunkBytes, reader.end() - at));
     auto chunk = reader.read(at, len);
     if (!chunk) return tl::unexpected(chunk.error());
@@ -104,20 +121,34 @@ Result<SegmentScan> classify_tail(const ScanTarget& t, WindowReader& reader, uin
     }
     at += len;
   }
-  for (uint64_t at = bad + format::kFrameAlign; at + format::kFrameHeaderBytes <= nonzero_end;
-       at += format::kFrameAlign) {
-    auto probe = probe_frame(reader, at);
+  return nonzero_end;
+}
+
+Result<SegmentScan> classify_tail(const ScanTarget& t, WindowReader& reader, uint64_t cut,
+                                  uint64_t bad, const std::string& reason) {
+  auto nonzero_end = nonzero_end_from(reader, cut);
+  if (!nonzero_end) return tl::unexpected(nonzero_end.error());
+  uint64_t budget_bytes = kTailProbeBudgetFactor * (*nonzero_end - cut) + kTailProbeBudgetBaseBytes;
+  for (uint64_t at = bad + format::kFrameAlign; at + format::kFrameHeaderBytes <= *nonzero_end;) {
+    auto probe = probe_frame(reader, at, &budget_bytes);
     if (!probe) return tl::unexpected(probe.error());
-    if (probe->kind != FrameProbe::Kind::kFrame) continue;
+    if (probe->kind == FrameProbe::Kind::kOverBudget) {
+      return tl::unexpected(corruption_at(t, bad, reason + " (the damaged tail after it is too large to classify)"));
+    }
+    if (probe->kind != FrameProbe::Kind::kFrame) {
+      at += format::kFrameAlign;
+      continue;
+    }
     auto record = format::decode_record(probe->record);
     if (record && record->context.durable_floor > cut) {
       return tl::unexpected(corruption_at(t, bad, reason + " (later durable frame at offset " +
                                                        std::to_string(at) + ")"));
     }
+    at += probe->frame_bytes;
   }
   SegmentScan scan;
   scan.data_end = cut;
-  if (nonzero_end > cut) scan.torn = TornTail{cut, nonzero_end, reason};
+  if (*nonzero_end > cut) scan.torn = TornTail{cut, *nonzero_end, reason};
   return scan;
 }
 

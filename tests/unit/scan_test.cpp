@@ -1,6 +1,7 @@
 // Segment scanning and the recovery rules (docs/durability.md) on files written by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -51,6 +52,25 @@ class SegmentImage {
   std::vector<uint64_t> offsets_;
 };
 
+// A read-only file that counts the bytes it has been asked to read.
+class CountingFile : public File {
+ public:
+  explicit CountingFile(std::unique_ptr<File> inner) : inner_(std::move(inner)) {}
+  Result<size_t> pread(uint64_t offset, std::span<uint8_t> data) override {
+    bytes_read += data.size();
+    return inner_->pread(offset, data);
+  }
+  Status pwrite(uint64_t offset, std::span<const uint8_t> data) override { return inner_->pwrite(offset, data); }
+  Status sync() override { return inner_->sync(); }
+  Status sync_all() override { return inner_->sync_all(); }
+  Status truncate(uint64_t size) override { return inner_->truncate(size); }
+  Result<uint64_t> size() override { return inner_->size(); }
+  uint64_t bytes_read = 0;
+
+ private:
+  std::unique_ptr<File> inner_;
+};
+
 struct ScanOutcome {
   Result<segment::SegmentScan> scan;
   std::vector<uint64_t> sequences;  // Delivered, in order.
@@ -68,8 +88,8 @@ class ScanTest : public ::testing::Test {
     }
     auto file = posix_fs()->open(path_, Fs::OpenMode::kRead);
     EXPECT_TRUE(file.has_value());
-    segment::ScanTarget target{file->get(), path_, segment_id, newest,
-                               strict_end.value_or(image.size())};
+    CountingFile counting(std::move(*file));
+    segment::ScanTarget target{&counting, path_, segment_id, newest, strict_end.value_or(image.size())};
     ScanOutcome out{segment::SegmentScan{}, {}, {}};
     out.scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
       out.sequences.push_back(f.record.header.global_sequence);
@@ -77,6 +97,7 @@ class ScanTest : public ::testing::Test {
       EXPECT_EQ(f.frame_bytes % format::kFrameAlign, 0u);
       return {};
     });
+    bytes_read_ = counting.bytes_read;
     return out;
   }
 
@@ -89,6 +110,7 @@ class ScanTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::string path_;
+  uint64_t bytes_read_ = 0;  // By the last scan().
 };
 
 TEST_F(ScanTest, CleanEndDeliversEveryFrameInOrderWithoutTornTail) {
@@ -341,6 +363,47 @@ TEST_F(ScanTest, SegmentIdDifferentFromItsFileNameIsCorruption) {
   img.add(1);
   ScanOutcome o = scan(img.bytes(), false, /*segment_id=*/1);
   expect_corruption_at(o, 0);
+}
+
+// Invariant: classifying a damaged tail costs time linear in the tail. A tail where every
+// aligned word is a frame header claiming a frame that reaches the end of the file would
+// make a probe-and-checksum at every offset quadratic; the probe budget refuses it instead.
+TEST_F(ScanTest, CraftedTailOfOverlappingFrameClaimsIsRefusedWithinALinearBudget) {
+  constexpr size_t kTailBytes = 8u << 20;
+  SegmentImage img;
+  img.add_durable(1);
+  const uint64_t bad = img.size();
+  img.zeros(kTailBytes);
+  const uint64_t end = img.size();
+  // The header at q reads its checksum from the word at q and magic + length from q + 8,
+  // so every word holds the magic and the length the header before it needs.
+  for (uint64_t q = bad; q + format::kFrameHeaderBytes <= end; q += format::kFrameAlign) {
+    const uint64_t record_bytes = (end - q - format::kFrameHeaderBytes) & ~uint64_t{7};
+    util::store_le<uint32_t>(img.bytes().data() + q + format::kFrameMagicAt, format::kFrameMagic);
+    util::store_le<uint32_t>(img.bytes().data() + q + format::kFrameRecordBytesAt,
+                             static_cast<uint32_t>(std::max<uint64_t>(record_bytes, format::kRecordFixedBytes)));
+  }
+  ScanOutcome o = scan(img.bytes(), true);
+  expect_corruption_at(o, bad);
+  EXPECT_NE(o.scan.error().message.find("too large to classify"), std::string::npos) << o.scan.error().message;
+  EXPECT_EQ(o.sequences, (std::vector<uint64_t>{1}));
+  EXPECT_LE(bytes_read_, 4 * img.size()) << "reads must stay linear in the file size";
+}
+
+// The budget never refuses a real torn tail: a damaged frame followed by many frames of the
+// same unsynced write is still classified, each valid frame stepped over once.
+TEST_F(ScanTest, LongTornWriteOfManyFramesIsStillATornTail) {
+  SegmentImage img;
+  img.add_durable(1);
+  const uint64_t second = img.add(2, FrameContext{1, 0, 0}, 4096);
+  for (uint64_t seq = 3; seq < 2003; ++seq) img.add(seq, FrameContext{1, 0, second}, 4096);
+  img.bytes()[second + format::kFrameHeaderBytes + 100] ^= 0x40;
+  ScanOutcome o = scan(img.bytes(), true);
+  ASSERT_TRUE(o.scan.has_value()) << o.scan.error().to_string();
+  ASSERT_TRUE(o.scan->torn.has_value());
+  EXPECT_EQ(o.scan->torn->offset, second);
+  EXPECT_EQ(o.scan->data_end, second);
+  EXPECT_LE(bytes_read_, 4 * img.size());
 }
 
 TEST_F(ScanTest, SinkErrorStopsTheScanAndIsReturnedAsIs) {
