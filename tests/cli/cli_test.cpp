@@ -158,6 +158,31 @@ TEST_F(Cli, ProjectFoldsAnEntity) {
   EXPECT_TRUE(none.lines().at(0)["state"].is_null());
 }
 
+TEST_F(Cli, ProjectEvidencePrintsTheSameBodyWhateverTheCache) {
+  append_three();
+  auto plain = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_FALSE(plain.lines().at(0).contains("evidence")) << "evidence only on request";
+  const std::string cache = "file:" + dir_.sub("cache");
+  std::vector<nlohmann::json> runs;
+  for (const std::string& spec : {std::string("none"), cache, cache}) {
+    auto r = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty", "--cache", spec, "--evidence"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    runs.push_back(r.lines().at(0)["evidence"]);
+  }
+  const nlohmann::json& body = runs[0]["body"];
+  EXPECT_EQ(body["projection_id"], "cli.sum-fields@1:order:1");
+  EXPECT_EQ(body["observed_freshness"]["status"], "fresh");
+  EXPECT_EQ(body["input_frontier"]["global_sequence"], 2) << "order:1 is events 1 and 2";
+  EXPECT_EQ(runs[0]["body_hash"].get<std::string>().size(), 64u);
+  EXPECT_EQ(runs[1]["cache_status"]["status"], "miss");
+  EXPECT_EQ(runs[2]["cache_status"]["status"], "hit");
+  for (const auto& run : runs) {
+    EXPECT_EQ(run["body"], body);
+    EXPECT_EQ(run["body_hash"], runs[0]["body_hash"]) << "a cache hit must not change the hashed body";
+  }
+}
+
 TEST_F(Cli, CommandsOnALockedStoreExitOneWithStoreLocked) {
   append_three();
   auto held = Store::open(store());

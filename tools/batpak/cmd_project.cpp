@@ -10,26 +10,8 @@ namespace {
 
 struct ProjectArgs {
   std::string dir, entity, fold, cache = "none";
+  bool evidence = false;
 };
-
-std::string_view cache_status_name(CacheStatus s) {
-  switch (s) {
-    case CacheStatus::kHit: return "hit";
-    case CacheStatus::kMiss: return "miss";
-    case CacheStatus::kBypassed: return "bypassed";
-    case CacheStatus::kUnavailable: return "unavailable";
-  }
-  return "unknown";
-}
-
-std::string_view freshness_name(ObservedFreshness f) {
-  switch (f) {
-    case ObservedFreshness::kFresh: return "fresh";
-    case ObservedFreshness::kStaleAllowed: return "stale_allowed";
-    case ObservedFreshness::kNotApplicable: return "not_applicable";
-  }
-  return "unknown";
-}
 
 Result<std::shared_ptr<ProjectionCache>> cache_from(const std::string& spec) {
   if (spec == "none") return make_no_cache();
@@ -39,19 +21,28 @@ Result<std::shared_ptr<ProjectionCache>> cache_from(const std::string& spec) {
   return make_error(ErrorCode::kInvalidArgument, "--cache is none, memory, file:PATH or lmdb:PATH");
 }
 
-// Runs projection P and prints {"entity", "fold", "generation", "state", observation...}.
+// Runs projection P and prints {"entity", "fold", "generation", "state", observation...},
+// plus the run's evidence report as "evidence" with --evidence. A failed run prints its
+// error (and, with --evidence, first the report that records the failure).
 template <Projection P, class ToJson>
 int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
-  auto projected = store.project<P>(a.entity);
-  if (!projected) return report_error(projected.error());
-  const ProjectionObservation& o = projected->observation;
-  print_line({{"entity", a.entity},
-              {"fold", a.fold},
-              {"generation", projected->generation},
-              {"state", projected->state ? to_json(*projected->state) : nlohmann::json(nullptr)},
-              {"cache_status", cache_status_name(o.cache_status)},
-              {"freshness", freshness_name(o.freshness)},
-              {"input_frontier", o.input_frontier}});
+  auto run = project_run_evidence<P>(store, a.entity);
+  if (!run.ok()) {
+    if (a.evidence) print_line({{"entity", a.entity}, {"fold", a.fold}, {"evidence", batpak::to_json(run.report)}});
+    return report_error(*run.error);
+  }
+  // The summary fields use the report's own names, so the two never disagree.
+  nlohmann::json evidence = batpak::to_json(run.report);
+  const auto& frontier = run.report.input_frontier;
+  nlohmann::json line = {{"entity", a.entity},
+                         {"fold", a.fold},
+                         {"generation", run.generation},
+                         {"state", run.state ? to_json(*run.state) : nlohmann::json(nullptr)},
+                         {"cache_status", evidence["cache_status"]["status"]},
+                         {"freshness", evidence["body"]["observed_freshness"]["status"]},
+                         {"input_frontier", frontier ? frontier->global_sequence : 0}};
+  if (a.evidence) line["evidence"] = std::move(evidence);
+  print_line(line);
   return kExitOk;
 }
 
@@ -83,6 +74,7 @@ void add_project_command(CLI::App& app, Runner& run) {
   project->add_option("--entity", args.entity, "exact entity")->required();
   project->add_option("--fold", args.fold, "count-by-kind | last-payload | sum:FIELD")->required();
   project->add_option("--cache", args.cache, "none | memory | file:PATH | lmdb:PATH");
+  project->add_flag("--evidence", args.evidence, "also print the run's evidence report");
   project->callback([&run] { run = [] { return run_project(args); }; });
 }
 
