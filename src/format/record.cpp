@@ -149,7 +149,9 @@ Hash32 compute_event_hash(const EventHeader& h, std::string_view entity, std::st
   uint8_t scope_len[4];
   store_le<uint32_t>(scope_len, static_cast<uint32_t>(scope.size()));
 
-  util::Blake3 hasher(kEventHashContext);
+  // Derived once: every event hash starts from the same context-keyed state.
+  static const util::Blake3 kContextSeeded(kEventHashContext);
+  util::Blake3 hasher(kContextSeeded);
   hasher.update(fixed);
   hasher.update(entity);
   hasher.update(scope_len);

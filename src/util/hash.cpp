@@ -13,6 +13,10 @@ static blake3_hasher* as_hasher(uint8_t* storage) {
   return std::launder(reinterpret_cast<blake3_hasher*>(storage));
 }
 
+static const blake3_hasher* as_hasher(const uint8_t* storage) {
+  return std::launder(reinterpret_cast<const blake3_hasher*>(storage));
+}
+
 Hash32 blake3(std::span<const uint8_t> data) {
   Blake3 hasher;
   hasher.update(data);
@@ -38,6 +42,8 @@ Hash32 Blake3::finish() {
 Blake3::Blake3(const char* context) {
   blake3_hasher_init_derive_key(new (state_) blake3_hasher, context);
 }
+
+Blake3::Blake3(const Blake3& other) { new (state_) blake3_hasher(*as_hasher(other.state_)); }
 
 Hash32 blake3_derive(const char* context, std::span<const uint8_t> data) {
   Blake3 hasher(context);

@@ -17,6 +17,10 @@ class Blake3 {
   Blake3();
   // Key-derivation mode with a context string: a domain-separated hash.
   explicit Blake3(const char* context);
+  // A copy continues from the same state: copying a context-initialised hasher skips
+  // re-deriving the context key (one compression) for every hash in that context.
+  Blake3(const Blake3& other);
+  Blake3& operator=(const Blake3&) = delete;
   void update(std::span<const uint8_t> data);
   void update(std::string_view text);
   Hash32 finish();
