@@ -47,8 +47,10 @@ void Writer::poison(const Error& error) {
 void Writer::announce() {
   group_durable_.store(durable_sequence_);
   group_failed_.store(poisoned_.has_value());
-  { std::lock_guard group(group_mu_); }  // Orders the stores above before any waiter's check.
-  group_cv_.notify_all();
+  // A waiter reads the epoch before checking the watermark: if it missed the stores above,
+  // it also read the old epoch, so its wait returns at once.
+  group_epoch_.fetch_add(1);
+  group_epoch_.notify_all();
   done_cv_.notify_all();
 }
 
@@ -236,9 +238,9 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   if (config_.durability == Durability::kAsync) return out;
   // Wait without the writer mutex, so a whole group wakes without queueing on it.
   lock.unlock();
-  {
-    std::unique_lock group(group_mu_);
-    group_cv_.wait(group, [&] { return group_durable_.load() >= last || group_failed_.load(); });
+  for (uint32_t epoch = group_epoch_.load(); group_durable_.load() < last && !group_failed_.load();
+       epoch = group_epoch_.load()) {
+    group_epoch_.wait(epoch);
   }
   if (group_durable_.load() >= last) return out;
   lock.lock();
@@ -355,7 +357,7 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     work_cv_.wait(lock, [&] { return closing_ || !chunks_.empty(); });
     if (chunks_.empty()) return;  // Closing with nothing left to write.
     // Group forming: a group smaller than the last one usually means the last group's
-    // appenders are about to append again. Waiting for them, at most half a sync, lets them
+    // appenders are about to append again. Waiting for them, at most one sync time, lets them
     // share this sync instead of paying for the next one.
     if (queued_events_in(chunks_) < group_target_) {
       work_cv_.wait_for(lock, last_sync,

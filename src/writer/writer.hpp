@@ -122,12 +122,12 @@ class Writer {
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // Writer thread: chunks queued, sync wanted, closing.
   std::condition_variable done_cv_;  // sync() and replays: watermarks moved, or poisoned.
-  // kSync appenders wait here, not on mu_, for their group: a copy of the durable watermark
-  // and of the poison flag, written under mu_ by announce().
-  std::mutex group_mu_;
-  std::condition_variable group_cv_;
+  // kSync appenders wait for their group on group_epoch_ (a futex), not on mu_ or any other
+  // mutex, so a whole group wakes at once: announce(), under mu_, copies the durable
+  // watermark and the poison flag here, then bumps the epoch and wakes every waiter.
   std::atomic<uint64_t> group_durable_{0};
   std::atomic<bool> group_failed_{false};
+  std::atomic<uint32_t> group_epoch_{0};
   std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
   std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
   std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
