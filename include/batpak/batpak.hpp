@@ -2,6 +2,7 @@
 #pragma once
 
 #include "batpak/codec.hpp"
+#include "batpak/cursor.hpp"
 #include "batpak/env.hpp"
 #include "batpak/evidence.hpp"
 #include "batpak/event.hpp"

@@ -30,6 +30,7 @@ enum class ErrorCode : uint16_t {
   kDecode = 13,           // A payload could not be decoded into the requested type.
   kTimeout = 14,          // A wait ran out of time.
   kUnsupported = 15,      // The files were written by a newer format version.
+  kCheckpointMismatch = 16,  // A cursor checkpoint was written for a different region.
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

@@ -56,9 +56,12 @@ struct VerifyReport {
   bool ok() const { return !damage.has_value(); }
 };
 
-// Thread safety: every method may be called concurrently from any number of threads, except
-// that close() and the destructor must not race with other calls. Appends from many threads
-// are committed in one total order by the store's single writer thread.
+// Thread safety: every method may be called concurrently from any number of threads, with
+// one exception: close() must not race with other calls, except that threads blocked in
+// wait_for_visible() (or in watchers and cursors waiting through it) are woken by close()
+// with kClosed. Calls made after close() fail with kClosed. The destructor must not race
+// with any call. Appends from many threads are committed in
+// one total order by the store's single writer thread.
 class Store {
  public:
   // Opens (creating if needed, in kReadWrite mode) the store in `dir`, recovering as
@@ -152,6 +155,12 @@ class Store {
   ProjectionCache& projection_cache() const;
   // The store's clock, in microseconds since the Unix epoch.
   int64_t now_us() const;
+  // The data directory, as passed to open().
+  const std::string& dir() const;
+  // The file system the store uses (StoreOptions::fs, or posix_fs()); never null.
+  const std::shared_ptr<Fs>& fs() const;
+  // How the store was opened.
+  AccessMode access_mode() const;
 
   // Checks a receipt against the store: the event exists and every receipt field matches
   // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature.

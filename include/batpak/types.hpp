@@ -109,6 +109,12 @@ struct Region {
   Region with_kinds(KindFilter f) const;
   Region with_clock_range(uint32_t first, uint32_t last) const;
 
+  // A canonical text naming this region exactly: two regions have the same identity if and
+  // only if every field is equal. Stable across versions (durable cursor checkpoints store
+  // it), e.g. "entity=5:order scope=* kinds=category:1 clock=*". Strings are length-prefixed,
+  // so no entity or scope can imitate another region's identity.
+  std::string identity() const;
+
   bool matches_entity(std::string_view entity) const;
   bool matches(std::string_view entity, std::string_view scope, EventKind kind,
                uint32_t clock) const;

@@ -127,6 +127,12 @@ ProjectionCache& Store::projection_cache() const { return *impl_->projection_cac
 
 int64_t Store::now_us() const { return impl_->clock->now_us(); }
 
+const std::string& Store::dir() const { return impl_->dir; }
+
+const std::shared_ptr<Fs>& Store::fs() const { return impl_->fs; }
+
+AccessMode Store::access_mode() const { return impl_->options.access; }
+
 uint64_t Store::entity_generation(std::string_view entity) const {
   return impl_->index.entity_generation(entity);
 }

@@ -20,6 +20,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kDecode: return "decode";
     case ErrorCode::kTimeout: return "timeout";
     case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kCheckpointMismatch: return "checkpoint_mismatch";
   }
   return "unknown";
 }

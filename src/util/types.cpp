@@ -166,6 +166,18 @@ Region Region::with_clock_range(uint32_t first, uint32_t last) const {
   return r;
 }
 
+std::string Region::identity() const {
+  auto text = [](const std::optional<std::string>& value) {
+    return value ? std::to_string(value->size()) + ":" + *value : std::string("*");
+  };
+  std::string kind_text = "any";
+  if (kinds.mode == KindFilter::Mode::kExact) kind_text = "exact:" + EventKind(kinds.value).to_string();
+  if (kinds.mode == KindFilter::Mode::kCategory) kind_text = "category:" + std::to_string(kinds.value);
+  const std::string clock_text =
+      clock_range ? std::to_string(clock_range->first) + "-" + std::to_string(clock_range->second) : "*";
+  return "entity=" + text(entity_prefix) + " scope=" + text(scope) + " kinds=" + kind_text + " clock=" + clock_text;
+}
+
 bool Region::matches_entity(std::string_view entity) const {
   if (!entity_prefix) return true;
   const std::string& p = *entity_prefix;

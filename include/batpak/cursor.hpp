@@ -1,0 +1,94 @@
+// Cursors: ordered, at-least-once pull over a Region, optionally resumable from a durable
+// checkpoint.
+//
+//   auto cursor = batpak::Cursor::resume(store, batpak::Region::entity("order"), "billing");
+//   if (!cursor) return cursor.error();   // kCorruption or kCheckpointMismatch: fail closed.
+//   while (running) {
+//     auto batch = cursor->wait_batch(64, 1000);
+//     if (!batch) { if (batch.error().code == batpak::ErrorCode::kTimeout) continue; break; }
+//     handle(*batch);                       // Must be idempotent: see "Delivery" below.
+//     if (auto s = cursor->commit(); !s) break;
+//   }
+//
+// Delivery. A cursor returns the committed events matching its region in commit (global
+// sequence) order, each once per cursor object, and sees events appended after it was
+// created. Without a checkpoint it is at-least-once within the process: its position lives
+// in memory. With a checkpoint, commit() makes the position durable, and resume() after a
+// restart (or a crash) starts right after the last committed position: events delivered
+// but not committed are delivered again. Never exactly-once: that would need the
+// checkpoint and the handler's side effect in one atomic write.
+//
+// Checkpoints live in `<store dir>/cursors/<checkpoint id>.ckpt` (docs/format.md,
+// "Cursor checkpoints"), written to a temporary file, fsync'd, renamed over the old one and
+// the directory fsync'd, so a crash leaves the old or the new position, never a mix. Each
+// checkpoint records the identity of its region (Region::identity()); resuming it with
+// another region fails with kCheckpointMismatch, and a damaged file fails with kCorruption:
+// a consumer never silently restarts from the beginning or skips events. A missing file
+// starts a fresh cursor.
+//
+// Thread safety: a Cursor is used by one thread at a time. Any number of cursors may read
+// one store while other threads append. The Store must outlive its cursors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "batpak/store.hpp"
+
+namespace batpak {
+
+class Cursor {
+ public:
+  // A cursor over `region` delivering the events with global_sequence >
+  // after_global_sequence (0: from the first event). No checkpoint.
+  Cursor(const Store& store, Region region, uint64_t after_global_sequence = 0);
+
+  // A cursor bound to the durable checkpoint `checkpoint_id`: it starts after the checkpoint's
+  // position, or from the first event when there is no checkpoint yet. Errors:
+  // kInvalidArgument (a bad id: see validate_checkpoint_id), kCorruption (a damaged or
+  // truncated checkpoint file), kUnsupported (a newer checkpoint format),
+  // kCheckpointMismatch (written for another region), kIo.
+  static Result<Cursor> resume(const Store& store, Region region, std::string checkpoint_id);
+
+  // A checkpoint id is a file name: 1 to 200 bytes of UTF-8 without control bytes, '/' or "..".
+  static Status validate_checkpoint_id(std::string_view checkpoint_id);
+
+  // The next matching event after position(), if one is visible now; advances position().
+  Result<std::optional<Event>> poll();
+  // Up to `max` matching events after position(), in commit order; advances position() to
+  // the last one. Empty when nothing new is visible.
+  Result<std::vector<Event>> poll_batch(size_t max);
+  // Like poll_batch, but first waits up to `timeout_ms` for a matching event to become
+  // visible: kTimeout if none did, kClosed if the store closed.
+  Result<std::vector<Event>> wait_batch(size_t max, uint32_t timeout_ms);
+
+  // Makes position() the durable checkpoint (atomic: the old or the new position survives a
+  // crash). REQUIRES: a cursor made by resume() (else kInvalidArgument) on a store opened
+  // read-write (else kReadOnly). After an I/O error the committed position is unchanged.
+  Status commit();
+  // Moves position() back to committed_position(): the events after it are delivered again.
+  void rollback();
+
+  // The global sequence of the last event delivered (or the starting point).
+  uint64_t position() const { return position_; }
+  // The position of the last successful commit() or the loaded checkpoint (the starting
+  // point for a cursor without a checkpoint).
+  uint64_t committed_position() const { return committed_position_; }
+  const Region& region() const { return region_; }
+  // Empty for a cursor without a checkpoint.
+  const std::string& checkpoint_id() const { return checkpoint_id_; }
+  // The checkpoint file's path; empty for a cursor without a checkpoint.
+  std::string checkpoint_path() const;
+
+ private:
+  const Store* store_;
+  Region region_;
+  std::string checkpoint_id_;
+  uint64_t position_ = 0;
+  uint64_t committed_position_ = 0;
+};
+
+}  // namespace batpak

@@ -1,0 +1,98 @@
+#include "batpak/cursor.hpp"
+
+#include <chrono>
+
+#include "delivery/checkpoint.hpp"
+
+namespace batpak {
+
+namespace {
+
+constexpr size_t kCheckpointIdBytesMax = 200;  // Leaves room for ".ckpt.tmp" in a 255-byte name.
+
+}  // namespace
+
+Cursor::Cursor(const Store& store, Region region, uint64_t after_global_sequence)
+    : store_(&store),
+      region_(std::move(region)),
+      position_(after_global_sequence),
+      committed_position_(after_global_sequence) {}
+
+Status Cursor::validate_checkpoint_id(std::string_view checkpoint_id) {
+  if (checkpoint_id.size() > kCheckpointIdBytesMax) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "checkpoint id is longer than " + std::to_string(kCheckpointIdBytesMax) + " bytes");
+  }
+  return Coordinate::validate_component(checkpoint_id, "checkpoint id");
+}
+
+Result<Cursor> Cursor::resume(const Store& store, Region region, std::string checkpoint_id) {
+  if (auto valid = validate_checkpoint_id(checkpoint_id); !valid) return tl::unexpected(valid.error());
+  const std::string path = delivery::checkpoint_path(store.dir(), checkpoint_id);
+  auto loaded = delivery::load_checkpoint(*store.fs(), path);
+  if (!loaded) return tl::unexpected(loaded.error());
+  Cursor cursor(store, std::move(region), 0);
+  cursor.checkpoint_id_ = std::move(checkpoint_id);
+  if (!*loaded) return cursor;  // No checkpoint yet: from the first event.
+  const std::string expected = cursor.region_.identity();
+  if ((*loaded)->region_identity != expected) {
+    return tl::unexpected(Error{ErrorCode::kCheckpointMismatch,
+                                "checkpoint was written for region \"" + (*loaded)->region_identity +
+                                    "\", not \"" + expected + "\"",
+                                path, 0, {}});
+  }
+  cursor.position_ = cursor.committed_position_ = (*loaded)->position;
+  return cursor;
+}
+
+std::string Cursor::checkpoint_path() const {
+  return checkpoint_id_.empty() ? std::string() : delivery::checkpoint_path(store_->dir(), checkpoint_id_);
+}
+
+Result<std::optional<Event>> Cursor::poll() {
+  auto batch = poll_batch(1);
+  if (!batch) return tl::unexpected(batch.error());
+  if (batch->empty()) return std::optional<Event>();
+  return std::optional<Event>(std::move(batch->front()));
+}
+
+Result<std::vector<Event>> Cursor::poll_batch(size_t max) {
+  if (max == 0) return std::vector<Event>();
+  auto page = store_->query_after(region_, position_, max);
+  if (!page) return page;
+  if (!page->empty()) position_ = page->back().header.global_sequence;
+  return page;
+}
+
+Result<std::vector<Event>> Cursor::wait_batch(size_t max, uint32_t timeout_ms) {
+  using Steady = std::chrono::steady_clock;
+  const Steady::time_point deadline = Steady::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    // Sampled before the poll: an event indexed after it makes the wait return at once.
+    const uint64_t seen = store_->stats().last_global_sequence;
+    auto batch = poll_batch(max);
+    if (!batch || !batch->empty()) return batch;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now());
+    if (left.count() <= 0) return make_error(ErrorCode::kTimeout, "no matching event became visible in time");
+    auto visible = store_->wait_for_visible(seen, static_cast<uint32_t>(left.count()));
+    if (!visible) return tl::unexpected(visible.error());
+  }
+}
+
+Status Cursor::commit() {
+  if (checkpoint_id_.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "this cursor has no checkpoint (make it with Cursor::resume)");
+  }
+  if (store_->access_mode() != AccessMode::kReadWrite) {
+    return make_error(ErrorCode::kReadOnly, "cursor checkpoints are written only on a read-write store");
+  }
+  if (position_ == committed_position_) return {};
+  delivery::CheckpointRecord record{position_, region_.identity()};
+  if (auto s = delivery::save_checkpoint(*store_->fs(), store_->dir(), checkpoint_id_, record); !s) return s;
+  committed_position_ = position_;
+  return {};
+}
+
+void Cursor::rollback() { position_ = committed_position_; }
+
+}  // namespace batpak
