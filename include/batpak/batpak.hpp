@@ -13,6 +13,7 @@
 #include "batpak/projection_flow.hpp"
 #include "batpak/status.hpp"
 #include "batpak/store.hpp"
+#include "batpak/subscription.hpp"
 #include "batpak/typed.hpp"
 #include "batpak/types.hpp"
 #include "batpak/watch.hpp"

@@ -31,6 +31,7 @@ enum class ErrorCode : uint16_t {
   kTimeout = 14,          // A wait ran out of time.
   kUnsupported = 15,      // The files were written by a newer format version.
   kCheckpointMismatch = 16,  // A cursor checkpoint was written for a different region.
+  kPruned = 17,           // A lossy subscriber fell behind its queue capacity and was dropped.
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

@@ -12,6 +12,7 @@
 #include "batpak/event.hpp"
 #include "batpak/options.hpp"
 #include "batpak/projection.hpp"
+#include "batpak/subscription.hpp"
 
 namespace batpak {
 
@@ -153,6 +154,16 @@ class Store {
   Result<std::vector<Event>> read_sequences(std::span<const uint64_t> global_sequences) const;
   // The cache projections use (StoreOptions::projection_cache; never null).
   ProjectionCache& projection_cache() const;
+  // A lossy subscription to the events of `region` made visible from now on, with a queue of
+  // `capacity` notifications (at least 1). See batpak/subscription.hpp. On a closed store
+  // the subscription reports kClosed.
+  std::unique_ptr<Subscription> subscribe(Region region, size_t capacity = 1024) const;
+  // A file descriptor (eventfd, non-blocking) that becomes readable whenever new events
+  // become visible and when the store closes: for poll/epoll loops. Read 8 bytes to reset
+  // it, then read the new events (e.g. Cursor::poll_batch). The store owns and closes it;
+  // do not use it after the Store is destroyed. Errors: kIo.
+  Result<int> visibility_fd() const;
+
   // The store's clock, in microseconds since the Unix epoch.
   int64_t now_us() const;
   // The data directory, as passed to open().

@@ -123,6 +123,7 @@ Status Store::close() {
   Status result;
   if (impl_->writer) result = impl_->writer->close();
   impl_->notifier->close();
+  impl_->hub->close();
   impl_->lock.reset();
   return result;
 }

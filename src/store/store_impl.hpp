@@ -7,6 +7,7 @@
 #include <string>
 
 #include "batpak/store.hpp"
+#include "delivery/subscription_hub.hpp"
 #include "index/index.hpp"
 #include "segment/segment_set.hpp"
 #include "store/signer.hpp"
@@ -42,7 +43,8 @@ class Store::Impl {
   index::Index index;
   segment::SegmentSet segments;
   std::unique_ptr<writer::Writer> writer;  // Null unless kReadWrite.
-  std::unique_ptr<writer::VisibilityNotifier> notifier;  // Never null once open.
+  std::unique_ptr<delivery::SubscriptionHub> hub;         // Never null once open.
+  std::unique_ptr<writer::VisibilityNotifier> notifier;  // Never null once open; tells hub.
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;

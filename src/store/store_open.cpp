@@ -164,7 +164,8 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   if (!ids) return tl::unexpected(ids.error());
   auto recovered = recover(*s, *ids);
   if (!recovered) return tl::unexpected(recovered.error());
-  s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size());
+  s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());
+  s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
   }

@@ -127,6 +127,12 @@ ProjectionCache& Store::projection_cache() const { return *impl_->projection_cac
 
 int64_t Store::now_us() const { return impl_->clock->now_us(); }
 
+std::unique_ptr<Subscription> Store::subscribe(Region region, size_t capacity) const {
+  return std::make_unique<Subscription>(impl_->hub->subscribe(std::move(region), capacity));
+}
+
+Result<int> Store::visibility_fd() const { return impl_->notifier->event_fd(); }
+
 const std::string& Store::dir() const { return impl_->dir; }
 
 const std::shared_ptr<Fs>& Store::fs() const { return impl_->fs; }

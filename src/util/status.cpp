@@ -21,6 +21,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kTimeout: return "timeout";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kCheckpointMismatch: return "checkpoint_mismatch";
+    case ErrorCode::kPruned: return "pruned";
   }
   return "unknown";
 }

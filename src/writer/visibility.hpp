@@ -1,6 +1,7 @@
 // Wakes readers when the visible global sequence moves. Internal.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -10,30 +11,33 @@
 
 namespace batpak::writer {
 
-// Thread safety: every method may be called concurrently. Lock order: the writer's mutex
-// may be held when calling publish(); waiters hold only this object's mutex.
+// Told, in order and from one thread at a time, each time the visible sequence moves; called
+// under the notifier's mutex, so it must not call back into the notifier.
+class VisibilityObserver {
+ public:
+  virtual ~VisibilityObserver() = default;
+  virtual void on_visible(uint64_t visible) = 0;
+};
+
+// Thread safety: every method may be called concurrently, but publish() is called by one
+// thread at a time (the writer's, or an appender's under the writer mutex). Lock order: the
+// writer's mutex, then this object's, then the observer's locks.
 class VisibilityNotifier {
  public:
-  explicit VisibilityNotifier(uint64_t visible) : visible_(visible) {}
+  // `observer` (may be null) must outlive the notifier.
+  VisibilityNotifier(uint64_t visible, VisibilityObserver* observer) : visible_(visible), observer_(observer) {}
+  ~VisibilityNotifier();
 
-  // Records that every event up to `visible` is readable and wakes all waiters.
-  void publish(uint64_t visible) {
-    {
-      std::lock_guard lock(mu_);
-      if (visible <= visible_) return;
-      visible_ = visible;
-    }
-    cv_.notify_all();
-  }
+  // Records that every event up to `visible` is readable, wakes all waiters, signals the
+  // event fd and tells the observer.
+  void publish(uint64_t visible);
 
-  // Wakes all waiters for good: they get kClosed.
-  void close() {
-    {
-      std::lock_guard lock(mu_);
-      closed_ = true;
-    }
-    cv_.notify_all();
-  }
+  // Wakes all waiters for good (they get kClosed) and signals the event fd.
+  void close();
+
+  // An eventfd that becomes readable whenever publish() or close() runs after it was
+  // created; created on first use, closed by the destructor.
+  Result<int> event_fd();
 
   // Blocks until the visible sequence exceeds `after` (returns it), the notifier closes
   // (kClosed), or `timeout` passes (kTimeout).
@@ -51,10 +55,15 @@ class VisibilityNotifier {
   }
 
  private:
+  void signal_fd();  // REQUIRES: mu_ held.
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   uint64_t visible_;
   bool closed_ = false;
+  VisibilityObserver* const observer_;
+  std::mutex fd_mu_;                 // Serialises the fd's creation.
+  std::atomic<int> event_fd_{-1};    // Set once; read without a lock on every publish.
 };
 
 }  // namespace batpak::writer

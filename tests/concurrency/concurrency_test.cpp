@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/durability_names.hpp"
 #include "support/store_invariants.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,15 +28,6 @@ StoreOptions options_for(Durability durability) {
   o.sync_every_events = 40;
   o.sync_every_ms = 5;
   return o;
-}
-
-std::string name_of(const ::testing::TestParamInfo<Durability>& info) {
-  switch (info.param) {
-    case Durability::kSync: return "Sync";
-    case Durability::kBuffered: return "Buffered";
-    case Durability::kAsync: return "Async";
-  }
-  return "Unknown";
 }
 
 class ConcurrencyTest : public ::testing::TestWithParam<Durability> {
@@ -294,7 +286,7 @@ TEST_P(ConcurrencyTest, IdempotencyKeyRacesCommitExactlyOnce) {
 INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
                          ::testing::Values(Durability::kSync, Durability::kBuffered,
                                            Durability::kAsync),
-                         name_of);
+                         durability_name);
 
 }  // namespace
 }  // namespace batpak::testing
