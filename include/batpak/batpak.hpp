@@ -3,6 +3,7 @@
 
 #include "batpak/codec.hpp"
 #include "batpak/cursor.hpp"
+#include "batpak/cursor_worker.hpp"
 #include "batpak/env.hpp"
 #include "batpak/evidence.hpp"
 #include "batpak/event.hpp"

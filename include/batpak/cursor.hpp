@@ -65,9 +65,10 @@ class Cursor {
   // visible: kTimeout if none did, kClosed if the store closed.
   Result<std::vector<Event>> wait_batch(size_t max, uint32_t timeout_ms);
 
-  // Makes position() the durable checkpoint (atomic: the old or the new position survives a
-  // crash). REQUIRES: a cursor made by resume() (else kInvalidArgument) on a store opened
-  // read-write (else kReadOnly). After an I/O error the committed position is unchanged.
+  // Marks every event up to position() as handled: rollback() returns here. For a cursor made
+  // by resume() it also makes position() the durable checkpoint (atomic: the old or the new
+  // position survives a crash); that needs a store opened read-write (else kReadOnly), and
+  // after an I/O error the committed position is unchanged.
   Status commit();
   // Moves position() back to committed_position(): the events after it are delivered again.
   void rollback();

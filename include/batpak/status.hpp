@@ -32,6 +32,7 @@ enum class ErrorCode : uint16_t {
   kUnsupported = 15,      // The files were written by a newer format version.
   kCheckpointMismatch = 16,  // A cursor checkpoint was written for a different region.
   kPruned = 17,           // A lossy subscriber fell behind its queue capacity and was dropped.
+  kHandlerFailed = 18,    // A consumer's handler threw more often than its restart budget.
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

@@ -81,7 +81,8 @@ Result<std::vector<Event>> Cursor::wait_batch(size_t max, uint32_t timeout_ms) {
 
 Status Cursor::commit() {
   if (checkpoint_id_.empty()) {
-    return make_error(ErrorCode::kInvalidArgument, "this cursor has no checkpoint (make it with Cursor::resume)");
+    committed_position_ = position_;  // In memory only.
+    return {};
   }
   if (store_->access_mode() != AccessMode::kReadWrite) {
     return make_error(ErrorCode::kReadOnly, "cursor checkpoints are written only on a read-write store");

@@ -22,6 +22,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kCheckpointMismatch: return "checkpoint_mismatch";
     case ErrorCode::kPruned: return "pruned";
+    case ErrorCode::kHandlerFailed: return "handler_failed";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 // to their region.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "batpak/batpak.hpp"
@@ -135,11 +136,16 @@ TEST_F(CursorTest, CheckpointIdsThatAreNotSafeFileNamesAreRefused) {
   EXPECT_TRUE(Cursor::resume(*store_, Region::all(), std::string(200, 'x')));
 }
 
-TEST_F(CursorTest, CommitNeedsACheckpointAndAWritableStore) {
+TEST_F(CursorTest, CommitWithoutACheckpointIsInMemoryAndADurableOneNeedsAWritableStore) {
+  append("e");
   append("e");
   Cursor plain(*store_, Region::all());
   plain.poll();
-  EXPECT_EQ(plain.commit().error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(plain.commit());
+  plain.poll();
+  plain.rollback();
+  EXPECT_EQ(plain.position(), 1u) << "rollback returns to the in-memory commit";
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("store/cursors"))) << "nothing written";
   store_.reset();
   StoreOptions read_only;
   read_only.access = AccessMode::kReadOnly;
