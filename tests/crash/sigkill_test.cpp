@@ -19,78 +19,12 @@
 #include <set>
 #include <sstream>
 
+#include "crash/child_process.hpp"
 #include "support/store_invariants.hpp"
 #include "support/temp_dir.hpp"
 
 namespace batpak::testing {
 namespace {
-
-struct ChildRun {
-  std::string output;  // Everything the child wrote to its stdout pipe.
-  bool killed = false; // It died of our SIGKILL (and not of anything else).
-  int exit_code = -1;
-};
-
-// Runs the child on `dir` and SIGKILLs it after `delay_ms`, draining its pipe meanwhile.
-ChildRun run_and_kill(const std::string& dir, const std::string& mode, int threads, int delay_ms) {
-  ChildRun run;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return run;
-  const std::string threads_arg = std::to_string(threads);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);  // dup2 clears O_CLOEXEC on the copy.
-    const char* argv[] = {BATPAK_CRASH_CHILD, dir.c_str(), mode.c_str(), threads_arg.c_str(), nullptr};
-    ::execv(BATPAK_CRASH_CHILD, const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  if (pid < 0) {
-    ::close(fds[0]);
-    return run;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-  char buf[4096];
-  bool eof = false;
-  while (!eof) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) break;
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left)) > 0) {
-      const ssize_t n = ::read(fds[0], buf, sizeof(buf));
-      if (n <= 0) eof = true;  // The child exited on its own: reported below.
-      if (n > 0) run.output.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::kill(pid, SIGKILL);
-  // Whatever the child wrote before it died is still in the pipe.
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof(buf))) > 0;) run.output.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  run.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  return run;
-}
-
-std::vector<std::vector<std::string>> lines_of(const std::string& output) {
-  std::vector<std::vector<std::string>> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::vector<std::string> w;
-    for (std::string word; words >> word;) w.push_back(word);
-    out.push_back(std::move(w));
-  }
-  return out;
-}
-
-uint32_t seed_from_env() {
-  if (const char* s = std::getenv("BATPAK_CRASH_SEED")) return static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  return static_cast<uint32_t>(std::random_device{}());
-}
 
 class SigkillTest : public ::testing::Test {
  protected:
@@ -138,7 +72,7 @@ TEST_F(SigkillTest, EveryAcknowledgedSingleAppendSurvivesManyKills) {
   for (int cycle = 0; cycle < 30; ++cycle) {
     SCOPED_TRACE("cycle " + std::to_string(cycle));
     const int delay_ms = std::uniform_int_distribution<int>(5, 250)(rng);
-    ChildRun run = run_and_kill(dir, "single", 4, delay_ms);
+    ChildRun run = run_and_kill(BATPAK_CRASH_CHILD, {dir, "single", "4"}, delay_ms);
     ASSERT_TRUE(run.killed || run.exit_code == 0) << "child failed, exit code " << run.exit_code;
     killed += run.killed;
     ASSERT_TRUE(run.output.empty() || run.output.back() == '\n') << "a torn acknowledgement line";
@@ -169,7 +103,7 @@ TEST_F(SigkillTest, BatchesAreAllOrNothingAfterManyKills) {
   for (int cycle = 0; cycle < 15; ++cycle) {
     SCOPED_TRACE("cycle " + std::to_string(cycle));
     const int delay_ms = std::uniform_int_distribution<int>(5, 250)(rng);
-    ChildRun run = run_and_kill(dir, "batch", 3, delay_ms);
+    ChildRun run = run_and_kill(BATPAK_CRASH_CHILD, {dir, "batch", "3"}, delay_ms);
     ASSERT_TRUE(run.killed || run.exit_code == 0) << "child failed, exit code " << run.exit_code;
     for (const auto& words : lines_of(run.output)) {
       ASSERT_GE(words.size(), 4u);
