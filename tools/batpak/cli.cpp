@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <filesystem>
 #include <iostream>
 
 namespace batpak::cli {
@@ -46,6 +47,38 @@ Opened open_store(const std::string& dir, AccessMode access) {
   StoreOptions options;
   options.access = access;
   return open_store(dir, options);
+}
+
+void add_region_options(CLI::App& command, RegionArgs& args) {
+  command.add_option("--entity", args.entity, "entity prefix (namespace match: a matches a and a:*)");
+  command.add_option("--scope", args.scope, "exact scope");
+  command.add_option("--kind", args.kind, "exact kind");
+  command.add_option("--category", args.category, "kind category 0..15");
+}
+
+Result<Region> region_from(const RegionArgs& a) {
+  Region region;
+  if (!a.entity.empty()) region.entity_prefix = a.entity;
+  if (!a.scope.empty()) region.scope = a.scope;
+  if (!a.kind.empty() && a.category) return make_error(ErrorCode::kInvalidArgument, "give --kind or --category, not both");
+  if (!a.kind.empty()) {
+    auto kind = EventKind::parse(a.kind);
+    if (!kind) return tl::unexpected(kind.error());
+    region.kinds = KindFilter::exact(*kind);
+  }
+  if (a.category) {
+    if (*a.category > 0xF) return make_error(ErrorCode::kInvalidArgument, "--category is 0..15");
+    region.kinds = KindFilter::category(static_cast<uint8_t>(*a.category));
+  }
+  return region;
+}
+
+bool holds_store(const std::string& dir) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".seg") return true;
+  }
+  return false;
 }
 
 std::string to_hex(std::span<const uint8_t> bytes) {

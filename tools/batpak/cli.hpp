@@ -3,9 +3,11 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "batpak/batpak.hpp"
@@ -34,6 +36,17 @@ struct Opened {
 };
 Opened open_store(const std::string& dir, const StoreOptions& options);
 Opened open_store(const std::string& dir, AccessMode access);
+
+// The region flags shared by query and tail: --entity, --scope, --kind, --category.
+struct RegionArgs {
+  std::string entity, scope, kind;
+  std::optional<uint16_t> category;
+};
+void add_region_options(CLI::App& command, RegionArgs& args);
+Result<Region> region_from(const RegionArgs& args);
+
+// True when `dir` already holds a store (any segment file).
+bool holds_store(const std::string& dir);
 
 // Lowercase hex of `bytes`.
 std::string to_hex(std::span<const uint8_t> bytes);

@@ -9,8 +9,8 @@ namespace batpak::cli {
 namespace {
 
 struct QueryArgs {
-  std::string dir, entity, scope, kind;
-  std::optional<uint16_t> category;
+  std::string dir;
+  RegionArgs region;
   uint64_t after = 0;
   size_t limit = SIZE_MAX;
 };
@@ -20,23 +20,6 @@ struct EventArgs {  // get and walk.
   size_t limit = 1000;
 };
 
-Result<Region> region_from(const QueryArgs& a) {
-  Region region;
-  if (!a.entity.empty()) region.entity_prefix = a.entity;
-  if (!a.scope.empty()) region.scope = a.scope;
-  if (!a.kind.empty() && a.category) return make_error(ErrorCode::kInvalidArgument, "give --kind or --category, not both");
-  if (!a.kind.empty()) {
-    auto kind = EventKind::parse(a.kind);
-    if (!kind) return tl::unexpected(kind.error());
-    region.kinds = KindFilter::exact(*kind);
-  }
-  if (a.category) {
-    if (*a.category > 0xF) return make_error(ErrorCode::kInvalidArgument, "--category is 0..15");
-    region.kinds = KindFilter::category(static_cast<uint8_t>(*a.category));
-  }
-  return region;
-}
-
 int print_events(const Result<std::vector<Event>>& events, nlohmann::json (*to_json)(const Event&)) {
   if (!events) return report_error(events.error());
   for (const Event& e : *events) print_line(to_json(e));
@@ -44,7 +27,7 @@ int print_events(const Result<std::vector<Event>>& events, nlohmann::json (*to_j
 }
 
 int run_query(const QueryArgs& a) {
-  auto region = region_from(a);
+  auto region = region_from(a.region);
   if (!region) return report_error(region.error());
   Opened opened = open_store(a.dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
@@ -105,10 +88,7 @@ void add_read_commands(CLI::App& app, Runner& run) {
   static QueryArgs q;
   auto* query = app.add_subcommand("query", "Print matching events in commit order (JSON Lines)");
   query->add_option("DIR", q.dir, "data directory")->required();
-  query->add_option("--entity", q.entity, "entity prefix (namespace match: a matches a and a:*)");
-  query->add_option("--scope", q.scope, "exact scope");
-  query->add_option("--kind", q.kind, "exact kind");
-  query->add_option("--category", q.category, "kind category 0..15");
+  add_region_options(*query, q.region);
   query->add_option("--after", q.after, "only events with global_sequence above this");
   query->add_option("--limit", q.limit, "at most this many events");
   query->callback([&run] { run = [] { return run_query(q); }; });

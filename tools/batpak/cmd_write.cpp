@@ -1,5 +1,4 @@
 // init, append, import.
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -47,15 +46,6 @@ Result<AppendRequest> request_from_flags(const AppendArgs& a) {
   if (!a.causation.empty()) line["causation"] = a.causation;
   if (!a.correlation.empty()) line["correlation"] = a.correlation;
   return parse_append_line(line);
-}
-
-// True when `dir` already holds a store (any segment file).
-bool holds_store(const std::string& dir) {
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".seg") return true;
-  }
-  return false;
 }
 
 int run_init(const std::string& dir) {

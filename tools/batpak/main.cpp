@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   add_read_commands(app, run);
   add_verify_command(app, run);
   add_project_command(app, run);
+  add_tail_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,98 @@
+// tail: print the events of a region in commit order, optionally following new ones and
+// resuming from a durable cursor checkpoint.
+#include <csignal>
+#include <thread>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+namespace batpak::cli {
+namespace {
+
+struct TailArgs {
+  std::string dir, checkpoint;
+  RegionArgs region;
+  std::optional<uint64_t> from;
+  bool follow = false;
+  uint64_t limit = UINT64_MAX;
+  uint32_t poll_ms = 200;
+};
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void request_stop(int) { g_stop = 1; }
+
+constexpr size_t kPage = 4096;
+
+// Prints the matching events after the cursor's position, one page at a time, committing
+// each page once it is flushed (at-least-once output). Returns the events printed.
+Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
+  uint64_t printed = 0;
+  while (printed < budget && !g_stop) {
+    auto page = cursor.poll_batch(static_cast<size_t>(std::min<uint64_t>(kPage, budget - printed)));
+    if (!page) return tl::unexpected(page.error());
+    if (page->empty()) break;
+    for (const Event& e : *page) print_line(event_to_json(e));  // print_line flushes.
+    if (auto committed = cursor.commit(); !committed) return tl::unexpected(committed.error());
+    printed += page->size();
+  }
+  return printed;
+}
+
+// One pass: open the store, print what is new, close it (so writers can take the lock).
+// Returns the events printed; kStoreLocked when another process holds the store.
+Result<uint64_t> tail_once(const TailArgs& a, const Region& region, uint64_t& position, uint64_t budget) {
+  StoreOptions options;
+  options.access = a.checkpoint.empty() ? AccessMode::kReadOnly : AccessMode::kReadWrite;
+  auto store = Store::open(a.dir, options);
+  if (!store) return tl::unexpected(store.error());
+  auto cursor = a.checkpoint.empty() ? Result<Cursor>(Cursor(**store, region, position))
+                                     : Cursor::resume(**store, region, a.checkpoint);
+  if (!cursor) return tl::unexpected(cursor.error());
+  auto printed = print_available(*cursor, budget);
+  position = cursor->position();
+  if (auto closed = (*store)->close(); !closed) return tl::unexpected(closed.error());
+  return printed;
+}
+
+int run_tail(const TailArgs& a) {
+  if (a.from && !a.checkpoint.empty()) return usage_error("give --from or --checkpoint, not both");
+  if (!a.checkpoint.empty()) {
+    if (auto valid = Cursor::validate_checkpoint_id(a.checkpoint); !valid) return report_error(valid.error());
+  }
+  auto region = region_from(a.region);
+  if (!region) return report_error(region.error());
+  // A checkpoint needs a read-write open, which would create a missing store.
+  if (!a.checkpoint.empty() && !holds_store(a.dir)) {
+    return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
+  }
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  uint64_t position = a.from.value_or(0);
+  uint64_t printed = 0;
+  while (!g_stop && printed < a.limit) {
+    auto pass = tail_once(a, *region, position, a.limit - printed);
+    // While following, a store held by its writer is waited for, not an error.
+    if (!pass && !(a.follow && pass.error().code == ErrorCode::kStoreLocked)) return report_error(pass.error());
+    if (pass) printed += *pass;
+    if (!a.follow) break;
+    if (printed < a.limit && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(a.poll_ms));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_tail_command(CLI::App& app, Runner& run) {
+  static TailArgs args;
+  auto* tail = app.add_subcommand("tail", "Print a region's events in commit order (JSON Lines), optionally following");
+  tail->add_option("DIR", args.dir, "data directory")->required();
+  add_region_options(*tail, args.region);
+  tail->add_option("--from", args.from, "start after this global sequence (default 0)");
+  tail->add_flag("--follow", args.follow, "keep polling for new events until SIGINT/SIGTERM");
+  tail->add_option("--checkpoint", args.checkpoint, "durable cursor id: resume after the last printed event");
+  tail->add_option("--limit", args.limit, "stop after printing this many events");
+  tail->add_option("--poll-ms", args.poll_ms, "with --follow: pause between polls (default 200)");
+  tail->callback([&run] { run = [] { return run_tail(args); }; });
+}
+
+}  // namespace batpak::cli
