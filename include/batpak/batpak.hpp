@@ -12,6 +12,7 @@
 #include "batpak/projection.hpp"
 #include "batpak/projection_cache.hpp"
 #include "batpak/projection_flow.hpp"
+#include "batpak/reactor.hpp"
 #include "batpak/status.hpp"
 #include "batpak/store.hpp"
 #include "batpak/subscription.hpp"

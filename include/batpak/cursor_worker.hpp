@@ -18,6 +18,8 @@
 // - kStop: the batch is committed, then the worker stops.
 // - kStopWithRollback: the batch is not committed (it is delivered again next time), and
 //   the worker stops.
+// - an error (the handler returns Result<WorkerAction>): as kStopWithRollback, and the
+//   worker stops with that error.
 // A handler that throws is restarted from the last committed position (the failed batch is
 // delivered again) up to `restarts_max` times; one more throw stops the worker with
 // kHandlerFailed. A checkpoint that cannot be loaded at start (kCorruption,
@@ -66,7 +68,7 @@ struct CursorWorkerConfig {
   std::string checkpoint_id;       // Empty: no durable checkpoint (starts at the beginning).
 };
 
-using CursorHandler = std::function<WorkerAction(std::span<const Event> batch, const AtLeastOnce* witness)>;
+using CursorHandler = std::function<Result<WorkerAction>(std::span<const Event> batch, const AtLeastOnce* witness)>;
 
 class CursorWorker {
  public:
@@ -89,8 +91,8 @@ class CursorWorker {
 
  private:
   Status run(const Store& store, const Region& region, const CursorWorkerConfig& config, const CursorHandler& handler);
-  // Runs one batch through the handler. Returns the action, or nullopt when it threw.
-  static std::optional<WorkerAction> call(const CursorHandler& handler, std::span<const Event> batch,
+  // Runs one batch through the handler. Returns its result, or nullopt when it threw.
+  static std::optional<Result<WorkerAction>> call(const CursorHandler& handler, std::span<const Event> batch,
                                           const AtLeastOnce* witness, std::string& what);
 
   std::atomic<bool> stop_requested_{false};

@@ -24,7 +24,7 @@ Status CursorWorker::join() {
   return *outcome_;
 }
 
-std::optional<WorkerAction> CursorWorker::call(const CursorHandler& handler, std::span<const Event> batch,
+std::optional<Result<WorkerAction>> CursorWorker::call(const CursorHandler& handler, std::span<const Event> batch,
                                                const AtLeastOnce* witness, std::string& what) {
   try {
     return handler(batch, witness);
@@ -50,7 +50,7 @@ Status CursorWorker::run(const Store& store, const Region& region, const CursorW
     if (!batch && batch.error().code == ErrorCode::kTimeout) continue;
     if (!batch) return tl::unexpected(batch.error());
     std::string what;
-    const std::optional<WorkerAction> action = call(handler, *batch, witness_or_null, what);
+    const std::optional<Result<WorkerAction>> action = call(handler, *batch, witness_or_null, what);
     if (!action) {
       cursor->rollback();  // Resume from the last committed position.
       if (++restarts > config.restarts_max) {
@@ -60,8 +60,9 @@ Status CursorWorker::run(const Store& store, const Region& region, const CursorW
       }
       continue;
     }
-    if (*action == WorkerAction::kStopWithRollback) {
+    if (!*action || **action == WorkerAction::kStopWithRollback) {
       cursor->rollback();
+      if (!*action) return tl::unexpected(action->error());
       return {};
     }
     if (auto committed = cursor->commit(); !committed) {
@@ -71,7 +72,7 @@ Status CursorWorker::run(const Store& store, const Region& region, const CursorW
       return tl::unexpected(e);
     }
     committed_position_.store(cursor->committed_position());
-    if (*action == WorkerAction::kStop) return {};
+    if (**action == WorkerAction::kStop) return {};
   }
   return {};
 }

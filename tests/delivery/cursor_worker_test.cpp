@@ -138,6 +138,19 @@ TEST_F(CursorWorkerTest, StopWithRollbackLeavesTheBatchForTheNextWorker) {
   EXPECT_EQ(log.batches, (std::vector<std::vector<uint64_t>>{{1, 2}}));
 }
 
+TEST_F(CursorWorkerTest, HandlerErrorRollsBackAndStopsWithThatError) {
+  append_n(4);
+  CursorWorker worker(*store_, Region::all(), durable(2), [&](std::span<const Event> batch, const AtLeastOnce*)
+                                                              -> Result<WorkerAction> {
+    if (batch.front().header.global_sequence == 3) return make_error(ErrorCode::kDecode, "bad input");
+    return WorkerAction::kContinue;
+  });
+  auto outcome = worker.join();
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::kDecode);
+  EXPECT_EQ(worker.committed_position(), 2u) << "the failed batch is not committed";
+}
+
 TEST_F(CursorWorkerTest, FailedCheckpointWriteRollsBackAndStopsWithTheError) {
   auto fault = std::make_shared<FaultFs>();
   StoreOptions options;

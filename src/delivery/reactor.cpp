@@ -1,0 +1,46 @@
+#include "batpak/reactor.hpp"
+
+namespace batpak {
+
+namespace {
+
+// Links a reaction to its source and gives it a key derived from (source, index), so a
+// redelivered batch replays instead of appending twice.
+void bind_to_source(BatchItem& item, const Event& source, size_t index) {
+  item.options.causation_id = source.header.event_id;
+  item.options.correlation_id = source.header.correlation_id;
+  if (!item.options.idempotency_key) {
+    item.options.idempotency_key = "batpak.reaction:" + source.header.event_id.to_hex() + ":" + std::to_string(index);
+  }
+}
+
+}  // namespace
+
+Status Reactor::react(Store& store, std::span<const Event> batch) const {
+  std::vector<BatchItem> reactions;
+  for (const Event& source : batch) {
+    auto handler = handlers_.find(source.header.kind.raw());
+    if (handler == handlers_.end()) continue;  // A kind this reactor does not handle.
+    ReactionBatch out;
+    if (auto handled = handler->second(source, out); !handled) return handled;
+    for (size_t i = 0; i < out.items_.size(); ++i) {
+      bind_to_source(out.items_[i], source, i);
+      reactions.push_back(std::move(out.items_[i]));
+    }
+  }
+  if (reactions.empty()) return {};
+  auto committed = store.append_batch(reactions);
+  if (!committed) return tl::unexpected(committed.error());
+  return {};
+}
+
+std::unique_ptr<CursorWorker> Reactor::start(Store& store, Region region, CursorWorkerConfig config) const {
+  return std::make_unique<CursorWorker>(
+      store, std::move(region), std::move(config),
+      [reactor = *this, &store](std::span<const Event> batch, const AtLeastOnce*) -> Result<WorkerAction> {
+        if (auto reacted = reactor.react(store, batch); !reacted) return tl::unexpected(reacted.error());
+        return WorkerAction::kContinue;
+      });
+}
+
+}  // namespace batpak

@@ -1,0 +1,129 @@
+// Typed reactors (include/batpak/reactor.hpp): dispatch by kind, atomic reactions linked to
+// their source, no duplicates after a redelivery.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "batpak/batpak.hpp"
+#include "support/fault_fs.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+namespace {
+
+struct OrderPlaced {
+  static constexpr EventKind kKind{0x1001};
+  std::string id;
+  int64_t total = 0;
+  MSGPACK_DEFINE_MAP(id, total)
+};
+
+struct OrderRefunded {
+  static constexpr EventKind kKind{0x1003};
+  std::string id;
+  MSGPACK_DEFINE_MAP(id)
+};
+
+struct InvoiceRequested {
+  static constexpr EventKind kKind{0x2001};
+  std::string id;
+  int64_t amount = 0;
+  MSGPACK_DEFINE_MAP(id, amount)
+};
+
+class ReactorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open({}); }
+  void open(StoreOptions options) {
+    store_.reset();
+    auto opened = Store::open(dir_.sub("store"), std::move(options));
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    store_ = std::move(*opened);
+  }
+  Receipt place(const std::string& id, int64_t total) {
+    auto r = store_->append(Coordinate::make("order:" + id, "shop").value(), OrderPlaced{id, total});
+    EXPECT_TRUE(r) << r.error().to_string();
+    return *r;
+  }
+  static Reactor invoicer() {
+    Reactor reactor;
+    reactor.on<OrderPlaced>([](const OrderPlaced& o, const Event&, ReactionBatch& out) {
+      return out.push(Coordinate::make("invoice:" + o.id, "billing").value(), InvoiceRequested{o.id, o.total});
+    });
+    reactor.on<OrderRefunded>([](const OrderRefunded& r, const Event&, ReactionBatch& out) {
+      return out.push(Coordinate::make("invoice:" + r.id, "billing").value(), InvoiceRequested{r.id, 0});
+    });
+    return reactor;
+  }
+  static CursorWorkerConfig config() {
+    CursorWorkerConfig c;
+    c.batch_size = 16;
+    c.checkpoint_id = "invoicer";
+    return c;
+  }
+  // Runs the reactor until it has committed everything up to `position`, then stops it.
+  Status run_until(const Reactor& reactor, uint64_t position) {
+    auto worker = reactor.start(*store_, Region::entity("order"), config());
+    while (worker->running() && worker->committed_position() < position) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    worker->request_stop();
+    return worker->join();
+  }
+  std::vector<Event> invoices() { return store_->query(Region::entity("invoice")).value(); }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(ReactorTest, ReactsByKindAndLinksEachReactionToItsSource) {
+  const Receipt a = place("a", 10);
+  ASSERT_TRUE(store_->append(Coordinate::make("order:a", "shop").value(), EventKind(0x1005), {}));  // No handler.
+  ASSERT_TRUE(store_->append(Coordinate::make("order:a", "shop").value(), OrderRefunded{"a"}));
+  const Receipt b = place("b", 20);
+  ASSERT_TRUE(run_until(invoicer(), 4));
+  const std::vector<Event> got = invoices();
+  ASSERT_EQ(got.size(), 3u) << "two orders and a refund; the kind without a handler is skipped";
+  EXPECT_EQ(got[0].header.causation_id, a.event_id);
+  EXPECT_EQ(got[0].header.correlation_id, a.event_id) << "a root event's correlation is its own id";
+  EXPECT_EQ(got[2].header.causation_id, b.event_id);
+  auto invoice = decode_event<InvoiceRequested>(got[2]);
+  ASSERT_TRUE(invoice);
+  EXPECT_EQ(invoice->id, "b");
+  EXPECT_EQ(invoice->amount, 20);
+  EXPECT_EQ(got[0].header.global_sequence + 1, got[1].header.global_sequence) << "one atomic batch";
+}
+
+TEST_F(ReactorTest, UndecodablePayloadStopsWithDecodeAndCommitsNothing) {
+  place("a", 1);
+  const std::vector<uint8_t> not_an_order = {0xc1};  // A MessagePack byte that is never valid.
+  ASSERT_TRUE(store_->append(Coordinate::make("order:x", "shop").value(), OrderPlaced::kKind, not_an_order));
+  auto worker = invoicer().start(*store_, Region::entity("order"), config());
+  auto outcome = worker->join();
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::kDecode) << outcome.error().to_string();
+  EXPECT_TRUE(invoices().empty()) << "the batch's reactions are not appended";
+  EXPECT_EQ(worker->committed_position(), 0u);
+}
+
+// Invariant: a crash after the reactions commit but before the checkpoint does redeliver the
+// batch, and the derived idempotency keys keep the reactions from being appended twice.
+TEST_F(ReactorTest, RedeliveryAfterAFailedCheckpointDoesNotDuplicateReactions) {
+  auto fault = std::make_shared<FaultFs>();
+  StoreOptions options;
+  options.fs = fault;
+  open(options);
+  place("a", 1);
+  place("b", 2);
+  fault->fail_nth_sync(2);  // 1: the reactions' fdatasync; 2: the checkpoint's fsync.
+  auto first = invoicer().start(*store_, Region::entity("order"), config());
+  auto outcome = first->join();
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::kIo);
+  ASSERT_EQ(invoices().size(), 2u) << "the reactions were committed before the checkpoint failed";
+  ASSERT_TRUE(run_until(invoicer(), 2)) << "the batch is delivered again";
+  EXPECT_EQ(invoices().size(), 2u) << "and its reactions replay instead of repeating";
+}
+
+}  // namespace
+}  // namespace batpak::testing
