@@ -33,28 +33,36 @@ std::string SegmentSet::path(uint64_t segment_id) const {
   return join_path(dir_, segment_file_name(segment_id));
 }
 
-Result<std::vector<uint8_t>> read_record(const SegmentSet& segments, uint64_t segment_id,
-                                         uint64_t offset, uint32_t frame_bytes) {
-  auto corrupt = [&](const std::string& why) {
-    return tl::unexpected(
-        Error{ErrorCode::kCorruption, why, segments.path(segment_id), offset, {}});
-  };
+namespace {
+
+Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, const std::string& why) {
+  return Error{ErrorCode::kCorruption, why, segments.path(segment_id), offset, {}};
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,
+                                         uint64_t bytes) {
   std::shared_ptr<File> file = segments.file(segment_id);
-  if (!file) return corrupt("segment is missing");
-  std::vector<uint8_t> frame(frame_bytes);
-  auto got = file->pread(offset, frame);
+  if (!file) return tl::unexpected(corruption(segments, segment_id, offset, "segment is missing"));
+  std::vector<uint8_t> frames(static_cast<size_t>(bytes));
+  auto got = file->pread(offset, frames);
   if (!got) return tl::unexpected(got.error());
-  if (*got != frame_bytes) return corrupt("frame is truncated");
-  const uint32_t record_bytes = format::frame_record_bytes(frame);
-  if (record_bytes == 0 || format::kFrameHeaderBytes + record_bytes > frame_bytes) {
-    return corrupt("frame header is damaged");
+  if (*got != bytes) return tl::unexpected(corruption(segments, segment_id, offset, "frame is truncated"));
+  return frames;
+}
+
+Result<std::span<const uint8_t>> frame_record(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,
+                                              std::span<const uint8_t> frame) {
+  const uint32_t record_bytes = frame.size() < format::kFrameHeaderBytes ? 0 : format::frame_record_bytes(frame);
+  if (record_bytes == 0 || format::kFrameHeaderBytes + record_bytes > frame.size()) {
+    return tl::unexpected(corruption(segments, segment_id, offset, "frame header is damaged"));
   }
-  if (!format::frame_checksum_ok({frame.data(), format::kFrameHeaderBytes + record_bytes})) {
-    return corrupt("frame checksum mismatch");
+  const auto checked = frame.first(format::kFrameHeaderBytes + record_bytes);
+  if (!format::frame_checksum_ok(checked)) {
+    return tl::unexpected(corruption(segments, segment_id, offset, "frame checksum mismatch"));
   }
-  frame.erase(frame.begin(), frame.begin() + format::kFrameHeaderBytes);
-  frame.resize(record_bytes);
-  return frame;
+  return checked.subspan(format::kFrameHeaderBytes);
 }
 
 }  // namespace batpak::segment

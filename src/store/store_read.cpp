@@ -29,37 +29,69 @@ Receipt receipt_from_event(const Event& e) {
   return r;
 }
 
-Result<Event> Store::Impl::read_event(uint64_t global_sequence) const {
-  auto row = index.at(global_sequence);
-  if (!row) return make_error(ErrorCode::kNotFound, "no event " + std::to_string(global_sequence));
-  const index::Entry& e = row->entry;
-  auto record_bytes = segment::read_record(segments, e.segment_id, e.offset, e.frame_bytes);
+namespace {
+
+// One pread reads a run of adjacent frames up to this size (or one larger frame).
+constexpr uint64_t kReadRunBytesMax = 1u << 20;
+
+bool adjacent(const index::Entry& before, const index::Entry& after) {
+  return after.segment_id == before.segment_id && after.offset == before.offset + before.frame_bytes;
+}
+
+}  // namespace
+
+Result<Event> Store::Impl::event_in_frame(const index::Located& row, std::span<const uint8_t> frame) const {
+  const index::Entry& e = row.entry;
+  auto record_bytes = segment::frame_record(segments, e.segment_id, e.offset, frame);
   if (!record_bytes) return tl::unexpected(record_bytes.error());
   auto record = format::decode_record(*record_bytes);
-  if (!record || record->header.event_id != e.event_id ||
-      record->header.global_sequence != global_sequence) {
+  if (!record || record->header.event_id != e.event_id || record->header.global_sequence != row.global_sequence) {
     return tl::unexpected(Error{ErrorCode::kCorruption, "frame does not hold the indexed event",
                                 segments.path(e.segment_id), e.offset, {}});
   }
   return event_from_record(*record);
 }
 
-Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
+Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
   std::vector<Event> out;
-  out.reserve(global_sequences.size());
-  for (uint64_t seq : global_sequences) {
-    auto event = read_event(seq);
-    if (!event) return tl::unexpected(event.error());
-    out.push_back(std::move(*event));
+  out.reserve(rows.size());
+  for (size_t first = 0; first < rows.size();) {
+    // A run of frames that follow each other in one segment costs one pread.
+    const index::Entry& head = rows[first].entry;
+    uint64_t run_bytes = head.frame_bytes;
+    size_t end = first + 1;
+    while (end < rows.size() && adjacent(rows[end - 1].entry, rows[end].entry) &&
+           run_bytes + rows[end].entry.frame_bytes <= kReadRunBytesMax) {
+      run_bytes += rows[end++].entry.frame_bytes;
+    }
+    auto frames = segment::read_frames(segments, head.segment_id, head.offset, run_bytes);
+    if (!frames) return tl::unexpected(frames.error());
+    for (size_t i = first; i < end; ++i) {
+      const index::Entry& e = rows[i].entry;
+      auto event = event_in_frame(rows[i], std::span<const uint8_t>(*frames).subspan(e.offset - head.offset, e.frame_bytes));
+      if (!event) return tl::unexpected(event.error());
+      out.push_back(std::move(*event));
+    }
+    first = end;
   }
   return out;
 }
 
-Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
-  std::vector<uint64_t> sequences;
-  sequences.reserve(rows.size());
-  for (const index::Located& row : rows) sequences.push_back(row.global_sequence);
-  return read_events(sequences);
+Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
+  std::vector<index::Located> rows;
+  rows.reserve(global_sequences.size());
+  for (uint64_t seq : global_sequences) {
+    auto row = index.at(seq);
+    if (!row) return make_error(ErrorCode::kNotFound, "no event " + std::to_string(seq));
+    rows.push_back(*row);
+  }
+  return read_events(rows);
+}
+
+Result<Event> Store::Impl::read_event(uint64_t global_sequence) const {
+  auto events = read_events(std::span<const uint64_t>(&global_sequence, 1));
+  if (!events) return tl::unexpected(events.error());
+  return std::move(events->front());
 }
 
 Result<Receipt> Store::Impl::receipt_for(uint64_t global_sequence) const {
