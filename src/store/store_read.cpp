@@ -31,11 +31,19 @@ Receipt receipt_from_event(const Event& e) {
 
 namespace {
 
-// One pread reads a run of adjacent frames up to this size (or one larger frame).
+// One pread reads a run of frames that lie close together in one segment, up to this span
+// (or one larger frame); reading a small gap of other events' frames costs less than a
+// system call.
 constexpr uint64_t kReadRunBytesMax = 1u << 20;
+constexpr uint64_t kReadGapBytesMax = 16u << 10;
 
-bool adjacent(const index::Entry& before, const index::Entry& after) {
-  return after.segment_id == before.segment_id && after.offset == before.offset + before.frame_bytes;
+// The bytes from `head`'s start to the end of `next`, if `next` may join head's run.
+std::optional<uint64_t> run_span_with(const index::Entry& head, const index::Entry& last, const index::Entry& next) {
+  if (next.segment_id != head.segment_id || next.offset < last.offset + last.frame_bytes) return std::nullopt;
+  if (next.offset - (last.offset + last.frame_bytes) > kReadGapBytesMax) return std::nullopt;
+  const uint64_t span = next.offset + next.frame_bytes - head.offset;
+  if (span > kReadRunBytesMax) return std::nullopt;
+  return span;
 }
 
 }  // namespace
@@ -56,13 +64,14 @@ Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Loc
   std::vector<Event> out;
   out.reserve(rows.size());
   for (size_t first = 0; first < rows.size();) {
-    // A run of frames that follow each other in one segment costs one pread.
+    // A run of frames close together in one segment costs one pread.
     const index::Entry& head = rows[first].entry;
     uint64_t run_bytes = head.frame_bytes;
     size_t end = first + 1;
-    while (end < rows.size() && adjacent(rows[end - 1].entry, rows[end].entry) &&
-           run_bytes + rows[end].entry.frame_bytes <= kReadRunBytesMax) {
-      run_bytes += rows[end++].entry.frame_bytes;
+    for (; end < rows.size(); ++end) {
+      auto span = run_span_with(head, rows[end - 1].entry, rows[end].entry);
+      if (!span) break;
+      run_bytes = *span;
     }
     auto frames = segment::read_frames(segments, head.segment_id, head.offset, run_bytes);
     if (!frames) return tl::unexpected(frames.error());
