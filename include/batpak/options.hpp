@@ -58,6 +58,16 @@ struct StoreOptions {
   std::shared_ptr<ProjectionCache> projection_cache;
 };
 
+// A consistency check across streams: the append (or batch) fails with kConflict, writing
+// nothing, if any event matching `region` was committed with a global sequence above
+// `after_global_sequence`. Evaluated by the writer atomically with the commit: no event can
+// slip in between the check and the append. Read the region, remember the highest
+// sequence you saw, and append with that as `after_global_sequence`.
+struct AppendCondition {
+  Region region;
+  uint64_t after_global_sequence = 0;
+};
+
 struct AppendOptions {
   // When set (1..256 bytes), the event id is derived from this key: an append whose key was
   // already committed writes nothing and returns the original receipt (idempotent_replay).
@@ -65,6 +75,10 @@ struct AppendOptions {
   // When set, the append commits only if the entity's current clock equals this value
   // (0 = the entity has no events yet); otherwise it fails with kConflict.
   std::optional<uint32_t> expected_clock;
+  // When set, see AppendCondition. In a batch every item's condition must hold. The writer
+  // first waits until every event committed so far is visible, so a conditional append
+  // costs up to one group commit of latency more than a plain one.
+  std::optional<AppendCondition> condition;
   EventId causation_id;    // Nil = no cause.
   EventId correlation_id;  // Nil = the event's own id.
   uint16_t flags = 0;

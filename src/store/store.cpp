@@ -80,6 +80,7 @@ writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind ki
   p.correlation_id = o.correlation_id;
   p.causation_id = o.causation_id;
   p.expected_clock = o.expected_clock;
+  p.condition = o.condition ? &*o.condition : nullptr;
   p.flags = o.flags;
   p.payload_version = o.payload_version;
   return p;

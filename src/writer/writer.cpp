@@ -93,6 +93,40 @@ Result<std::optional<std::vector<Committed>>> Writer::replay_if_duplicate(
   return std::optional<std::vector<Committed>>(std::move(replays));
 }
 
+Status Writer::wait_until_all_visible_if_conditional(std::unique_lock<std::mutex>& lock,
+                                                     std::span<const Prepared> events) {
+  auto stopped = [&] { return poisoned_.has_value() || closing_ || closed_; };
+  const bool conditional = std::any_of(events.begin(), events.end(), [](const Prepared& e) { return e.condition; });
+  if (!conditional) {
+    // Plain commits let waiting conditional ones go first, so a steady stream of appends
+    // cannot starve them.
+    if (conditional_waiting_ == 0) return {};
+    done_cv_.wait(lock, [&] { return conditional_waiting_ == 0 || stopped(); });
+    return check_writable();
+  }
+  // Events sequenced but not yet published are not in the index: wait until there are none,
+  // then (still under mu_) nothing can be sequenced before this commit.
+  ++conditional_waiting_;
+  done_cv_.wait(lock, [&] { return visible_sequence_ + 1 == next_sequence_ || stopped(); });
+  if (--conditional_waiting_ == 0) done_cv_.notify_all();
+  return check_writable();
+}
+
+Status Writer::check_conditions(std::span<const Prepared> events) const {
+  for (const Prepared& e : events) {
+    if (!e.condition) continue;
+    const std::vector<index::Located> newer = index_.select(e.condition->region, e.condition->after_global_sequence, 1);
+    if (!newer.empty()) {
+      return tl::unexpected(Error{ErrorCode::kConflict,
+                                  "append condition failed: event " + std::to_string(newer.front().global_sequence) +
+                                      " matches the region and is after " +
+                                      std::to_string(e.condition->after_global_sequence),
+                                  {}, 0, e.coordinate->entity()});
+    }
+  }
+  return {};
+}
+
 Status Writer::check_expected_clocks(std::span<const Prepared> events) {
   std::unordered_map<std::string, uint32_t> clocks;  // Clock after the batch's earlier items.
   for (const Prepared& e : events) {
@@ -208,9 +242,11 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   std::unique_lock lock(mu_);
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
   if (events.empty()) return std::vector<Committed>();
+  if (auto s = wait_until_all_visible_if_conditional(lock, events); !s) return tl::unexpected(s.error());
   auto replay = replay_if_duplicate(lock, events);
   if (!replay) return tl::unexpected(replay.error());
   if (*replay) return std::move(**replay);
+  if (auto s = check_conditions(events); !s) return tl::unexpected(s.error());
   if (auto s = check_expected_clocks(events); !s) return tl::unexpected(s.error());
 
   uint64_t total = 0;

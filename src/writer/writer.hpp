@@ -33,6 +33,7 @@ struct Prepared {
   EventId correlation_id;
   EventId causation_id;
   std::optional<uint32_t> expected_clock;
+  const AppendCondition* condition = nullptr;  // Points into the caller's AppendOptions.
   int64_t timestamp_us = 0;
   std::optional<uint64_t> wall_ms;  // Imports keep their original wall time.
   uint16_t flags = 0;
@@ -91,6 +92,11 @@ class Writer {
 
   // All REQUIRE mu_ held.
   Status check_writable() const;
+  // With any conditional event: waits until every sequenced event is visible (REQUIRES mu_).
+  Status wait_until_all_visible_if_conditional(std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
+  // kConflict if an event matching a condition's region is after its sequence. REQUIRES: mu_
+  // and every sequenced event visible.
+  Status check_conditions(std::span<const Prepared> events) const;
   Result<std::optional<std::vector<Committed>>> replay_if_duplicate(
       std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
   Status check_expected_clocks(std::span<const Prepared> events);
@@ -142,6 +148,7 @@ class Writer {
   uint64_t unsynced_events_ = 0;
   uint64_t group_target_ = 0;        // kSync: size of the last group; the next one waits for it.
   std::optional<Error> poisoned_;
+  uint32_t conditional_waiting_ = 0;  // Conditional commits waiting for visibility.
   bool closing_ = false;
   bool closed_ = false;
   std::thread thread_;
