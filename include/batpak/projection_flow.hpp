@@ -10,14 +10,18 @@
 namespace batpak {
 namespace projection_detail {
 
-// Folds `events` from a default state. No events: no state.
+// Applies the events with the given sequences, in order, to `state`.
 template <Projection P>
-Result<std::optional<typename P::State>> fold(std::span<const Event> events) {
-  if (events.empty()) return std::optional<typename P::State>();
+Status apply_all(const Store& store, std::span<const uint64_t> global_sequences, typename P::State& state) {
+  return store.for_each_event(global_sequences, [&state](const Event& event) { return P::apply(state, event); });
+}
+
+// Folds the events with the given sequences from a default state. No events: no state.
+template <Projection P>
+Result<std::optional<typename P::State>> fold(const Store& store, std::span<const uint64_t> global_sequences) {
+  if (global_sequences.empty()) return std::optional<typename P::State>();
   typename P::State state{};
-  for (const Event& event : events) {
-    if (auto s = P::apply(state, event); !s) return tl::unexpected(s.error());
-  }
+  if (auto s = apply_all<P>(store, global_sequences, state); !s) return tl::unexpected(s.error());
   return std::optional<typename P::State>(std::move(state));
 }
 
@@ -35,9 +39,7 @@ void store_row(Store& store, std::span<const uint8_t> key, const typename P::Sta
 template <Projection P>
 Result<Projected<typename P::State>> full_replay(Store& store, std::span<const uint8_t> key,
                                                  const ReplayPlan& plan, ProjectionObservation obs) {
-  auto events = store.read_sequences(plan.global_sequences);
-  if (!events) return tl::unexpected(events.error());
-  auto state = fold<P>(*events);
+  auto state = fold<P>(store, plan.global_sequences);
   if (!state) return tl::unexpected(state.error());
   obs.freshness = ObservedFreshness::kFresh;
   obs.input_frontier = plan.watermark;
@@ -70,12 +72,8 @@ Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::s
   }
   // Incremental: apply the relevant events committed after the row's watermark.
   auto first = std::upper_bound(plan.global_sequences.begin(), plan.global_sequences.end(), row.watermark);
-  std::vector<uint64_t> newer(first, plan.global_sequences.end());
-  auto events = store.read_sequences(newer);
-  if (!events) return tl::unexpected(events.error());
-  for (const Event& event : *events) {
-    if (auto s = P::apply(*state, event); !s) return tl::unexpected(s.error());
-  }
+  const std::span<const uint64_t> newer(first, plan.global_sequences.end());
+  if (auto s = apply_all<P>(store, newer, *state); !s) return tl::unexpected(s.error());
   obs.freshness = ObservedFreshness::kFresh;
   obs.input_frontier = plan.watermark;
   obs.incremental = true;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -152,6 +153,11 @@ class Store {
                                  std::span<const EventKind> relevant_kinds) const;
   // Reads the events with the given global sequences, in the order given.
   Result<std::vector<Event>> read_sequences(std::span<const uint64_t> global_sequences) const;
+  // Calls `visit` with each of those events in the order given, stopping at its first
+  // error (returned as is). Faster than read_sequences for folds: the Event is reused, so
+  // it is valid only during the call.
+  Status for_each_event(std::span<const uint64_t> global_sequences,
+                        const std::function<Status(const Event&)>& visit) const;
   // The cache projections use (StoreOptions::projection_cache; never null).
   ProjectionCache& projection_cache() const;
   // A lossy subscription to the events of `region` made visible from now on, with a queue of

@@ -41,6 +41,10 @@ inline constexpr size_t kCoordinateComponentBytesMax = 1024;
 // Where an event belongs: an entity (the hash-chain and clock key) and a scope (an
 // isolation label). Both are non-empty UTF-8 of at most 1024 bytes, with no NUL or
 // control bytes and no "/", "..", "|" or "=".
+namespace detail {
+struct CoordinateAccess;  // Internal: fills coordinates read back from validated records.
+}
+
 class Coordinate {
  public:
   // Validates and builds a coordinate; invalid input is kInvalidArgument.
@@ -53,6 +57,7 @@ class Coordinate {
   bool operator==(const Coordinate&) const = default;
 
  private:
+  friend struct detail::CoordinateAccess;
   Coordinate(std::string entity, std::string scope)
       : entity_(std::move(entity)), scope_(std::move(scope)) {}
   std::string entity_;

@@ -31,13 +31,14 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   auto it = entity_ids_.find(entity);
   if (it == entity_ids_.end()) {
     it = entity_ids_.emplace(std::string(entity), static_cast<uint32_t>(entities_.size())).first;
-    entities_.push_back(EntityState{std::string(entity), {}});
+    entities_.push_back(EntityState{std::string(entity), {}, {}});
   }
   EntityState& state = entities_[it->second];
   assert(entry.clock == state.sequences.size() + 1);
   const uint64_t global_sequence = rows_.size() + 1;
   rows_.push_back(Row{entry, it->second, intern_scope(scope)});
   state.sequences.push_back(global_sequence);
+  state.kinds.push_back(entry.kind);
   by_id_.emplace(entry.event_id, global_sequence);
 }
 
@@ -61,6 +62,17 @@ std::optional<uint64_t> Index::find(const EventId& id) const {
 Located Index::locate(uint64_t global_sequence) const {
   const Row& row = rows_[global_sequence - 1];
   return Located{row.entry, global_sequence, entities_[row.entity].name, scopes_[row.scope]};
+}
+
+std::variant<std::vector<Located>, uint64_t> Index::at_all(std::span<const uint64_t> global_sequences) const {
+  std::shared_lock lock(mu_);
+  std::vector<Located> out;
+  out.reserve(global_sequences.size());
+  for (uint64_t seq : global_sequences) {
+    if (seq == 0 || seq > rows_.size()) return seq;
+    out.push_back(locate(seq));
+  }
+  return out;
 }
 
 std::optional<Located> Index::at(uint64_t global_sequence) const {
@@ -134,12 +146,15 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
   EntityPlan out;
   auto it = entity_ids_.find(entity);
   if (it == entity_ids_.end()) return out;
-  const auto& seqs = entities_[it->second].sequences;
-  out.generation = seqs.size();
-  for (uint64_t seq : seqs) {
-    const EventKind kind = rows_[seq - 1].entry.kind;
-    if (kinds.empty() || std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
-      out.global_sequences.push_back(seq);
+  const EntityState& state = entities_[it->second];
+  out.generation = state.sequences.size();
+  if (kinds.empty()) {
+    out.global_sequences = state.sequences;
+    return out;
+  }
+  for (size_t i = 0; i < state.sequences.size(); ++i) {
+    if (std::find(kinds.begin(), kinds.end(), state.kinds[i]) != kinds.end()) {
+      out.global_sequences.push_back(state.sequences[i]);
     }
   }
   return out;

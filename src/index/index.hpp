@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "batpak/types.hpp"
@@ -59,6 +60,9 @@ class Index {
   uint64_t entity_count() const;
   std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
   std::optional<Located> at(uint64_t global_sequence) const;
+  // The rows of `global_sequences` under one lock, in order; the first unknown sequence
+  // instead when there is one.
+  std::variant<std::vector<Located>, uint64_t> at_all(std::span<const uint64_t> global_sequences) const;
   std::optional<EntityHead> head(std::string_view entity) const;
   uint64_t entity_generation(std::string_view entity) const;
 
@@ -78,6 +82,7 @@ class Index {
   struct EntityState {
     std::string name;
     std::vector<uint64_t> sequences;  // Ascending; index i holds clock i + 1.
+    std::vector<EventKind> kinds;     // kinds[i]: the kind of sequences[i] (plans scan it).
   };
   struct Row {
     Entry entry;

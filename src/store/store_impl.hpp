@@ -25,10 +25,15 @@ class Store::Impl {
   // Reads and decodes the event at `global_sequence` (checksum checked).
   Result<Event> read_event(uint64_t global_sequence) const;
   Result<std::vector<Event>> read_events(std::span<const uint64_t> global_sequences) const;
-  // Reads the events of `rows` (in that order), one pread per run of adjacent frames.
+  // Reads the events of `rows` (in that order), one pread per run of nearby frames.
   Result<std::vector<Event>> read_events(const std::vector<index::Located>& rows) const;
-  // Checks that `frame` (read at row's position) holds row's event, and decodes it.
-  Result<Event> event_in_frame(const index::Located& row, std::span<const uint8_t> frame) const;
+  // Calls `visit` with each event of `rows` in order (one reused Event); stops at an error.
+  Status visit_events(const std::vector<index::Located>& rows, const std::function<Status(const Event&)>& visit) const;
+  // Checks that `frame` (read at row's position) holds row's event and decodes it into
+  // `slot` (emplaced the first time, refilled after).
+  Status decode_into(const index::Located& row, std::span<const uint8_t> frame, std::optional<Event>& slot) const;
+  // The index rows of the sequences; kNotFound for an unknown one.
+  Result<std::vector<index::Located>> rows_of(std::span<const uint64_t> global_sequences) const;
   // The receipt of a committed event, signed when the store signs.
   Result<Receipt> receipt_for(uint64_t global_sequence) const;
   // Turns writer outcomes into receipts: signs fresh ones, rebuilds replayed ones.

@@ -1,6 +1,7 @@
 // The read API: get, query, walk, stats, receipt checks.
 #include "format/record.hpp"
 #include "store/store_impl.hpp"
+#include "util/coordinate_access.hpp"
 
 namespace batpak {
 
@@ -48,7 +49,8 @@ std::optional<uint64_t> run_span_with(const index::Entry& head, const index::Ent
 
 }  // namespace
 
-Result<Event> Store::Impl::event_in_frame(const index::Located& row, std::span<const uint8_t> frame) const {
+Status Store::Impl::decode_into(const index::Located& row, std::span<const uint8_t> frame,
+                                std::optional<Event>& slot) const {
   const index::Entry& e = row.entry;
   auto record_bytes = segment::frame_record(segments, e.segment_id, e.offset, frame);
   if (!record_bytes) return tl::unexpected(record_bytes.error());
@@ -57,12 +59,19 @@ Result<Event> Store::Impl::event_in_frame(const index::Located& row, std::span<c
     return tl::unexpected(Error{ErrorCode::kCorruption, "frame does not hold the indexed event",
                                 segments.path(e.segment_id), e.offset, {}});
   }
-  return event_from_record(*record);
+  if (!slot) {
+    slot.emplace(event_from_record(*record));
+    return {};
+  }
+  detail::CoordinateAccess::assign(slot->coordinate, record->entity, record->scope);
+  slot->header = record->header;
+  slot->payload.assign(record->payload.begin(), record->payload.end());
+  return {};
 }
 
-Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
-  std::vector<Event> out;
-  out.reserve(rows.size());
+Status Store::Impl::visit_events(const std::vector<index::Located>& rows,
+                                 const std::function<Status(const Event&)>& visit) const {
+  std::optional<Event> slot;  // Reused: its strings and payload keep their capacity.
   for (size_t first = 0; first < rows.size();) {
     // A run of frames close together in one segment costs one pread.
     const index::Entry& head = rows[first].entry;
@@ -77,24 +86,38 @@ Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Loc
     if (!frames) return tl::unexpected(frames.error());
     for (size_t i = first; i < end; ++i) {
       const index::Entry& e = rows[i].entry;
-      auto event = event_in_frame(rows[i], std::span<const uint8_t>(*frames).subspan(e.offset - head.offset, e.frame_bytes));
-      if (!event) return tl::unexpected(event.error());
-      out.push_back(std::move(*event));
+      const auto frame = std::span<const uint8_t>(*frames).subspan(e.offset - head.offset, e.frame_bytes);
+      if (auto decoded = decode_into(rows[i], frame, slot); !decoded) return decoded;
+      if (auto visited = visit(*slot); !visited) return visited;
     }
     first = end;
   }
+  return {};
+}
+
+Result<std::vector<Event>> Store::Impl::read_events(const std::vector<index::Located>& rows) const {
+  std::vector<Event> out;
+  out.reserve(rows.size());
+  auto read = visit_events(rows, [&](const Event& e) -> Status {
+    out.push_back(e);
+    return {};
+  });
+  if (!read) return tl::unexpected(read.error());
   return out;
 }
 
-Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
-  std::vector<index::Located> rows;
-  rows.reserve(global_sequences.size());
-  for (uint64_t seq : global_sequences) {
-    auto row = index.at(seq);
-    if (!row) return make_error(ErrorCode::kNotFound, "no event " + std::to_string(seq));
-    rows.push_back(*row);
+Result<std::vector<index::Located>> Store::Impl::rows_of(std::span<const uint64_t> global_sequences) const {
+  auto rows = index.at_all(global_sequences);
+  if (const uint64_t* missing = std::get_if<uint64_t>(&rows)) {
+    return make_error(ErrorCode::kNotFound, "no event " + std::to_string(*missing));
   }
-  return read_events(rows);
+  return std::get<std::vector<index::Located>>(std::move(rows));
+}
+
+Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
+  auto rows = rows_of(global_sequences);
+  if (!rows) return tl::unexpected(rows.error());
+  return read_events(*rows);
 }
 
 Result<Event> Store::Impl::read_event(uint64_t global_sequence) const {
@@ -162,6 +185,14 @@ Result<ReplayPlan> Store::replay_plan(std::string_view entity,
 Result<std::vector<Event>> Store::read_sequences(std::span<const uint64_t> global_sequences) const {
   if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
   return impl_->read_events(global_sequences);
+}
+
+Status Store::for_each_event(std::span<const uint64_t> global_sequences,
+                             const std::function<Status(const Event&)>& visit) const {
+  if (auto s = impl_->check_open(); !s) return s;
+  auto rows = impl_->rows_of(global_sequences);
+  if (!rows) return tl::unexpected(rows.error());
+  return impl_->visit_events(*rows, visit);
 }
 
 ProjectionCache& Store::projection_cache() const { return *impl_->projection_cache; }
