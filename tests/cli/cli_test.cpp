@@ -183,6 +183,25 @@ TEST_F(Cli, ProjectEvidencePrintsTheSameBodyWhateverTheCache) {
   }
 }
 
+TEST_F(Cli, AppendConditionsRefuseWhenTheRegionMovedOn) {
+  append_three();  // order:1 at 1 and 2, order:2 at 3.
+  auto append_if = [&](const std::string& after, const std::string& entity) {
+    return run_cli({"append", store(), "--entity", "audit", "--scope", "s", "--kind", "1:001", "--payload", "1",
+                    "--if-none-after", after, "--if-entity", entity});
+  };
+  EXPECT_EQ(append_if("2", "order:1").exit_code, 0) << "order:1 has nothing after 2";
+  auto refused = append_if("2", "order");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("conflict"), std::string::npos) << refused.err;
+  auto line = R"({"entity":"audit","scope":"s","kind":"1:001","payload":1,"condition":{"after":0,"entity":"order:2"}})";
+  EXPECT_EQ(run_cli({"append", store(), "--stdin"}, std::string(line) + "\n").exit_code, 1);
+  auto bad = R"({"entity":"audit","scope":"s","kind":"1:001","payload":1,"condition":{"after":0,"colour":"red"}})";
+  EXPECT_EQ(run_cli({"append", store(), "--stdin"}, std::string(bad) + "\n").exit_code, 2);
+  EXPECT_EQ(run_cli({"append", store(), "--entity", "a", "--scope", "s", "--kind", "1:001", "--payload", "1",
+                     "--if-entity", "order"}).exit_code, 2) << "a region without --if-none-after";
+  EXPECT_EQ(run_cli({"stats", store()}).lines().at(0)["event_count"], 4) << "only the first conditional append";
+}
+
 TEST_F(Cli, CommandsOnALockedStoreExitOneWithStoreLocked) {
   append_three();
   auto held = Store::open(store());

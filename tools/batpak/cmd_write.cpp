@@ -16,6 +16,8 @@ struct AppendArgs {
   bool from_stdin = false;
   std::string entity, scope, kind, payload, idempotency_key, causation, correlation;
   std::optional<uint32_t> expected_clock;
+  std::optional<uint64_t> if_none_after;  // With if_region: an append condition.
+  RegionArgs if_region;
 };
 
 // Reads every stdin line as JSON and parses it with `parse`, all before anything is written.
@@ -45,6 +47,17 @@ Result<AppendRequest> request_from_flags(const AppendArgs& a) {
   if (a.expected_clock) line["expected_clock"] = *a.expected_clock;
   if (!a.causation.empty()) line["causation"] = a.causation;
   if (!a.correlation.empty()) line["correlation"] = a.correlation;
+  const RegionArgs& r = a.if_region;
+  const bool region_given = !r.entity.empty() || !r.scope.empty() || !r.kind.empty() || r.category;
+  if (region_given && !a.if_none_after) return make_error(ErrorCode::kInvalidArgument, "--if-* region flags need --if-none-after");
+  if (a.if_none_after) {
+    nlohmann::json condition = {{"after", *a.if_none_after}};
+    if (!r.entity.empty()) condition["entity"] = r.entity;
+    if (!r.scope.empty()) condition["scope"] = r.scope;
+    if (!r.kind.empty()) condition["kind"] = r.kind;
+    if (r.category) condition["category"] = *r.category;
+    line["condition"] = condition;
+  }
   return parse_append_line(line);
 }
 
@@ -136,6 +149,12 @@ void add_write_commands(CLI::App& app, Runner& run) {
   append->add_option("--expected-clock", args.expected_clock, "commit only if the entity is at this clock");
   append->add_option("--causation", args.causation, "causation event id (32 hex)");
   append->add_option("--correlation", args.correlation, "correlation id (32 hex)");
+  append->add_option("--if-none-after", args.if_none_after,
+                     "append condition: refuse (conflict) if an event of the --if-* region is after SEQ");
+  append->add_option("--if-entity", args.if_region.entity, "append condition region: entity prefix");
+  append->add_option("--if-scope", args.if_region.scope, "append condition region: exact scope");
+  append->add_option("--if-kind", args.if_region.kind, "append condition region: exact kind");
+  append->add_option("--if-category", args.if_region.category, "append condition region: kind category 0..15");
   append->callback([&run] {
     run = [] {
       const bool has_flags = !args.entity.empty() || !args.scope.empty() || !args.kind.empty() || !args.payload.empty();

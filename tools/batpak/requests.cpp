@@ -64,9 +64,35 @@ Result<nlohmann::json> parse_json(const std::string& text, const std::string& wh
   return value;
 }
 
+// {"after": SEQ, "entity"?, "scope"?, "kind"? | "category"?}: an AppendCondition.
+Result<AppendCondition> parse_condition(const nlohmann::json& value) {
+  static const std::set<std::string> kFields = {"after", "entity", "scope", "kind", "category"};
+  if (!value.is_object() || !value.contains("after")) return bad("\"condition\" is an object with \"after\"");
+  for (const auto& [name, field] : value.items()) {
+    if (!kFields.count(name)) return bad("unknown condition field \"" + name + "\"");
+  }
+  auto after = unsigned_field<uint64_t>(value["after"], "condition.after");
+  if (!after) return tl::unexpected(after.error());
+  RegionArgs region;
+  for (auto [name, target] : {std::pair{"entity", &region.entity}, {"scope", &region.scope}, {"kind", &region.kind}}) {
+    if (!value.contains(name)) continue;
+    auto text = string_field(value, name);
+    if (!text) return tl::unexpected(text.error());
+    *target = *text;
+  }
+  if (value.contains("category")) {
+    auto category = unsigned_field<uint16_t>(value["category"], "condition.category");
+    if (!category) return tl::unexpected(category.error());
+    region.category = *category;
+  }
+  auto parsed = region_from(region);
+  if (!parsed) return tl::unexpected(parsed.error());
+  return AppendCondition{std::move(*parsed), *after};
+}
+
 Result<AppendRequest> parse_append_line(const nlohmann::json& line) {
-  static const std::set<std::string> kFields = {"entity", "scope", "kind", "payload", "idempotency_key",
-                                                "expected_clock", "causation", "correlation"};
+  static const std::set<std::string> kFields = {"entity",         "scope",     "kind",        "payload", "idempotency_key",
+                                                "expected_clock", "causation", "correlation", "condition"};
   if (!line.is_object()) return bad("an append line is a JSON object");
   for (const auto& [name, value] : line.items()) {
     if (!kFields.count(name)) return bad("unknown field \"" + name + "\"");
@@ -103,6 +129,11 @@ Result<AppendRequest> parse_append_line(const nlohmann::json& line) {
   if (!correlation) return tl::unexpected(correlation.error());
   request.options.causation_id = *causation;
   request.options.correlation_id = *correlation;
+  if (auto it = line.find("condition"); it != line.end() && !it->is_null()) {
+    auto condition = parse_condition(*it);
+    if (!condition) return tl::unexpected(condition.error());
+    request.options.condition = std::move(*condition);
+  }
   return request;
 }
 
