@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batpak/event.hpp"
+#include "batpak/gate.hpp"
 #include "batpak/options.hpp"
 #include "batpak/projection.hpp"
 #include "batpak/subscription.hpp"
@@ -95,6 +96,14 @@ class Store {
   // Appends all items atomically: after return, and after any crash, either every item is
   // committed or none is. Items for one entity get consecutive clocks in item order.
   Result<std::vector<Receipt>> append_batch(std::span<const BatchItem> items);
+
+  // Records that gates refused a proposed event: appends a reserved DENIAL event
+  // (kDenialKind) to `coordinate`'s entity chain, whose payload (batpak/denial.hpp) holds
+  // every gate's outcome, the proposed kind and the BLAKE3 hash of the proposed payload
+  // (never the payload itself), and returns its receipt. It is queried, verified and
+  // receipted like any event. REQUIRES: !verdict.allowed() (else kInvalidArgument).
+  Result<Receipt> append_denial(const Coordinate& coordinate, const GateVerdict& verdict, EventKind proposed_kind,
+                                std::span<const uint8_t> proposed_payload, const AppendOptions& options = {});
 
   // Re-appends an event exported from another store (batpak export), keeping its event id,
   // correlation, causation, timestamp_us, wall_ms (raised if needed to stay monotone), flags,

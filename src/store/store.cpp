@@ -48,9 +48,9 @@ Status Store::Impl::check_writable() const {
   return {};
 }
 
-Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes,
-                                       const AppendOptions& o) const {
-  if (kind.is_reserved()) {
+Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes, const AppendOptions& o,
+                                       bool reserved_allowed) const {
+  if (kind.is_reserved() && !reserved_allowed) {
     return make_error(ErrorCode::kReservedKind,
                       "kind " + kind.to_string() + " is in a reserved category (0 or d)");
   }
@@ -129,16 +129,21 @@ Status Store::close() {
   return result;
 }
 
-Result<Receipt> Store::append(const Coordinate& coordinate, EventKind kind,
-                              std::span<const uint8_t> payload, const AppendOptions& options) {
-  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (auto s = impl_->check_append_input(kind, payload.size(), options); !s) {
+Result<Receipt> Store::Impl::append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
+                                        const AppendOptions& append_options, bool reserved_allowed) {
+  if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = check_append_input(kind, payload.size(), append_options, reserved_allowed); !s) {
     return tl::unexpected(s.error());
   }
-  const writer::Prepared prepared = impl_->prepare(coordinate, kind, payload, options);
-  auto receipts = impl_->commit({&prepared, 1});
+  const writer::Prepared prepared = prepare(coordinate, kind, payload, append_options);
+  auto receipts = commit({&prepared, 1});
   if (!receipts) return tl::unexpected(receipts.error());
   return std::move(receipts->front());
+}
+
+Result<Receipt> Store::append(const Coordinate& coordinate, EventKind kind,
+                              std::span<const uint8_t> payload, const AppendOptions& options) {
+  return impl_->append_one(coordinate, kind, payload, options, /*reserved_allowed=*/false);
 }
 
 Result<std::vector<Receipt>> Store::append_batch(std::span<const BatchItem> items) {

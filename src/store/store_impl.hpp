@@ -39,7 +39,12 @@ class Store::Impl {
   // Turns writer outcomes into receipts: signs fresh ones, rebuilds replayed ones.
   Result<std::vector<Receipt>> finish(std::vector<writer::Committed> committed) const;
   Result<std::vector<Receipt>> commit(std::span<const writer::Prepared> events);
-  Status check_append_input(EventKind kind, size_t payload_bytes, const AppendOptions& o) const;
+  // Kind (reserved categories only when `reserved_allowed`: library events such as
+  // denials), payload size and idempotency key.
+  Status check_append_input(EventKind kind, size_t payload_bytes, const AppendOptions& o,
+                            bool reserved_allowed = false) const;
+  Result<Receipt> append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
+                             const AppendOptions& append_options, bool reserved_allowed);
   writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
                            std::span<const uint8_t> payload, const AppendOptions& o) const;
 
