@@ -7,23 +7,17 @@
 
 #include "batpak/batpak.hpp"
 #include "support/fault_fs.hpp"
-#include "support/temp_dir.hpp"
+#include "support/store_fixture.hpp"
 
 namespace batpak::testing {
 namespace {
 
 const EventKind kKind(0x1001);
 
-class CursorTest : public ::testing::Test {
+class CursorTest : public StoreFixture<> {
  protected:
   void SetUp() override { reopen(); }
-
-  void reopen(StoreOptions options = {}) {
-    store_.reset();
-    auto opened = Store::open(dir_.sub("store"), std::move(options));
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
-  }
+  void reopen(StoreOptions options = {}) { open(std::move(options)); }
   uint64_t append(const std::string& entity) {
     const std::string payload = entity;
     auto r = store_->append(Coordinate::make(entity, "s").value(), kKind,
@@ -46,8 +40,6 @@ class CursorTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(CursorTest, DeliversEachMatchingEventOnceInCommitOrderAndSeesLaterAppends) {

@@ -10,20 +10,14 @@
 
 #include "batpak/batpak.hpp"
 #include "support/fault_fs.hpp"
-#include "support/temp_dir.hpp"
+#include "support/store_fixture.hpp"
 
 namespace batpak::testing {
 namespace {
 
-class CursorWorkerTest : public ::testing::Test {
+class CursorWorkerTest : public StoreFixture<> {
  protected:
-  void SetUp() override { open({}); }
-  void open(StoreOptions options) {
-    store_.reset();
-    auto opened = Store::open(dir_.sub("store"), std::move(options));
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
-  }
+  void SetUp() override { open(); }
   void append_n(int n) {
     for (int i = 0; i < n; ++i) ASSERT_TRUE(store_->append(Coordinate::make("e", "s").value(), EventKind(0x1001), {}));
   }
@@ -46,8 +40,6 @@ class CursorWorkerTest : public ::testing::Test {
     }
   };
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(CursorWorkerTest, DeliversEveryEventInBatchesAndCommitsDurably) {

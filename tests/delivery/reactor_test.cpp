@@ -6,7 +6,7 @@
 
 #include "batpak/batpak.hpp"
 #include "support/fault_fs.hpp"
-#include "support/temp_dir.hpp"
+#include "support/store_fixture.hpp"
 
 namespace batpak::testing {
 namespace {
@@ -31,15 +31,9 @@ struct InvoiceRequested {
   MSGPACK_DEFINE_MAP(id, amount)
 };
 
-class ReactorTest : public ::testing::Test {
+class ReactorTest : public StoreFixture<> {
  protected:
-  void SetUp() override { open({}); }
-  void open(StoreOptions options) {
-    store_.reset();
-    auto opened = Store::open(dir_.sub("store"), std::move(options));
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
-  }
+  void SetUp() override { open(); }
   Receipt place(const std::string& id, int64_t total) {
     auto r = store_->append(Coordinate::make("order:" + id, "shop").value(), OrderPlaced{id, total});
     EXPECT_TRUE(r) << r.error().to_string();
@@ -72,8 +66,6 @@ class ReactorTest : public ::testing::Test {
   }
   std::vector<Event> invoices() { return store_->query(Region::entity("invoice")).value(); }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ReactorTest, ReactsByKindAndLinksEachReactionToItsSource) {

@@ -5,7 +5,7 @@
 
 #include "batpak/batpak.hpp"
 #include "support/durability_names.hpp"
-#include "support/temp_dir.hpp"
+#include "support/store_fixture.hpp"
 
 namespace batpak::testing {
 namespace {
@@ -13,14 +13,12 @@ namespace {
 const EventKind kKind(0x1001);
 const EventKind kOtherKind(0x1002);
 
-class SubscriptionTest : public ::testing::TestWithParam<Durability> {
+class SubscriptionTest : public StoreFixture<::testing::TestWithParam<Durability>> {
  protected:
   void SetUp() override {
     StoreOptions options;
     options.durability = GetParam();
-    auto opened = Store::open(dir_.sub("store"), options);
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
+    open(options);
   }
   void append(const std::string& entity, EventKind kind = kKind) {
     auto r = store_->append(Coordinate::make(entity, "s").value(), kind, {});
@@ -38,8 +36,6 @@ class SubscriptionTest : public ::testing::TestWithParam<Durability> {
     return out;
   }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(SubscriptionTest, NotifiesMatchingEventsInCommitOrderOnceTheyAreReadable) {

@@ -4,21 +4,19 @@
 
 #include "batpak/batpak.hpp"
 #include "support/durability_names.hpp"
-#include "support/temp_dir.hpp"
+#include "support/store_fixture.hpp"
 
 namespace batpak::testing {
 namespace {
 
 const EventKind kKind(0x1001);
 
-class AppendConditionTest : public ::testing::TestWithParam<Durability> {
+class AppendConditionTest : public StoreFixture<::testing::TestWithParam<Durability>> {
  protected:
   void SetUp() override {
     StoreOptions options;
     options.durability = GetParam();
-    auto opened = Store::open(dir_.sub("store"), options);
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
+    open(options);
   }
   Result<Receipt> append(const std::string& entity, std::optional<AppendCondition> condition = std::nullopt) {
     AppendOptions options;
@@ -27,8 +25,6 @@ class AppendConditionTest : public ::testing::TestWithParam<Durability> {
   }
   uint64_t events() { return store_->stats().last_global_sequence; }
 
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(AppendConditionTest, HoldsUntilAMatchingEventIsCommittedAfterTheGivenSequence) {

@@ -1,0 +1,28 @@
+// A store in a temporary directory: open() (re)opens it with the given options.
+// Base is ::testing::Test or ::testing::TestWithParam<...>.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "batpak/store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+
+template <class Base = ::testing::Test>
+class StoreFixture : public Base {
+ protected:
+  void open(StoreOptions options = {}) {
+    store_.reset();
+    auto opened = Store::open(dir_.sub("store"), std::move(options));
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    store_ = std::move(*opened);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace batpak::testing
