@@ -11,6 +11,7 @@
 #include "batpak/event.hpp"
 #include "batpak/json.hpp"
 #include "batpak/options.hpp"
+#include "batpak/pipeline.hpp"
 #include "batpak/projection.hpp"
 #include "batpak/projection_cache.hpp"
 #include "batpak/projection_flow.hpp"

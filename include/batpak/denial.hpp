@@ -1,4 +1,5 @@
-// The payload of the reserved DENIAL events Store::append_denial writes, and its decoder.
+// The payloads of the reserved events gates leave behind: DENIAL (Store::append_denial) and
+// BYPASS (Store::append_bypassing_gates), and their decoders.
 //
 //   auto denials = store.query(batpak::Region::entity("order:7").with_kinds(
 //       batpak::KindFilter::exact(batpak::kDenialKind)));
@@ -31,6 +32,26 @@ struct DenialRecord {
   std::vector<uint8_t> proposed_content_hash;  // BLAKE3 of the proposed payload (32 bytes).
   MSGPACK_DEFINE_MAP(trace, proposed_kind, proposed_content_hash)
 };
+
+// Category 0 as well: the audit event of a commit that bypassed the gates.
+inline constexpr EventKind kBypassKind{0x0002};
+
+// Why the gates were bypassed. reason and justification are required; approved_by is
+// optional.
+struct BypassAudit {
+  std::string reason;         // A short, stable name, e.g. "incident-4711".
+  std::string justification;  // For people.
+  std::string approved_by;
+  std::vector<uint8_t> bypassed_content_hash;  // Filled by the store: BLAKE3 of the payload.
+  uint16_t bypassed_kind = 0;                  // Filled by the store.
+  MSGPACK_DEFINE_MAP(reason, justification, approved_by, bypassed_content_hash, bypassed_kind)
+};
+
+// The audit of a BYPASS event; kDecode for any other event.
+inline Result<BypassAudit> decode_bypass(const Event& event) {
+  if (event.header.kind != kBypassKind) return make_error(ErrorCode::kDecode, "not a BYPASS event");
+  return decode_payload<BypassAudit>(event.payload);
+}
 
 // The record of a DENIAL event; kDecode for any other event.
 inline Result<DenialRecord> decode_denial(const Event& event) {

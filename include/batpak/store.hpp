@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batpak/event.hpp"
+#include "batpak/denial.hpp"
 #include "batpak/gate.hpp"
 #include "batpak/options.hpp"
 #include "batpak/projection.hpp"
@@ -104,6 +105,13 @@ class Store {
   // receipted like any event. REQUIRES: !verdict.allowed() (else kInvalidArgument).
   Result<Receipt> append_denial(const Coordinate& coordinate, const GateVerdict& verdict, EventKind proposed_kind,
                                 std::span<const uint8_t> proposed_payload, const AppendOptions& options = {});
+
+  // Commits `item` without evaluating gates, together with a reserved BYPASS audit event
+  // (kBypassKind, same entity, causation = the item's event) in one atomic batch; returns
+  // both receipts, the item's first. The audit payload (batpak/denial.hpp) records `audit`
+  // plus the item's kind and the BLAKE3 of its payload. REQUIRES: audit.reason and
+  // audit.justification non-empty (else kInvalidArgument).
+  Result<std::vector<Receipt>> append_bypassing_gates(const BatchItem& item, const BypassAudit& audit);
 
   // Re-appends an event exported from another store (batpak export), keeping its event id,
   // correlation, causation, timestamp_us, wall_ms (raised if needed to stay monotone), flags,

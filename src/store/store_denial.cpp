@@ -1,4 +1,5 @@
-// Store::append_denial: refusals become events on the entity's chain.
+// Store::append_denial and Store::append_bypassing_gates: what gates decided becomes
+// events on the entity's chain.
 #include "batpak/denial.hpp"
 #include "store/store_impl.hpp"
 #include "util/hash.hpp"
@@ -45,6 +46,36 @@ Result<Receipt> Store::append_denial(const Coordinate& coordinate, const GateVer
     return make_error(ErrorCode::kInvalidArgument, std::string("msgpack encode failed: ") + e.what());
   }
   return impl_->append_one(coordinate, kDenialKind, payload, options, /*reserved_allowed=*/true);
+}
+
+Result<std::vector<Receipt>> Store::append_bypassing_gates(const BatchItem& item, const BypassAudit& audit) {
+  if (audit.reason.empty() || audit.justification.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "a bypass needs a reason and a justification");
+  }
+  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_append_input(item.kind, item.payload.size(), item.options); !s) {
+    return tl::unexpected(s.error());
+  }
+  BypassAudit recorded = audit;
+  recorded.bypassed_kind = item.kind.raw();
+  const Hash32 hash = util::blake3(item.payload);
+  recorded.bypassed_content_hash.assign(hash.bytes.begin(), hash.bytes.end());
+  std::vector<uint8_t> audit_payload;
+  try {
+    audit_payload = encode_payload(recorded);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string("msgpack encode failed: ") + e.what());
+  }
+  if (auto s = impl_->check_append_input(kBypassKind, audit_payload.size(), {}, /*reserved_allowed=*/true); !s) {
+    return tl::unexpected(s.error());
+  }
+  std::vector<writer::Prepared> prepared;
+  prepared.push_back(impl_->prepare(item.coordinate, item.kind, item.payload, item.options));
+  AppendOptions audit_options;
+  audit_options.causation_id = prepared.front().event_id;
+  audit_options.correlation_id = item.options.correlation_id.is_nil() ? prepared.front().event_id : item.options.correlation_id;
+  prepared.push_back(impl_->prepare(item.coordinate, kBypassKind, audit_payload, audit_options));
+  return impl_->commit(prepared);
 }
 
 }  // namespace batpak
