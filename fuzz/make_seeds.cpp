@@ -1,6 +1,6 @@
 // Writes seed corpora for the fuzz targets, from a real store written by the library into an
 // in-memory file system (single events, a batch, a rotation, a torn tail):
-//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,fuzz_segment_scan,fuzz_open}/*
+//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,fuzz_segment_scan,fuzz_open,fuzz_small_files}/*
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +9,9 @@
 
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
+#include "delivery/checkpoint.hpp"
 #include "segment/segment_files.hpp"
+#include "writer/fence_log.hpp"
 
 namespace {
 
@@ -37,9 +39,14 @@ int main(int argc, char** argv) {
   if (argc != 2) return 2;
   namespace fs = std::filesystem;
   const fs::path out = argv[1];
-  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open"}) {
+  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open", "fuzz_small_files"}) {
     fs::create_directories(out / target);
   }
+  // A checkpoint (selector byte 0) and a fences file with an open fence and two ranges (1).
+  write(out / "fuzz_small_files" / "checkpoint.bin",
+        with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
+  write(out / "fuzz_small_files" / "fences.bin",
+        with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
 
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::StoreOptions options;

@@ -7,6 +7,8 @@
 #include "batpak/denial.hpp"
 #include "batpak/env.hpp"
 #include "batpak/evidence.hpp"
+#include "batpak/fence.hpp"
+#include "batpak/frontier.hpp"
 #include "batpak/gate.hpp"
 #include "batpak/event.hpp"
 #include "batpak/json.hpp"

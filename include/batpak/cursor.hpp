@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,15 @@
 #include "batpak/store.hpp"
 
 namespace batpak {
+
+// Events a cursor skipped because a cancelled visibility fence hid them: it expected
+// `expected_sequence` next and delivered `delivered_sequence`; `cancelled_ranges` are the
+// cancelled ranges clipped to [expected, delivered).
+struct GapObservation {
+  uint64_t expected_sequence = 0;
+  uint64_t delivered_sequence = 0;
+  std::vector<SequenceRange> cancelled_ranges;
+};
 
 class Cursor {
  public:
@@ -73,6 +83,14 @@ class Cursor {
   // Moves position() back to committed_position(): the events after it are delivered again.
   void rollback();
 
+  // Gap observation (off by default): from now on, each delivery that skips global sequences
+  // hidden by a cancelled fence is recorded, the newest `capacity` kept (0: off). Sequences
+  // skipped only because they are outside the region are not gaps. Hidden sequences after
+  // the last delivered event show up with the next delivery.
+  void observe_gaps(size_t capacity);
+  // The recorded gaps, oldest first; clears them.
+  std::vector<GapObservation> take_gaps();
+
   // The global sequence of the last event delivered (or the starting point).
   uint64_t position() const { return position_; }
   // The position of the last successful commit() or the loaded checkpoint (the starting
@@ -88,8 +106,12 @@ class Cursor {
   const Store* store_;
   Region region_;
   std::string checkpoint_id_;
+  void record_gap(uint64_t expected, uint64_t delivered);
+
   uint64_t position_ = 0;
   uint64_t committed_position_ = 0;
+  size_t gaps_capacity_ = 0;
+  std::deque<GapObservation> gaps_;
 };
 
 }  // namespace batpak

@@ -33,6 +33,8 @@ enum class ErrorCode : uint16_t {
   kCheckpointMismatch = 16,  // A cursor checkpoint was written for a different region.
   kPruned = 17,           // A lossy subscriber fell behind its queue capacity and was dropped.
   kHandlerFailed = 18,    // A consumer's handler threw more often than its restart budget.
+  kFenceActive = 19,      // A visibility fence is open: plain appends and a second fence wait for it.
+  kFenceNotActive = 20,   // The fence was already committed or cancelled (or the store closed it).
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

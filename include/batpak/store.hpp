@@ -12,6 +12,8 @@
 
 #include "batpak/event.hpp"
 #include "batpak/denial.hpp"
+#include "batpak/fence.hpp"
+#include "batpak/frontier.hpp"
 #include "batpak/gate.hpp"
 #include "batpak/options.hpp"
 #include "batpak/projection.hpp"
@@ -30,16 +32,19 @@ struct OpenReport {
   uint64_t torn_tail_offset = 0;
   uint64_t torn_tail_bytes = 0;
   std::string torn_tail_saved_as;
+  // A visibility fence was open when the store last stopped (a crash): its events are
+  // hidden and the fence was recorded as cancelled (kReadWrite; read-only modes just hide).
+  bool open_fence_cancelled = false;
   // kSalvage only: the damage at which reading stopped, if any.
   std::optional<Error> salvage_stopped_at;
   uint64_t elapsed_us = 0;
 };
 
 struct StoreStats {
-  uint64_t event_count = 0;
+  uint64_t event_count = 0;              // Visible events (hidden ones, of cancelled fences, not counted).
   uint64_t entity_count = 0;
   uint64_t segment_count = 0;
-  uint64_t last_global_sequence = 0;     // Highest visible global sequence (0 = empty).
+  uint64_t last_global_sequence = 0;     // Highest visible (or hidden) global sequence (0 = empty).
   uint64_t durable_global_sequence = 0;  // Highest global sequence known to be durable.
   uint64_t data_bytes = 0;               // Segment bytes up to each visible end (headers + frames).
 };
@@ -62,7 +67,7 @@ struct VerifyReport {
 
 // Thread safety: every method may be called concurrently from any number of threads, with
 // one exception: close() must not race with other calls, except that threads blocked in
-// wait_for_visible() (or in watchers and cursors waiting through it) are woken by close()
+// wait_for_visible() or wait_for*() (or in watchers and cursors waiting through them) are woken by close()
 // with kClosed. Calls made after close() fail with kClosed. The destructor must not race
 // with any call. Appends from many threads are committed in
 // one total order by the store's single writer thread.
@@ -143,6 +148,30 @@ class Store {
   // closes (kClosed). A building block for watchers and followers.
   Result<uint64_t> wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const;
 
+  // ---- Watermarks (batpak/frontier.hpp) ----
+
+  // All five watermarks, observed at one instant. A read-only store's stay where open left
+  // them.
+  Frontier frontier() const;
+  // Block until watermark `which` reaches `point` (e.g. point_of(receipt)). Errors: kTimeout
+  // (the message names the watermark and both points; a zero timeout just checks),
+  // kPoisoned (the writer failed: waiting longer cannot help), kClosed.
+  Status wait_for(Watermark which, HlcPoint point, uint32_t timeout_ms) const;
+  Status wait_for_durable(HlcPoint point, uint32_t timeout_ms) const;
+  Status wait_for_visible(HlcPoint point, uint32_t timeout_ms) const;
+  Status wait_for_applied(HlcPoint point, uint32_t timeout_ms) const;
+  // Registers a consumer whose progress holds the applied watermark back; it starts at the
+  // current applied point. Errors: kConflict (the name is registered), kClosed.
+  Result<Applier> register_applier(std::string name) const;
+
+  // ---- Visibility fences (batpak/fence.hpp) ----
+
+  // Opens a fence once every earlier append is durable and visible. Errors: kFenceActive
+  // (one is open), kReadOnly, kPoisoned, kIo, kClosed.
+  Result<Fence> begin_fence();
+  // The global-sequence ranges hidden by cancelled fences, ascending.
+  std::vector<SequenceRange> cancelled_ranges() const;
+
   StoreStats stats() const;
   const OpenReport& open_report() const;
 
@@ -206,6 +235,8 @@ class Store {
   class Impl;
 
  private:
+  friend class Fence;
+  friend class Applier;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -17,16 +17,29 @@
 
 namespace batpak {
 
+// T's payload bytes; kInvalidArgument when msgpack-cxx throws.
 template <TypedPayload T>
-Result<Receipt> Store::append(const Coordinate& coordinate, const T& value,
-                              const AppendOptions& options) {
-  std::vector<uint8_t> bytes;
+Result<std::vector<uint8_t>> encode_typed_payload(const T& value) {
   try {
-    bytes = encode_payload(value);
+    return encode_payload(value);
   } catch (const std::exception& e) {
     return make_error(ErrorCode::kInvalidArgument, std::string("msgpack encode failed: ") + e.what());
   }
-  return append(coordinate, EventKind(T::kKind), bytes, options);
+}
+
+template <TypedPayload T>
+Result<Receipt> Store::append(const Coordinate& coordinate, const T& value,
+                              const AppendOptions& options) {
+  auto bytes = encode_typed_payload(value);
+  if (!bytes) return tl::unexpected(bytes.error());
+  return append(coordinate, EventKind(T::kKind), *bytes, options);
+}
+
+template <TypedPayload T>
+Result<Receipt> Fence::append(const Coordinate& coordinate, const T& value, const AppendOptions& options) {
+  auto bytes = encode_typed_payload(value);
+  if (!bytes) return tl::unexpected(bytes.error());
+  return append(coordinate, EventKind(T::kKind), *bytes, options);
 }
 
 }  // namespace batpak

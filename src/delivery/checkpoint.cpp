@@ -1,6 +1,7 @@
 #include "delivery/checkpoint.hpp"
 
 #include "util/bytes.hpp"
+#include "util/durable_file.hpp"
 #include "util/hash.hpp"
 
 namespace batpak::delivery {
@@ -60,24 +61,15 @@ std::string checkpoint_path(const std::string& store_dir, const std::string& che
 }
 
 Result<std::optional<CheckpointRecord>> load_checkpoint(Fs& fs, const std::string& path) {
-  auto exists = fs.exists(path);
-  if (!exists) return tl::unexpected(exists.error());
-  if (!*exists) return std::optional<CheckpointRecord>();
-  auto file = fs.open(path, Fs::OpenMode::kRead);
-  if (!file) return tl::unexpected(file.error());
-  auto size = (*file)->size();
-  if (!size) return tl::unexpected(size.error());
-  auto with_path = [&](Error e) {
+  auto bytes = util::read_small_file(fs, path, kCheckpointFixedBytes + kRegionIdentityBytesMax);
+  if (!bytes) return tl::unexpected(bytes.error());
+  if (!*bytes) return std::optional<CheckpointRecord>();
+  auto record = decode_checkpoint(**bytes);
+  if (!record) {
+    Error e = record.error();
     e.file = path;
     return tl::unexpected(std::move(e));
-  };
-  if (*size > kCheckpointFixedBytes + kRegionIdentityBytesMax) return with_path(corrupt("is too large"));
-  std::vector<uint8_t> bytes(static_cast<size_t>(*size));
-  auto got = (*file)->pread(0, bytes);
-  if (!got) return tl::unexpected(got.error());
-  bytes.resize(*got);
-  auto record = decode_checkpoint(bytes);
-  if (!record) return with_path(record.error());
+  }
   return std::optional<CheckpointRecord>(std::move(*record));
 }
 
@@ -94,18 +86,8 @@ static Status ensure_checkpoint_dir(Fs& fs, const std::string& store_dir) {
 Status save_checkpoint(Fs& fs, const std::string& store_dir, const std::string& checkpoint_id,
                        const CheckpointRecord& record) {
   if (auto s = ensure_checkpoint_dir(fs, store_dir); !s) return s;
-  const std::string path = checkpoint_path(store_dir, checkpoint_id);
-  const std::string temp = path + ".tmp";
-  {
-    auto file = fs.open(temp, Fs::OpenMode::kCreateReadWrite);
-    if (!file) return tl::unexpected(file.error());
-    const std::vector<uint8_t> bytes = encode_checkpoint(record);
-    if (auto s = (*file)->truncate(0); !s) return s;
-    if (auto s = (*file)->pwrite(0, bytes); !s) return s;
-    if (auto s = (*file)->sync_all(); !s) return s;
-  }
-  if (auto s = fs.rename(temp, path); !s) return s;
-  return fs.sync_dir(checkpoint_dir(store_dir));
+  const std::vector<uint8_t> bytes = encode_checkpoint(record);
+  return util::replace_file_durably(fs, checkpoint_dir(store_dir), checkpoint_path(store_dir, checkpoint_id), bytes);
 }
 
 }  // namespace batpak::delivery

@@ -1,6 +1,8 @@
 #include "batpak/cursor.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "delivery/checkpoint.hpp"
 
@@ -60,8 +62,35 @@ Result<std::vector<Event>> Cursor::poll_batch(size_t max) {
   if (max == 0) return std::vector<Event>();
   auto page = store_->query_after(region_, position_, max);
   if (!page) return page;
+  uint64_t expected = position_ + 1;
+  for (const Event& e : *page) {
+    if (gaps_capacity_ > 0 && e.header.global_sequence > expected) record_gap(expected, e.header.global_sequence);
+    expected = e.header.global_sequence + 1;
+  }
   if (!page->empty()) position_ = page->back().header.global_sequence;
   return page;
+}
+
+void Cursor::observe_gaps(size_t capacity) {
+  gaps_capacity_ = capacity;
+  while (gaps_.size() > gaps_capacity_) gaps_.pop_front();
+}
+
+std::vector<GapObservation> Cursor::take_gaps() {
+  std::vector<GapObservation> out(std::make_move_iterator(gaps_.begin()), std::make_move_iterator(gaps_.end()));
+  gaps_.clear();
+  return out;
+}
+
+void Cursor::record_gap(uint64_t expected, uint64_t delivered) {
+  GapObservation gap{expected, delivered, {}};
+  for (const SequenceRange& r : store_->cancelled_ranges()) {
+    const SequenceRange overlap{std::max(r.start, expected), std::min(r.end, delivered)};
+    if (overlap.start < overlap.end) gap.cancelled_ranges.push_back(overlap);
+  }
+  if (gap.cancelled_ranges.empty()) return;  // Skipped only by the region filter: no gap.
+  if (gaps_.size() == gaps_capacity_) gaps_.pop_front();
+  gaps_.push_back(std::move(gap));
 }
 
 Result<std::vector<Event>> Cursor::wait_batch(size_t max, uint32_t timeout_ms) {

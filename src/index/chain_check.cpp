@@ -10,18 +10,19 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
     return "global sequence " + std::to_string(h.global_sequence) + " where " +
            std::to_string(next_sequence_) + " was expected";
   }
+  last_hidden_ = hidden_ && hidden_(h.global_sequence);
+  if (last_hidden_) {
+    if (auto broken = check_hashes(r)) return broken;
+    ++next_sequence_;
+    return std::nullopt;
+  }
   auto it = heads_.find(std::string(r.entity));
   const EntityHead empty;
   const EntityHead& head = it == heads_.end() ? empty : it->second;
   if (h.clock != head.clock + 1) return "entity clock does not follow its previous event";
   if (h.prev_hash != head.event_hash) return "prev_hash does not link to the entity's previous event";
   if (h.wall_ms < head.wall_ms) return "wall_ms went backwards within the entity";
-  if (format::compute_event_hash(h, r.entity, r.scope) != h.event_hash) {
-    return "event_hash does not match the event's fields";
-  }
-  if (check_content_ && util::blake3(r.payload) != h.content_hash) {
-    return "content_hash does not match the payload";
-  }
+  if (auto broken = check_hashes(r)) return broken;
   EntityHead next{h.clock, h.event_hash, h.wall_ms};
   if (it == heads_.end()) {
     heads_.emplace(std::string(r.entity), next);
@@ -29,6 +30,16 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
     it->second = next;
   }
   ++next_sequence_;
+  return std::nullopt;
+}
+
+std::optional<std::string> ChainChecker::check_hashes(const format::RecordView& r) const {
+  if (format::compute_event_hash(r.header, r.entity, r.scope) != r.header.event_hash) {
+    return "event_hash does not match the event's fields";
+  }
+  if (check_content_ && util::blake3(r.payload) != r.header.content_hash) {
+    return "content_hash does not match the payload";
+  }
   return std::nullopt;
 }
 

@@ -42,6 +42,21 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   by_id_.emplace(entry.event_id, global_sequence);
 }
 
+void Index::add_hidden() {
+  std::unique_lock lock(mu_);
+  rows_.push_back(Row{Entry{}, kHiddenEntity, 0});
+  ++hidden_count_;
+}
+
+uint64_t Index::hidden_count() const {
+  std::shared_lock lock(mu_);
+  return hidden_count_;
+}
+
+bool Index::visible_row(uint64_t global_sequence) const {
+  return global_sequence >= 1 && global_sequence <= rows_.size() && rows_[global_sequence - 1].entity != kHiddenEntity;
+}
+
 uint64_t Index::size() const {
   std::shared_lock lock(mu_);
   return rows_.size();
@@ -61,6 +76,7 @@ std::optional<uint64_t> Index::find(const EventId& id) const {
 
 Located Index::locate(uint64_t global_sequence) const {
   const Row& row = rows_[global_sequence - 1];
+  assert(row.entity != kHiddenEntity);
   return Located{row.entry, global_sequence, entities_[row.entity].name, scopes_[row.scope]};
 }
 
@@ -69,7 +85,7 @@ std::variant<std::vector<Located>, uint64_t> Index::at_all(std::span<const uint6
   std::vector<Located> out;
   out.reserve(global_sequences.size());
   for (uint64_t seq : global_sequences) {
-    if (seq == 0 || seq > rows_.size()) return seq;
+    if (!visible_row(seq)) return seq;
     out.push_back(locate(seq));
   }
   return out;
@@ -77,7 +93,7 @@ std::variant<std::vector<Located>, uint64_t> Index::at_all(std::span<const uint6
 
 std::optional<Located> Index::at(uint64_t global_sequence) const {
   std::shared_lock lock(mu_);
-  if (global_sequence == 0 || global_sequence > rows_.size()) return std::nullopt;
+  if (!visible_row(global_sequence)) return std::nullopt;
   return locate(global_sequence);
 }
 
@@ -114,7 +130,7 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
   std::vector<Located> out;
   auto consider = [&](uint64_t seq) {
     const Row& row = rows_[seq - 1];
-    if (region.matches(entities_[row.entity].name, scopes_[row.scope], row.entry.kind,
+    if (row.entity != kHiddenEntity && region.matches(entities_[row.entity].name, scopes_[row.scope], row.entry.kind,
                        row.entry.clock)) {
       out.push_back(locate(seq));
     }

@@ -55,13 +55,20 @@ class Index {
   // Publishes one event. REQUIRES: global_sequence == size() + 1 and entry.clock is the
   // entity's next clock (the caller checked the chain).
   void add(std::string_view entity, std::string_view scope, const Entry& entry);
+  // Takes the next global sequence for an event hidden by a cancelled visibility fence: no
+  // lookup, query or plan returns it, and its entity's chain continues without it.
+  // REQUIRES: its global_sequence == size() + 1.
+  void add_hidden();
 
+  // The highest global sequence taken (hidden events included).
   uint64_t size() const;
+  uint64_t hidden_count() const;
   uint64_t entity_count() const;
   std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
+  // Nothing for an unknown or hidden sequence.
   std::optional<Located> at(uint64_t global_sequence) const;
-  // The rows of `global_sequences` under one lock, in order; the first unknown sequence
-  // instead when there is one.
+  // The rows of `global_sequences` under one lock, in order; the first unknown (or hidden)
+  // sequence instead when there is one.
   std::variant<std::vector<Located>, uint64_t> at_all(std::span<const uint64_t> global_sequences) const;
   std::optional<EntityHead> head(std::string_view entity) const;
   uint64_t entity_generation(std::string_view entity) const;
@@ -86,11 +93,14 @@ class Index {
   };
   struct Row {
     Entry entry;
-    uint32_t entity = 0;
+    uint32_t entity = 0;  // kHiddenEntity for a hidden event (its other fields are unset).
     uint32_t scope = 0;
   };
+  static constexpr uint32_t kHiddenEntity = UINT32_MAX;
 
-  Located locate(uint64_t global_sequence) const;  // REQUIRES: mu_ held, sequence valid.
+  // REQUIRES: mu_ held, sequence valid and not hidden.
+  Located locate(uint64_t global_sequence) const;
+  bool visible_row(uint64_t global_sequence) const;  // REQUIRES: mu_ held.
   uint32_t intern_scope(std::string_view scope);    // REQUIRES: mu_ held exclusively.
   std::vector<const EntityState*> matching_entities(const Region& region) const;
 
@@ -101,6 +111,7 @@ class Index {
   std::deque<EntityState> entities_;
   std::unordered_map<std::string, uint32_t> scope_ids_;
   std::deque<std::string> scopes_;
+  uint64_t hidden_count_ = 0;
 };
 
 }  // namespace batpak::index

@@ -124,18 +124,20 @@ Status Store::close() {
   Status result;
   if (impl_->writer) result = impl_->writer->close();
   impl_->notifier->close();
+  impl_->watermarks->close();
   impl_->hub->close();
   impl_->lock.reset();
   return result;
 }
 
 Result<Receipt> Store::Impl::append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
-                                        const AppendOptions& append_options, bool reserved_allowed) {
+                                        const AppendOptions& append_options, bool reserved_allowed, uint64_t fence) {
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
   if (auto s = check_append_input(kind, payload.size(), append_options, reserved_allowed); !s) {
     return tl::unexpected(s.error());
   }
-  const writer::Prepared prepared = prepare(coordinate, kind, payload, append_options);
+  writer::Prepared prepared = prepare(coordinate, kind, payload, append_options);
+  prepared.fence = fence;
   auto receipts = commit({&prepared, 1});
   if (!receipts) return tl::unexpected(receipts.error());
   return std::move(receipts->front());
@@ -147,31 +149,36 @@ Result<Receipt> Store::append(const Coordinate& coordinate, EventKind kind,
 }
 
 Result<std::vector<Receipt>> Store::append_batch(std::span<const BatchItem> items) {
-  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (items.size() > impl_->options.batch_events_max) {
+  return impl_->append_items(items);
+}
+
+Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem> items, uint64_t fence) {
+  if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+  if (items.size() > options.batch_events_max) {
     return make_error(ErrorCode::kTooLarge, "batch has " + std::to_string(items.size()) +
                                                 " events; the limit is " +
-                                                std::to_string(impl_->options.batch_events_max));
+                                                std::to_string(options.batch_events_max));
   }
   uint64_t total_bytes = 0;
   std::vector<writer::Prepared> prepared;
   prepared.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     const BatchItem& item = items[i];
-    if (auto s = impl_->check_append_input(item.kind, item.payload.size(), item.options); !s) {
+    if (auto s = check_append_input(item.kind, item.payload.size(), item.options); !s) {
       Error e = s.error();
       e.message = "batch item " + std::to_string(i) + ": " + e.message;
       return tl::unexpected(std::move(e));
     }
     total_bytes += item.payload.size();
-    prepared.push_back(impl_->prepare(item.coordinate, item.kind, item.payload, item.options));
+    prepared.push_back(prepare(item.coordinate, item.kind, item.payload, item.options));
+    prepared.back().fence = fence;
   }
-  if (total_bytes > impl_->options.batch_bytes_max) {
+  if (total_bytes > options.batch_bytes_max) {
     return make_error(ErrorCode::kTooLarge, "batch payloads total " + std::to_string(total_bytes) +
                                                 " bytes; the limit is " +
-                                                std::to_string(impl_->options.batch_bytes_max));
+                                                std::to_string(options.batch_bytes_max));
   }
-  return impl_->commit(prepared);
+  return commit(prepared);
 }
 
 Result<Receipt> Store::import_event(const Event& event) {

@@ -43,8 +43,10 @@ class Store::Impl {
   // denials), payload size and idempotency key.
   Status check_append_input(EventKind kind, size_t payload_bytes, const AppendOptions& o,
                             bool reserved_allowed = false) const;
+  // `fence`: the open fence appended through (Prepared::fence), 0 for none.
   Result<Receipt> append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
-                             const AppendOptions& append_options, bool reserved_allowed);
+                             const AppendOptions& append_options, bool reserved_allowed, uint64_t fence = 0);
+  Result<std::vector<Receipt>> append_items(std::span<const BatchItem> items, uint64_t fence = 0);
   writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
                            std::span<const uint8_t> payload, const AppendOptions& o) const;
 
@@ -58,6 +60,8 @@ class Store::Impl {
   std::unique_ptr<writer::Writer> writer;  // Null unless kReadWrite.
   std::unique_ptr<delivery::SubscriptionHub> hub;         // Never null once open.
   std::unique_ptr<writer::VisibilityNotifier> notifier;  // Never null once open; tells hub.
+  std::unique_ptr<writer::Watermarks> watermarks;        // Never null once open.
+  std::unique_ptr<writer::FenceLog> fence_log;           // Never null once open.
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;

@@ -1,4 +1,5 @@
 // Store open: option checks, the directory lock, recovery scan, writer start.
+#include <algorithm>
 #include <chrono>
 
 #include "format/format.hpp"
@@ -51,6 +52,7 @@ struct Recovered {
   uint64_t newest_id = 0;
   std::shared_ptr<File> newest_file;
   uint64_t newest_data_end = 0;
+  uint64_t wall_ms_max = 0;  // The hybrid clock's physical part at the last event.
 };
 
 // Scans every segment into the index, checking the chain. Applies the torn-tail and salvage
@@ -58,7 +60,8 @@ struct Recovered {
 Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
-  index::ChainChecker checker(/*check_content=*/false);
+  index::ChainChecker checker(/*check_content=*/false,
+                              [&s](uint64_t seq) { return s.fence_log->hidden(seq); });
   Recovered rec;
   for (size_t i = 0; i < ids.size(); ++i) {
     const uint64_t id = ids[i];
@@ -91,6 +94,11 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
         return tl::unexpected(corrupt_here(
             f.offset, *broken + " (global sequence " + std::to_string(h.global_sequence) + ")"));
       }
+      rec.wall_ms_max = std::max(rec.wall_ms_max, h.wall_ms);
+      if (checker.last_hidden()) {
+        s.index.add_hidden();
+        return {};
+      }
       s.index.add(f.record.entity, f.record.scope,
                   index::Entry{h.event_id, h.event_hash, id, f.offset, h.wall_ms, f.frame_bytes,
                                h.clock, h.kind});
@@ -109,7 +117,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
       }
     }
     s.segments.add(id, file, scan->data_end);
-    rec = Recovered{id, file, scan->data_end};
+    rec = Recovered{id, file, scan->data_end, rec.wall_ms_max};
     ++s.report.segments;
   }
   return rec;
@@ -128,8 +136,29 @@ Status start_writer(Store::Impl& s, const Recovered& rec) {
   }
   writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
                               s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get(),
-                              s.notifier.get()};
+                              s.notifier.get(), s.watermarks.get(), s.fence_log.get()};
   s.writer = std::make_unique<writer::Writer>(config, s.index, s.segments, std::move(io));
+  return {};
+}
+
+// Checks the fence file against the recovered journal, and cancels a fence a crash left
+// open (its events are already hidden). A range past the journal's end means lost events
+// the file says were durable: refuse, unless salvaging.
+Status settle_fences(Store::Impl& s) {
+  const uint64_t next_sequence = s.index.size() + 1;
+  const std::vector<SequenceRange> cancelled = s.fence_log->cancelled();
+  const bool beyond_end = s.fence_log->open_fence_start().value_or(0) > next_sequence ||
+                          std::any_of(cancelled.begin(), cancelled.end(),
+                                      [&](const SequenceRange& r) { return r.end > next_sequence; });
+  if (beyond_end && s.options.access != AccessMode::kSalvage) {
+    return tl::unexpected(Error{ErrorCode::kCorruption,
+                                "the fence file covers global sequences beyond the journal's last event " +
+                                    std::to_string(next_sequence - 1),
+                                segment::join_path(s.dir, writer::kFenceFileName), 0, {}});
+  }
+  if (!s.fence_log->open_fence_start()) return {};
+  s.report.open_fence_cancelled = true;
+  if (s.options.access == AccessMode::kReadWrite) return s.fence_log->record_cancelled(next_sequence);
   return {};
 }
 
@@ -160,16 +189,21 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   if (!lock) return tl::unexpected(lock.error());
   s->lock = std::move(*lock);
 
+  auto fence_log = writer::FenceLog::load(s->fs, dir);
+  if (!fence_log) return tl::unexpected(fence_log.error());
+  s->fence_log = std::move(*fence_log);
   auto ids = segment::list_segment_ids(*s->fs, dir);
   if (!ids) return tl::unexpected(ids.error());
   auto recovered = recover(*s, *ids);
   if (!recovered) return tl::unexpected(recovered.error());
+  if (auto st = settle_fences(*s); !st) return tl::unexpected(st.error());
+  s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
   }
-  s->report.events_recovered = s->index.size();
+  s->report.events_recovered = s->index.size() - s->index.hidden_count();
   s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - started)
                                                    .count());

@@ -217,10 +217,10 @@ uint64_t Store::entity_generation(std::string_view entity) const {
 
 StoreStats Store::stats() const {
   StoreStats st;
-  st.event_count = impl_->index.size();
+  st.last_global_sequence = impl_->index.size();
+  st.event_count = st.last_global_sequence - impl_->index.hidden_count();
   st.entity_count = impl_->index.entity_count();
-  st.last_global_sequence = st.event_count;
-  st.durable_global_sequence = impl_->writer ? impl_->writer->durable_sequence() : st.event_count;
+  st.durable_global_sequence = impl_->writer ? impl_->writer->durable_sequence() : st.last_global_sequence;
   for (const auto& seg : impl_->segments.snapshot()) {
     ++st.segment_count;
     st.data_bytes += seg.visible_end;

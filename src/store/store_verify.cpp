@@ -9,7 +9,8 @@ namespace batpak {
 Result<VerifyReport> Store::verify() const {
   if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
   VerifyReport report;
-  index::ChainChecker checker(/*check_content=*/true);
+  index::ChainChecker checker(/*check_content=*/true,
+                              [this](uint64_t seq) { return impl_->fence_log->hidden(seq); });
   // Each segment is checked up to its visible end as of now: later frames may be mid-write.
   for (const auto& seg : impl_->segments.snapshot()) {
     if (seg.visible_end < format::kSegmentHeaderBytes) continue;  // Torn header: no data.

@@ -23,6 +23,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kCheckpointMismatch: return "checkpoint_mismatch";
     case ErrorCode::kPruned: return "pruned";
     case ErrorCode::kHandlerFailed: return "handler_failed";
+    case ErrorCode::kFenceActive: return "fence_active";
+    case ErrorCode::kFenceNotActive: return "fence_not_active";
   }
   return "unknown";
 }

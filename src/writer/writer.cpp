@@ -13,9 +13,11 @@ namespace batpak::writer {
 Writer::Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
                std::unique_ptr<SegmentIo> io)
     : config_(config), index_(index), segments_(segments), io_(std::move(io)) {
-  assert(config_.clock != nullptr && config_.notifier != nullptr);
+  assert(config_.clock != nullptr && config_.notifier != nullptr && config_.watermarks != nullptr &&
+         config_.fence_log != nullptr);
   next_sequence_ = index_.size() + 1;
-  visible_sequence_ = durable_sequence_ = index_.size();
+  visible_sequence_ = written_sequence_ = durable_sequence_ = index_.size();
+  accepted_point_ = written_point_ = durable_point_ = visible_point_ = config_.watermarks->frontier().visible;
   group_durable_ = durable_sequence_;
   active_segment_ = durable_segment_ = io_->active_id();
   next_offset_ = durable_offset_ = io_->data_end();
@@ -39,12 +41,34 @@ Status Writer::check_writable() const {
   return {};
 }
 
+Status Writer::check_fence(const Prepared& first) const {
+  if (first.fence != 0 && first.condition != nullptr) {
+    return make_error(ErrorCode::kInvalidArgument, "append conditions are not accepted inside a visibility fence");
+  }
+  if (fence_ && first.fence == 0) {
+    return make_error(ErrorCode::kFenceActive, "a visibility fence is open: append through it, or after it ends");
+  }
+  if (first.fence != 0 && (!fence_ || fence_->first_sequence != first.fence)) {
+    return make_error(ErrorCode::kFenceNotActive, "the fence was already committed or cancelled");
+  }
+  return {};
+}
+
 void Writer::poison(const Error& error) {
   if (!poisoned_) poisoned_ = error;
   announce();
+  Error e = error;
+  e.code = ErrorCode::kPoisoned;
+  e.message = "the writer failed: " + error.message;
+  config_.watermarks->fail(e);
+}
+
+void Writer::advance_marks() {
+  config_.watermarks->advance(accepted_point_, written_point_, durable_point_, visible_point_);
 }
 
 void Writer::announce() {
+  advance_marks();
   group_durable_.store(durable_sequence_);
   group_failed_.store(poisoned_.has_value());
   // A waiter reads the epoch before checking the watermark: if it missed the stores above,
@@ -74,6 +98,9 @@ Result<std::optional<std::vector<Committed>>> Writer::replay_if_duplicate(
     if (!e.keyed) continue;
     if (!seen.insert(e.event_id).second) {
       return make_error(ErrorCode::kInvalidArgument, "the same idempotency key twice in one batch");
+    }
+    if (fence_ && fence_->keyed_ids.contains(e.event_id)) {
+      return make_error(ErrorCode::kConflict, "an idempotency key of this batch was already used in the open fence");
     }
     std::optional<uint64_t> seq = index_.find(e.event_id);
     if (!seq) {
@@ -165,6 +192,7 @@ std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk&
     h.global_sequence = next_sequence_++;
     h.clock = head.clock + 1;
     h.wall_ms = std::max(e.wall_ms.value_or(now), head.wall_ms);
+    accepted_point_ = HlcPoint{std::max(accepted_point_.wall_ms, h.wall_ms), h.global_sequence};
     h.timestamp_us = e.timestamp_us;
     h.kind = e.kind;
     h.flags = e.flags;
@@ -182,6 +210,7 @@ std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk&
     next_offset_ += frame_bytes;
     head = index::EntityHead{h.clock, h.event_hash, h.wall_ms};
     chunk.events.push_back(PendingEvent{entry, entity, scope});
+    chunk.last_point = accepted_point_;
 
     Receipt& r = out.emplace_back().receipt;
     r.event_id = h.event_id;
@@ -209,7 +238,7 @@ Writer::Chunk& Writer::chunk_for(uint64_t frame_bytes_total) {
     next_offset_ = format::kSegmentHeaderBytes;
   }
   if (chunks_.empty() || chunks_.back().segment_id != active_segment_) {
-    chunks_.push_back(Chunk{active_segment_, next_offset_, {}, {}});
+    chunks_.push_back(Chunk{active_segment_, next_offset_, {}, {}, {}});
   }
   return chunks_.back();
 }
@@ -219,6 +248,12 @@ void Writer::publish(Chunk& chunk) {
   segments_.set_visible_end(chunk.segment_id, chunk.start_offset + chunk.bytes.size());
 }
 
+void Writer::publish_or_hold(Chunk& chunk) {
+  if (!fence_) return publish(chunk);
+  fence_->segment_ends.emplace_back(chunk.segment_id, chunk.start_offset + chunk.bytes.size());
+  std::move(chunk.events.begin(), chunk.events.end(), std::back_inserter(fence_->held));
+}
+
 Status Writer::write_chunk_now(Chunk& chunk) {
   const uint64_t segment_before = io_->active_id();
   if (auto s = io_->write(chunk.segment_id, chunk.start_offset, chunk.bytes, now_ms()); !s) {
@@ -226,14 +261,22 @@ Status Writer::write_chunk_now(Chunk& chunk) {
     return s;
   }
   if (chunk.segment_id != segment_before) {  // Rotation sealed (synced) the old segment.
-    durable_sequence_ = chunk.events.empty() ? durable_sequence_ : next_sequence_ - 1 - chunk.events.size();
+    durable_sequence_ = written_sequence_;
+    durable_point_ = written_point_;
     durable_segment_ = chunk.segment_id;
     durable_offset_ = format::kSegmentHeaderBytes;
   }
-  publish(chunk);
-  visible_sequence_ = next_sequence_ - 1;
-  config_.notifier->publish(visible_sequence_);
-  unsynced_events_ += chunk.events.size();
+  const uint64_t events = chunk.events.size();
+  publish_or_hold(chunk);
+  written_sequence_ = next_sequence_ - 1;
+  written_point_ = chunk.last_point;
+  if (!fence_) {
+    visible_sequence_ = written_sequence_;
+    visible_point_ = written_point_;
+    config_.notifier->publish(visible_sequence_);
+  }
+  advance_marks();
+  unsynced_events_ += events;
   if (unsynced_events_ >= config_.sync_every_events) work_cv_.notify_one();
   return {};
 }
@@ -242,7 +285,9 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   std::unique_lock lock(mu_);
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
   if (events.empty()) return std::vector<Committed>();
+  if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());
   if (auto s = wait_until_all_visible_if_conditional(lock, events); !s) return tl::unexpected(s.error());
+  if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());  // Began while waiting?
   auto replay = replay_if_duplicate(lock, events);
   if (!replay) return tl::unexpected(replay.error());
   if (*replay) return std::move(**replay);
@@ -257,6 +302,12 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
   Chunk& chunk = chunk_for(total);
   std::vector<Committed> out = sequence(events, chunk);
   const uint64_t last = out.back().receipt.global_sequence;
+  if (fence_) {
+    for (const Prepared& e : events) {
+      if (e.keyed) fence_->keyed_ids.insert(e.event_id);
+    }
+  }
+  advance_marks();
 
   if (config_.durability == Durability::kBuffered) {
     Chunk taken = std::move(chunk);
@@ -286,6 +337,10 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
 Status Writer::sync() {
   std::unique_lock lock(mu_);
   if (auto s = check_writable(); !s) return s;
+  return sync_locked(lock);
+}
+
+Status Writer::sync_locked(std::unique_lock<std::mutex>& lock) {
   const uint64_t target = next_sequence_ - 1;
   sync_requested_ = std::max(sync_requested_, target);
   work_cv_.notify_one();
@@ -294,10 +349,87 @@ Status Writer::sync() {
   return {};
 }
 
+Status Writer::wait_until_all_written(std::unique_lock<std::mutex>& lock) {
+  done_cv_.wait(lock, [&] { return written_sequence_ + 1 == next_sequence_ || poisoned_ || closed_; });
+  return check_writable();
+}
+
+Result<uint64_t> Writer::begin_fence() {
+  std::unique_lock lock(mu_);
+  if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+  auto refuse_second = [&]() -> Status {
+    if (fence_) return make_error(ErrorCode::kFenceActive, "a visibility fence is already open (one at a time)");
+    return {};
+  };
+  if (auto s = refuse_second(); !s) return tl::unexpected(s.error());
+  // Everything before the fence durable first: a crash can then lose nothing below its start.
+  if (auto s = wait_until_all_written(lock); !s) return tl::unexpected(s.error());
+  if (auto s = sync_locked(lock); !s) return tl::unexpected(s.error());
+  if (auto s = refuse_second(); !s) return tl::unexpected(s.error());  // Another began meanwhile.
+  const uint64_t first = next_sequence_;
+  if (auto s = config_.fence_log->record_open(first); !s) {
+    if (s.error().code != ErrorCode::kTooLarge) poison(s.error());  // The file's state is unknown.
+    return tl::unexpected(s.error());
+  }
+  fence_.emplace();
+  fence_->first_sequence = first;
+  return first;
+}
+
+Status Writer::commit_fence(uint64_t fence) { return end_fence(fence, /*commit=*/true); }
+
+Status Writer::cancel_fence(uint64_t fence) { return end_fence(fence, /*commit=*/false); }
+
+Status Writer::end_fence(uint64_t fence, bool commit) {
+  std::unique_lock lock(mu_);
+  auto check_ours = [&]() -> Status {
+    if (!fence_ || fence_->first_sequence != fence) {
+      return make_error(ErrorCode::kFenceNotActive, "the fence was already committed or cancelled");
+    }
+    return {};
+  };
+  if (auto s = check_ours(); !s) return s;
+  if (auto s = check_writable(); !s) return s;
+  // Durable before visible, and before the outcome is recorded: a recorded cancel must not
+  // cover sequences a crash could still lose and then reuse.
+  if (auto s = wait_until_all_written(lock); !s) return s;
+  if (auto s = sync_locked(lock); !s) return s;
+  if (auto s = check_ours(); !s) return s;
+  assert(durable_sequence_ == written_sequence_ && written_sequence_ + 1 == next_sequence_);
+  Status recorded = commit ? config_.fence_log->record_committed() : config_.fence_log->record_cancelled(next_sequence_);
+  if (!recorded) {
+    poison(recorded.error());  // Whether the file changed is unknown: reopen decides.
+    return recorded;
+  }
+  for (const PendingEvent& p : fence_->held) {
+    if (commit) {
+      index_.add(p.entity, p.scope, p.entry);
+    } else {
+      index_.add_hidden();
+    }
+  }
+  for (const auto& [segment_id, end] : fence_->segment_ends) segments_.set_visible_end(segment_id, end);
+  if (!commit) heads_.clear();  // Cancelled events are no entity's head: the index's are.
+  fence_.reset();
+  visible_sequence_ = written_sequence_;
+  visible_point_ = written_point_;
+  config_.notifier->publish(visible_sequence_);
+  advance_marks();
+  done_cv_.notify_all();
+  return {};
+}
+
 Status Writer::close() {
+  std::optional<uint64_t> open_fence;
   {
     std::lock_guard lock(mu_);
     if (closed_) return {};
+    if (fence_ && !poisoned_) open_fence = fence_->first_sequence;
+  }
+  // An open fence is cancelled, as if its owner had dropped it.
+  if (open_fence) (void)cancel_fence(*open_fence);
+  {
+    std::lock_guard lock(mu_);
     closing_ = true;
   }
   work_cv_.notify_all();
@@ -325,21 +457,29 @@ Status Writer::write_chunks(std::deque<Chunk>& chunks) {
   return {};
 }
 
-Status Writer::write_and_publish(std::deque<Chunk>& chunks) {
+Status Writer::write_and_publish(std::deque<Chunk>& chunks, bool fenced) {
   if (auto s = write_chunks(chunks); !s) return s;
   if (auto s = io_->sync(); !s) return s;
-  for (Chunk& chunk : chunks) publish(chunk);
+  if (!fenced) {
+    for (Chunk& chunk : chunks) publish(chunk);
+  }
   return {};
 }
 
-uint64_t Writer::retire(const std::deque<Chunk>& taken) {
+uint64_t Writer::retire(std::deque<Chunk>& taken, bool fenced) {
   uint64_t events = 0;
-  for (const Chunk& chunk : taken) {
+  for (Chunk& chunk : taken) {
     for (const PendingEvent& p : chunk.events) unpublished_ids_.erase(p.entry.event_id);
     events += chunk.events.size();
+    if (!chunk.events.empty()) written_point_ = chunk.last_point;
+    if (fenced) publish_or_hold(chunk);  // Holds: the fence stays open while chunks are in flight.
   }
-  visible_sequence_ += events;
-  config_.notifier->publish(visible_sequence_);
+  written_sequence_ += events;
+  if (!fenced) {
+    visible_sequence_ = written_sequence_;
+    visible_point_ = written_point_;
+    config_.notifier->publish(visible_sequence_);
+  }
   return events;
 }
 
@@ -352,15 +492,16 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
     });
     std::deque<Chunk> taken;
     taken.swap(chunks_);
+    const bool fenced = fence_.has_value();
     const uint64_t taken_events = queued_events_in(taken);
-    const bool unsynced = taken_events > 0 || visible_sequence_ > durable_sequence_;
+    const bool unsynced = taken_events > 0 || written_sequence_ > durable_sequence_;
     const bool sync_due = unsynced && (closing_ || sync_requested_ > durable_sequence_ ||
                                        unsynced_events_ + taken_events >= config_.sync_every_events ||
                                        std::chrono::steady_clock::now() - last_sync_at >= period);
     lock.unlock();
     Status s = write_chunks(taken);
     if (s && sync_due) s = io_->sync();
-    if (s) {
+    if (s && !fenced) {
       for (Chunk& chunk : taken) publish(chunk);
     }
     lock.lock();
@@ -368,16 +509,17 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
       poison(s.error());
       return;
     }
-    unsynced_events_ += retire(taken);
+    unsynced_events_ += retire(taken, fenced);
     if (sync_due) {
-      durable_sequence_ = visible_sequence_;
+      durable_sequence_ = written_sequence_;
+      durable_point_ = written_point_;
       durable_segment_ = io_->active_id();
       durable_offset_ = io_->data_end();
       unsynced_events_ = 0;
       last_sync_at = std::chrono::steady_clock::now();
     }
     announce();
-    if (closing_ && chunks_.empty() && durable_sequence_ == visible_sequence_) return;
+    if (closing_ && chunks_.empty() && durable_sequence_ == written_sequence_) return;
   }
 }
 
@@ -401,17 +543,19 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     }
     std::deque<Chunk> taken;
     taken.swap(chunks_);
+    const bool fenced = fence_.has_value();
     lock.unlock();
     const auto started = std::chrono::steady_clock::now();
-    Status s = write_and_publish(taken);
+    Status s = write_and_publish(taken, fenced);
     last_sync = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
     lock.lock();
     if (!s) {
       poison(s.error());
       return;
     }
-    group_target_ = retire(taken);
-    durable_sequence_ = visible_sequence_;
+    group_target_ = retire(taken, fenced);
+    durable_sequence_ = written_sequence_;
+    durable_point_ = written_point_;
     durable_segment_ = taken.back().segment_id;
     durable_offset_ = taken.back().start_offset + taken.back().bytes.size();
     announce();
@@ -426,8 +570,9 @@ void Writer::run_buffered_mode(std::unique_lock<std::mutex>& lock) {
              sync_requested_ > durable_sequence_;
     });
     if (poisoned_) return;
-    if (visible_sequence_ > durable_sequence_) {
-      const uint64_t target = visible_sequence_;
+    if (written_sequence_ > durable_sequence_) {
+      const uint64_t target = written_sequence_;
+      const HlcPoint target_point = written_point_;
       const uint64_t segment_id = io_->active_id();
       const uint64_t offset = io_->data_end();
       std::shared_ptr<File> file = io_->active_file();
@@ -439,13 +584,17 @@ void Writer::run_buffered_mode(std::unique_lock<std::mutex>& lock) {
         poison(s.error());
         return;
       }
-      durable_sequence_ = std::max(durable_sequence_, target);
+      if (target > durable_sequence_) {
+        durable_sequence_ = target;
+        durable_point_ = target_point;
+      }
       if (segment_id == durable_segment_) {
         durable_offset_ = std::max(durable_offset_, offset);
       } else if (segment_id > durable_segment_) {
         durable_segment_ = segment_id;
         durable_offset_ = offset;
       }
+      advance_marks();
       done_cv_.notify_all();
     }
     if (closing_) return;

@@ -12,13 +12,17 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "batpak/event.hpp"
 #include "batpak/options.hpp"
 #include "index/index.hpp"
+#include "batpak/frontier.hpp"
+#include "writer/fence_log.hpp"
 #include "writer/segment_io.hpp"
 #include "writer/visibility.hpp"
+#include "writer/watermarks.hpp"
 
 namespace batpak::writer {
 
@@ -38,6 +42,7 @@ struct Prepared {
   std::optional<uint64_t> wall_ms;  // Imports keep their original wall time.
   uint16_t flags = 0;
   uint16_t payload_version = 0;
+  uint64_t fence = 0;  // The open fence this event is appended through (its first sequence); 0: none.
 };
 
 // One outcome of commit(): a fresh receipt (unsigned), or the global sequence of the
@@ -54,9 +59,11 @@ struct WriterConfig {
   uint64_t segment_bytes_max = 64ull << 20;
   Clock* clock = nullptr;
   VisibilityNotifier* notifier = nullptr;  // Told after every publish.
+  Watermarks* watermarks = nullptr;        // Told whenever a watermark moves.
+  FenceLog* fence_log = nullptr;           // Where fences are recorded.
 };
 
-// Thread safety: commit(), sync() and visible_sequence() may be called from any number of
+// Thread safety: commit(), sync() and the fence calls may be called from any number of
 // threads; close() must be called once, after which every call fails with kClosed.
 // Lock order: mu_ before the index's lock; the writer thread never holds mu_ during I/O
 // in kSync mode. In kBuffered mode appenders write under mu_ (no thread handoff).
@@ -72,7 +79,18 @@ class Writer {
   // poisons the writer: the events' fate is unknown until reopen.
   Result<std::vector<Committed>> commit(std::span<const Prepared> events);
   Status sync();
+  // Cancels an open fence, flushes and syncs pending events and stops the writer thread.
   Status close();
+
+  // Visibility fences (docs/gates.md): begin_fence() waits until every event sequenced so
+  // far is durable and visible, records the fence durably and returns its id (its first
+  // global sequence). Until it ends, only commits with Prepared::fence == that id are
+  // accepted (others: kFenceActive); their events are written but not published. Ending it
+  // makes them durable, records the outcome, then publishes them (commit) or hides them for
+  // good (cancel). A wrong or ended id: kFenceNotActive.
+  Result<uint64_t> begin_fence();
+  Status commit_fence(uint64_t fence);
+  Status cancel_fence(uint64_t fence);
 
   uint64_t durable_sequence() const;
 
@@ -88,10 +106,28 @@ class Writer {
     uint64_t start_offset = 0;
     std::vector<uint8_t> bytes;
     std::vector<PendingEvent> events;
+    HlcPoint last_point;  // The accepted point after its last event.
+  };
+  // An open visibility fence: its events are written, then held here until it ends.
+  struct FenceState {
+    uint64_t first_sequence = 0;
+    std::vector<PendingEvent> held;
+    std::vector<std::pair<uint64_t, uint64_t>> segment_ends;  // (segment id, visible end) to publish.
+    std::unordered_set<EventId, index::EventIdHash> keyed_ids;
   };
 
   // All REQUIRE mu_ held.
   Status check_writable() const;
+  Status check_fence(const Prepared& first) const;
+  // Waits until the writer has written every sequenced event (or failed or is closing).
+  Status wait_until_all_written(std::unique_lock<std::mutex>& lock);
+  Status sync_locked(std::unique_lock<std::mutex>& lock);
+  // Ends the open fence `fence` (commit: publish; else hide), after making it durable.
+  Status end_fence(uint64_t fence, bool commit);
+  // Written events: published (no fence), or held by the open fence.
+  void publish_or_hold(Chunk& chunk);
+  // Tells config_.watermarks the current points.
+  void advance_marks();
   // With any conditional event: waits until every sequenced event is visible (REQUIRES mu_).
   Status wait_until_all_visible_if_conditional(std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
   // kConflict if an event matching a condition's region is after its sequence. REQUIRES: mu_
@@ -112,9 +148,10 @@ class Writer {
   void run_buffered_mode(std::unique_lock<std::mutex>& lock);
   void run_async_mode(std::unique_lock<std::mutex>& lock);
   Status write_chunks(std::deque<Chunk>& chunks);
-  Status write_and_publish(std::deque<Chunk>& chunks);
-  // Marks written-and-published chunks visible; returns their event count. REQUIRES: mu_.
-  uint64_t retire(const std::deque<Chunk>& taken);
+  Status write_and_publish(std::deque<Chunk>& chunks, bool fenced);
+  // Records written chunks as written (and visible unless fenced; then their events are
+  // moved to the fence); returns their event count. REQUIRES: mu_.
+  uint64_t retire(std::deque<Chunk>& taken, bool fenced);
   void publish(Chunk& chunk);
   void poison(const Error& error);
   // Publishes durable_sequence_ and poison to group waiters and wakes them. REQUIRES: mu_.
@@ -142,8 +179,15 @@ class Writer {
   uint64_t next_offset_ = 0;         // Where the next frame goes in that segment.
   uint64_t durable_segment_ = 0;     // Segment and offset below which all bytes are durable.
   uint64_t durable_offset_ = 0;
-  uint64_t visible_sequence_ = 0;     // Published to the index (kSync: also durable).
+  uint64_t visible_sequence_ = 0;    // Published to the index (or hidden by a cancelled fence).
+  uint64_t written_sequence_ = 0;    // Written to the segment (published or held by a fence).
   uint64_t durable_sequence_ = 0;
+  // The watermarks' points (the writer's four), kept with the sequences above.
+  HlcPoint accepted_point_;
+  HlcPoint written_point_;
+  HlcPoint durable_point_;
+  HlcPoint visible_point_;
+  std::optional<FenceState> fence_;
   uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
   uint64_t unsynced_events_ = 0;
   uint64_t group_target_ = 0;        // kSync: size of the last group; the next one waits for it.

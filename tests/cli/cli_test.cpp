@@ -202,6 +202,34 @@ TEST_F(Cli, AppendConditionsRefuseWhenTheRegionMovedOn) {
   EXPECT_EQ(run_cli({"stats", store()}).lines().at(0)["event_count"], 4) << "only the first conditional append";
 }
 
+TEST_F(Cli, IfRegionIsAnotherNameForIfEntity) {
+  append_three();
+  auto refused = run_cli({"append", store(), "--entity", "audit", "--scope", "s", "--kind", "1:001", "--payload", "1",
+                          "--if-none-after", "0", "--if-region", "order"});
+  EXPECT_EQ(refused.exit_code, 1) << "events of order exist after 0";
+}
+
+TEST_F(Cli, FrontierPrintsTheWatermarksAndTheCancelledRanges) {
+  append_three();
+  {
+    auto opened = Store::open(store());
+    ASSERT_TRUE(opened);
+    auto fence = (*opened)->begin_fence();
+    ASSERT_TRUE(fence && fence->append(Coordinate::make("x", "s").value(), EventKind(0x1001), {}));
+    ASSERT_TRUE(fence->cancel());
+  }
+  auto r = run_cli({"frontier", store()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json f = r.lines().at(0);
+  for (const char* mark : {"accepted", "written", "durable", "visible", "applied"}) {
+    EXPECT_EQ(f[mark]["global_sequence"], 4) << mark;
+    EXPECT_GT(f[mark]["wall_ms"].get<uint64_t>(), 0u) << mark;
+  }
+  EXPECT_EQ(f["cancelled_ranges"], nlohmann::json::parse("[[4,5]]"));
+  EXPECT_EQ(f["open_fence_cancelled"], false);
+  EXPECT_EQ(run_cli({"stats", store()}).lines().at(0)["event_count"], 3) << "the hidden event is not counted";
+}
+
 TEST_F(Cli, CommandsOnALockedStoreExitOneWithStoreLocked) {
   append_three();
   auto held = Store::open(store());

@@ -1,6 +1,8 @@
 // Value types of the data model: coordinates, kinds, regions, ids and hashes.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <string>
 
 #include "batpak/types.hpp"
@@ -232,6 +234,15 @@ TEST(Hash32, HexRoundTripsAndBadHexIsInvalidArgument) {
 
 TEST(ErrorCode, NamesAreStableAndToStringCarriesPlace) {
   EXPECT_EQ(error_code_name(ErrorCode::kConflict), "conflict");
+  // Every code 0..kFenceNotActive has its own name (the CLI prints them; scripts match them).
+  std::set<std::string_view> names;
+  for (int code = 0; code <= static_cast<int>(ErrorCode::kFenceNotActive); ++code) {
+    const std::string_view name = error_code_name(static_cast<ErrorCode>(code));
+    EXPECT_NE(name, "unknown") << code;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+  EXPECT_EQ(error_code_name(ErrorCode::kFenceActive), "fence_active");
+  EXPECT_EQ(error_code_name(ErrorCode::kFenceNotActive), "fence_not_active");
   Error e{ErrorCode::kCorruption, "bad", "f.seg", 128, {}};
   const std::string s = e.to_string();
   EXPECT_NE(s.find("f.seg"), std::string::npos) << s;

@@ -63,6 +63,26 @@ int run_stats(const std::string& dir) {
   return kExitOk;
 }
 
+nlohmann::json point_json(const HlcPoint& p) {
+  return {{"wall_ms", p.wall_ms}, {"global_sequence", p.global_sequence}};
+}
+
+int run_frontier(const std::string& dir) {
+  Opened opened = open_store(dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  const Frontier f = opened.store->frontier();
+  nlohmann::json cancelled = nlohmann::json::array();
+  for (const SequenceRange& r : opened.store->cancelled_ranges()) cancelled.push_back({r.start, r.end});
+  print_line({{"accepted", point_json(f.accepted)},
+              {"written", point_json(f.written)},
+              {"durable", point_json(f.durable)},
+              {"visible", point_json(f.visible)},
+              {"applied", point_json(f.applied)},
+              {"cancelled_ranges", cancelled},
+              {"open_fence_cancelled", opened.store->open_report().open_fence_cancelled}});
+  return kExitOk;
+}
+
 int run_export(const std::string& dir) {
   Opened opened = open_store(dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
@@ -104,6 +124,11 @@ void add_read_commands(CLI::App& app, Runner& run) {
   auto* stats = app.add_subcommand("stats", "Print store statistics and the open report");
   stats->add_option("DIR", stats_dir, "data directory")->required();
   stats->callback([&run] { run = [] { return run_stats(stats_dir); }; });
+
+  static std::string frontier_dir;
+  auto* frontier = app.add_subcommand("frontier", "Print the watermarks and the cancelled fence ranges");
+  frontier->add_option("DIR", frontier_dir, "data directory")->required();
+  frontier->callback([&run] { run = [] { return run_frontier(frontier_dir); }; });
 
   static std::string export_dir;
   auto* exp = app.add_subcommand("export", "Print every event in commit order, for import");

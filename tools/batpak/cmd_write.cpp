@@ -151,7 +151,7 @@ void add_write_commands(CLI::App& app, Runner& run) {
   append->add_option("--correlation", args.correlation, "correlation id (32 hex)");
   append->add_option("--if-none-after", args.if_none_after,
                      "append condition: refuse (conflict) if an event of the --if-* region is after SEQ");
-  append->add_option("--if-entity", args.if_region.entity, "append condition region: entity prefix");
+  append->add_option("--if-entity,--if-region", args.if_region.entity, "append condition region: entity prefix");
   append->add_option("--if-scope", args.if_region.scope, "append condition region: exact scope");
   append->add_option("--if-kind", args.if_region.kind, "append condition region: exact kind");
   append->add_option("--if-category", args.if_region.category, "append condition region: kind category 0..15");

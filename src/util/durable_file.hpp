@@ -1,0 +1,25 @@
+// Small files replaced atomically and durably, and read back whole. Internal.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "batpak/env.hpp"
+#include "batpak/status.hpp"
+
+namespace batpak::util {
+
+// Replaces `path` (inside directory `dir`) with `bytes`: writes `path`.tmp, fsyncs it,
+// renames it over `path` and fsyncs `dir`. A crash leaves the old file or the new one,
+// never a mix. On error the old file is unchanged or the rename's outcome is unknown.
+Status replace_file_durably(Fs& fs, const std::string& dir, const std::string& path,
+                            std::span<const uint8_t> bytes);
+
+// The whole file at `path`, or nullopt when it does not exist. A file larger than
+// `bytes_max` is kCorruption (with the path in Error::file).
+Result<std::optional<std::vector<uint8_t>>> read_small_file(Fs& fs, const std::string& path, uint64_t bytes_max);
+
+}  // namespace batpak::util

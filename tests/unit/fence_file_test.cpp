@@ -1,0 +1,73 @@
+// The fences file (docs/format.md, "The fences file"): its bytes, and every rule its
+// decoder enforces.
+#include <gtest/gtest.h>
+
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
+#include "writer/fence_log.hpp"
+
+namespace batpak::writer {
+namespace {
+
+// Re-seals `bytes` with a valid checksum, so a test reaches the rule after it.
+void reseal(std::vector<uint8_t>& bytes) {
+  const size_t at = bytes.size() - 8;
+  util::store_le<uint64_t>(bytes.data() + at, util::checksum64({bytes.data(), at}));
+}
+
+TEST(FenceFile, RoundTripsAndHasTheDocumentedBytes) {
+  const FenceFileContents contents{std::nullopt, {{2, 4}}};
+  const std::vector<uint8_t> bytes = encode_fence_file(contents);
+  ASSERT_EQ(bytes.size(), 44u);
+  const std::vector<uint8_t> head = {0x42, 0x50, 0x46, 0x4e, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+                                     2, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 36), head) << "the example in docs/format.md";
+  auto decoded = decode_fence_file(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_FALSE(decoded->open_fence_start);
+  EXPECT_EQ(decoded->cancelled, contents.cancelled);
+  auto with_open = decode_fence_file(encode_fence_file({9, {{2, 4}, {6, 7}}}));
+  ASSERT_TRUE(with_open);
+  EXPECT_EQ(with_open->open_fence_start, 9u);
+}
+
+TEST(FenceFile, EveryTruncationAndEveryFlippedByteIsCorruption) {
+  const std::vector<uint8_t> bytes = encode_fence_file({5, {{1, 3}}});
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto r = decode_fence_file({bytes.data(), n});
+    ASSERT_FALSE(r) << n;
+    EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << n;
+  }
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::vector<uint8_t> flipped = bytes;
+    flipped[i] ^= 0x10;
+    auto r = decode_fence_file(flipped);
+    ASSERT_FALSE(r) << i;
+    EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << i;
+  }
+}
+
+TEST(FenceFile, MalformedRangesAreCorruptionEvenWithAValidChecksum) {
+  for (const FenceFileContents& bad : {FenceFileContents{std::nullopt, {{3, 3}}},          // empty
+                                       FenceFileContents{std::nullopt, {{4, 2}}},          // inverted
+                                       FenceFileContents{std::nullopt, {{0, 2}}},          // sequence 0
+                                       FenceFileContents{std::nullopt, {{2, 5}, {4, 6}}},  // overlapping
+                                       FenceFileContents{std::nullopt, {{6, 7}, {2, 3}}},  // unsorted
+                                       FenceFileContents{3, {{2, 5}}}}) {                  // open inside
+    auto r = decode_fence_file(encode_fence_file(bad));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << r.error().message;
+  }
+}
+
+TEST(FenceFile, ANewerVersionIsUnsupported) {
+  std::vector<uint8_t> bytes = encode_fence_file({});
+  bytes[4] = 2;
+  reseal(bytes);
+  auto r = decode_fence_file(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
+}
+
+}  // namespace
+}  // namespace batpak::writer
