@@ -45,10 +45,10 @@ Status Writer::check_fence(const Prepared& first) const {
   if (first.fence != 0 && first.condition != nullptr) {
     return make_error(ErrorCode::kInvalidArgument, "append conditions are not accepted inside a visibility fence");
   }
-  if (fence_ && first.fence == 0) {
+  if ((fence_ || fence_starting_) && first.fence == 0) {
     return make_error(ErrorCode::kFenceActive, "a visibility fence is open: append through it, or after it ends");
   }
-  if (first.fence != 0 && (!fence_ || fence_->first_sequence != first.fence)) {
+  if (first.fence != 0 && (!fence_ || fence_->first_sequence != first.fence || fence_->ending)) {
     return make_error(ErrorCode::kFenceNotActive, "the fence was already committed or cancelled");
   }
   return {};
@@ -357,22 +357,24 @@ Status Writer::wait_until_all_written(std::unique_lock<std::mutex>& lock) {
 Result<uint64_t> Writer::begin_fence() {
   std::unique_lock lock(mu_);
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
-  auto refuse_second = [&]() -> Status {
-    if (fence_) return make_error(ErrorCode::kFenceActive, "a visibility fence is already open (one at a time)");
-    return {};
-  };
-  if (auto s = refuse_second(); !s) return tl::unexpected(s.error());
-  // Everything before the fence durable first: a crash can then lose nothing below its start.
-  if (auto s = wait_until_all_written(lock); !s) return tl::unexpected(s.error());
-  if (auto s = sync_locked(lock); !s) return tl::unexpected(s.error());
-  if (auto s = refuse_second(); !s) return tl::unexpected(s.error());  // Another began meanwhile.
-  const uint64_t first = next_sequence_;
-  if (auto s = config_.fence_log->record_open(first); !s) {
-    if (s.error().code != ErrorCode::kTooLarge) poison(s.error());  // The file's state is unknown.
-    return tl::unexpected(s.error());
+  if (fence_ || fence_starting_) {
+    return make_error(ErrorCode::kFenceActive, "a visibility fence is already open (one at a time)");
   }
-  fence_.emplace();
-  fence_->first_sequence = first;
+  // From here no plain commit is sequenced (check_fence), so once the earlier ones are
+  // written and durable, a crash can lose nothing below the fence's start.
+  fence_starting_ = true;
+  Status ready = wait_until_all_written(lock);
+  if (ready) ready = sync_locked(lock);
+  if (ready) ready = config_.fence_log->record_open(next_sequence_);
+  fence_starting_ = false;
+  if (!ready) {
+    // A failed fence-file write leaves the file's state unknown; the writer stops.
+    if (ready.error().code == ErrorCode::kIo) poison(ready.error());
+    return tl::unexpected(ready.error());
+  }
+  assert(written_sequence_ + 1 == next_sequence_ && durable_sequence_ == written_sequence_);
+  const uint64_t first = next_sequence_;
+  fence_.emplace(first);
   return first;
 }
 
@@ -382,19 +384,15 @@ Status Writer::cancel_fence(uint64_t fence) { return end_fence(fence, /*commit=*
 
 Status Writer::end_fence(uint64_t fence, bool commit) {
   std::unique_lock lock(mu_);
-  auto check_ours = [&]() -> Status {
-    if (!fence_ || fence_->first_sequence != fence) {
-      return make_error(ErrorCode::kFenceNotActive, "the fence was already committed or cancelled");
-    }
-    return {};
-  };
-  if (auto s = check_ours(); !s) return s;
+  if (!fence_ || fence_->first_sequence != fence || fence_->ending) {
+    return make_error(ErrorCode::kFenceNotActive, "the fence was already committed or cancelled");
+  }
   if (auto s = check_writable(); !s) return s;
+  fence_->ending = true;  // No more events through it, and no second end, also if this call fails.
   // Durable before visible, and before the outcome is recorded: a recorded cancel must not
   // cover sequences a crash could still lose and then reuse.
   if (auto s = wait_until_all_written(lock); !s) return s;
   if (auto s = sync_locked(lock); !s) return s;
-  if (auto s = check_ours(); !s) return s;
   assert(durable_sequence_ == written_sequence_ && written_sequence_ + 1 == next_sequence_);
   Status recorded = commit ? config_.fence_log->record_committed() : config_.fence_log->record_cancelled(next_sequence_);
   if (!recorded) {

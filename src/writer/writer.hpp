@@ -110,7 +110,9 @@ class Writer {
   };
   // An open visibility fence: its events are written, then held here until it ends.
   struct FenceState {
-    uint64_t first_sequence = 0;
+    explicit FenceState(uint64_t first) : first_sequence(first) {}
+    uint64_t first_sequence;
+    bool ending = false;  // commit or cancel under way: no more events.
     std::vector<PendingEvent> held;
     std::vector<std::pair<uint64_t, uint64_t>> segment_ends;  // (segment id, visible end) to publish.
     std::unordered_set<EventId, index::EventIdHash> keyed_ids;
@@ -188,6 +190,7 @@ class Writer {
   HlcPoint durable_point_;
   HlcPoint visible_point_;
   std::optional<FenceState> fence_;
+  bool fence_starting_ = false;  // begin_fence() is draining earlier events: plain commits refused.
   uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
   uint64_t unsynced_events_ = 0;
   uint64_t group_target_ = 0;        // kSync: size of the last group; the next one waits for it.
