@@ -19,14 +19,8 @@ Coordinate at(const std::string& entity) { return Coordinate::make(entity, "s").
 
 std::vector<uint8_t> bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
 
-class FenceTest : public StoreFixture<::testing::TestWithParam<Durability>> {
+class FenceTest : public DurabilityStoreFixture {
  protected:
-  void SetUp() override { open(options()); }
-  StoreOptions options() const {
-    StoreOptions o;
-    o.durability = GetParam();
-    return o;
-  }
   std::vector<uint64_t> visible_sequences() {
     auto all = store_->query(Region::all());
     EXPECT_TRUE(all);

@@ -15,14 +15,8 @@ namespace {
 
 const EventKind kKind(0x1001);
 
-class WatermarkTest : public StoreFixture<::testing::TestWithParam<Durability>> {
+class WatermarkTest : public DurabilityStoreFixture {
  protected:
-  void SetUp() override { open(options()); }
-  StoreOptions options() const {
-    StoreOptions o;
-    o.durability = GetParam();
-    return o;
-  }
   Result<Receipt> append(const std::string& entity) {
     return store_->append(Coordinate::make(entity, "s").value(), kKind, {});
   }

@@ -25,4 +25,16 @@ class StoreFixture : public Base {
   std::unique_ptr<Store> store_;
 };
 
+// A StoreFixture parameterised by Durability (name the instantiations with
+// durability_name from support/durability_names.hpp); opens the store in SetUp.
+class DurabilityStoreFixture : public StoreFixture<::testing::TestWithParam<Durability>> {
+ protected:
+  void SetUp() override { open(options()); }
+  StoreOptions options() const {
+    StoreOptions o;
+    o.durability = GetParam();
+    return o;
+  }
+};
+
 }  // namespace batpak::testing

@@ -1,0 +1,283 @@
+// Crash-state enumeration over SimFs (tests/support/sim_fs.hpp). A workload of single
+// appends, batches, segment rotations, a cursor checkpoint, a committed and a cancelled
+// visibility fence and close runs with a power cut at every mutating file-system call in
+// turn; each cut is expanded into the disks it could leave (unsynced changes of each file
+// kept in order up to every prefix, the next write torn, names as durable or as issued).
+// Each disk is reopened and checked against the workload's reference model:
+//   - open never refuses (a plain power cut is not corruption);
+//   - the visible events are, in order, a prefix of the units that were to become visible,
+//     each unit (an event, a batch, a committed fence) whole: nothing invented, reordered,
+//     skipped or partial, and nothing of a cancelled fence;
+//   - every acknowledged unit is in that prefix (kSync: acknowledged means durable);
+//   - verify() finds no damage; a cursor checkpoint loads, at a position the workload
+//     committed (the acknowledged one or a later attempt); the store accepts an append.
+// Prints one line of figures. BATPAK_CRASH_STATES_DEEP=1 widens every enumeration.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "batpak/batpak.hpp"
+#include "support/sim_fs.hpp"
+
+namespace batpak::testing {
+namespace {
+
+const EventKind kKind(0x1001);
+constexpr char kDir[] = "/sim/store";
+
+bool deep() { return std::getenv("BATPAK_CRASH_STATES_DEEP") != nullptr; }
+
+// What the workload tried, in order. Units of kind kCancelled must never be visible.
+struct Unit {
+  enum Kind { kVisible, kCancelled } kind = kVisible;
+  std::vector<std::string> payloads;
+  bool acked = false;
+  bool fence = false;  // Fence::commit() returns once its events are durable, in every mode.
+};
+
+struct Model {
+  std::vector<Unit> units;
+  size_t durable_units = 0;  // The units before the last successful sync() (all of them durable).
+  std::vector<uint64_t> checkpoint_attempts;  // Positions commit() was called with, in order.
+  std::optional<uint64_t> checkpoint_acked;
+};
+
+Coordinate at(int i) { return Coordinate::make("acct:" + std::to_string(i % 3), "s").value(); }
+
+std::vector<uint8_t> bytes_of(const std::string& s, size_t padding) {
+  std::vector<uint8_t> out(s.begin(), s.end());
+  out.push_back('|');
+  out.resize(out.size() + padding, 'p');
+  return out;
+}
+
+std::string payload_name(const Event& e) {
+  const std::string text(e.payload.begin(), e.payload.end());
+  return text.substr(0, text.find('|'));
+}
+
+struct Variant {
+  Durability durability;
+  uint64_t segment_bytes_max;
+  uint32_t preallocate_bytes;
+  size_t padding;
+  uint32_t sync_every_events;
+};
+
+StoreOptions options_for(const Variant& v, std::shared_ptr<Fs> fs) {
+  StoreOptions o;
+  o.fs = std::move(fs);
+  o.durability = v.durability;
+  o.sync_every_events = v.sync_every_events;
+  o.segment_bytes_max = v.segment_bytes_max;
+  o.preallocate_bytes = v.preallocate_bytes;
+  return o;
+}
+
+// Runs the workload until its first error (the power cut) and records what it tried.
+void run_workload(const Variant& v, const std::shared_ptr<SimFs>& fs, Model& model) {
+  auto opened = Store::open(kDir, options_for(v, fs));
+  if (!opened) return;
+  Store& store = **opened;
+  int n = 0;
+  auto plain = [&]() -> bool {
+    const std::string name = "e" + std::to_string(n);
+    model.units.push_back({Unit::kVisible, {name}, false});
+    const bool ok = store.append(at(n++), kKind, bytes_of(name, v.padding)).has_value();
+    model.units.back().acked = ok;
+    return ok;
+  };
+  auto batch = [&]() -> bool {
+    Unit unit{Unit::kVisible, {}, false};
+    std::vector<BatchItem> items;
+    for (int i = 0; i < 3; ++i, ++n) {
+      unit.payloads.push_back("b" + std::to_string(n));
+      items.push_back({at(n), kKind, bytes_of(unit.payloads.back(), v.padding), {}});
+    }
+    model.units.push_back(unit);
+    const bool ok = store.append_batch(items).has_value();
+    model.units.back().acked = ok;
+    return ok;
+  };
+  auto fenced = [&](bool commit) -> bool {
+    Unit unit{commit ? Unit::kVisible : Unit::kCancelled, {}, false, true};
+    model.units.push_back(unit);
+    auto fence = store.begin_fence();
+    if (!fence) return false;
+    for (int i = 0; i < 2; ++i, ++n) {
+      const std::string name = (commit ? "f" : "x") + std::to_string(n);
+      model.units.back().payloads.push_back(name);
+      if (!fence->append(at(n), kKind, bytes_of(name, v.padding))) return false;
+    }
+    const bool ok = (commit ? fence->commit() : fence->cancel()).has_value();
+    model.units.back().acked = ok;
+    return ok;
+  };
+  auto checkpoint = [&]() -> bool {
+    auto cursor = Cursor::resume(store, Region::all(), "c1");
+    if (!cursor || !cursor->poll_batch(1000)) return false;
+    model.checkpoint_attempts.push_back(cursor->position());
+    if (!cursor->commit()) return false;
+    model.checkpoint_acked = cursor->position();
+    return true;
+  };
+  auto sync = [&]() -> bool {
+    if (!store.sync()) return false;
+    model.durable_units = model.units.size();
+    return true;
+  };
+  std::vector<std::function<bool()>> steps = {plain, plain, batch, plain, sync, checkpoint, [&] { return fenced(true); },
+                                              plain, plain, [&] { return fenced(false); }, plain, batch, plain,
+                                              sync, plain, checkpoint};
+  for (int round = 0; round < 2; ++round) {  // Twice: the second round runs on rotated segments.
+    for (auto& step : steps) {
+      if (!step()) return;
+    }
+  }
+  (void)store.close();
+}
+
+// Checks one crash disk against the model; returns the first violated rule ("" if none).
+std::string check_disk(const Variant& v, const std::shared_ptr<SimFs>& disk, const Model& model) {
+  auto opened = Store::open(kDir, options_for(v, disk));
+  if (!opened) return "open refused: " + opened.error().to_string();
+  Store& store = **opened;
+  auto all = store.query(Region::all());
+  if (!all) return "query failed: " + all.error().to_string();
+  size_t next_event = 0;
+  size_t units_present = 0;
+  for (const Unit& unit : model.units) {
+    if (unit.kind == Unit::kCancelled) continue;
+    size_t matched = 0;
+    while (matched < unit.payloads.size() && next_event + matched < all->size() &&
+           payload_name((*all)[next_event + matched]) == unit.payloads[matched]) {
+      ++matched;
+    }
+    if (matched != 0 && matched != unit.payloads.size()) return "unit " + unit.payloads[0] + " is partly visible";
+    if (matched == 0) break;
+    next_event += matched;
+    ++units_present;
+  }
+  if (next_event != all->size()) {
+    return "event " + payload_name((*all)[next_event]) + " is invented, reordered, cancelled or after a gap";
+  }
+  // kSync: acknowledged means durable; so does a committed fence. Otherwise only what a
+  // sync() covered.
+  size_t visible_units_seen = 0;
+  for (size_t i = 0; i < model.units.size(); ++i) {
+    const Unit& unit = model.units[i];
+    if (unit.kind == Unit::kCancelled) continue;
+    const bool durable = i < model.durable_units || (unit.acked && (unit.fence || v.durability == Durability::kSync));
+    if (durable && visible_units_seen >= units_present) return "durable unit " + unit.payloads[0] + " lost";
+    ++visible_units_seen;
+  }
+  auto report = store.verify();
+  if (!report) return "verify failed: " + report.error().to_string();
+  if (!report->ok()) return "verify found damage: " + report->damage->reason;
+  auto cursor = Cursor::resume(store, Region::all(), "c1");
+  if (!cursor) return "checkpoint refused: " + cursor.error().to_string();
+  const uint64_t position = cursor->position();
+  if (model.checkpoint_acked && position < *model.checkpoint_acked) return "acknowledged checkpoint lost";
+  const auto& tried = model.checkpoint_attempts;
+  if (position != 0 && std::find(tried.begin(), tried.end(), position) == tried.end()) return "checkpoint invented";
+  const uint64_t last = store.stats().last_global_sequence;
+  auto next = store.append(at(0), kKind, bytes_of("after", 1));
+  if (!next) return "append after reopen failed: " + next.error().to_string();
+  if (next->global_sequence != last + 1) return "append after reopen misplaced";
+  return "";
+}
+
+// The disks a cut could leave: per pending file, every prefix of its changes (and each with
+// the next write torn), combined across files (capped), under durable and current names.
+std::vector<std::pair<std::vector<SimFs::Survivor>, bool>> crash_disks(const SimFs& fs) {
+  const std::vector<SimFs::PendingFile> files = fs.pending_files();
+  std::vector<std::vector<SimFs::Survivor>> per_file;
+  for (const auto& f : files) {
+    std::vector<SimFs::Survivor> choices;
+    for (size_t kept = 0; kept <= f.changes; ++kept) {
+      choices.push_back({f.path, kept, false});
+      if (kept < f.changes && f.is_write[kept]) choices.push_back({f.path, kept, true});
+    }
+    per_file.push_back(std::move(choices));
+  }
+  const size_t cap = deep() ? 4096 : 48;
+  std::vector<std::vector<SimFs::Survivor>> combos{{}};
+  for (const auto& choices : per_file) {
+    std::vector<std::vector<SimFs::Survivor>> next;
+    for (const auto& combo : combos) {
+      for (const auto& choice : choices) {
+        if (next.size() >= cap) break;
+        next.push_back(combo);
+        next.back().push_back(choice);
+      }
+    }
+    combos = std::move(next);
+  }
+  std::vector<std::pair<std::vector<SimFs::Survivor>, bool>> out;
+  for (const auto& combo : combos) {
+    out.emplace_back(combo, false);
+    out.emplace_back(combo, true);
+  }
+  return out;
+}
+
+TEST(CrashStates, EveryPowerCutOfTheWorkloadRecoversToAPrefixWithEveryAcknowledgedUnit) {
+  std::vector<Variant> variants;
+  for (Durability d : {Durability::kSync, Durability::kBuffered, Durability::kAsync}) {
+    // kSync syncs every commit; the others every sync_every_events events (or sync()).
+    for (uint32_t sync_every : d == Durability::kSync ? std::vector<uint32_t>{1} : std::vector<uint32_t>{4, 64}) {
+      for (auto [segment, prealloc, padding] : std::vector<std::tuple<uint64_t, uint32_t, size_t>>{
+               {4096, 0, 200}, {4096, 4096, 200}, {16384, 0, 40}, {8192, 8192, 700}}) {
+        variants.push_back({d, segment, prealloc, padding, sync_every});
+      }
+      if (deep()) variants.push_back({d, 65536, 65536, 3000, sync_every});
+    }
+  }
+  uint64_t states = 0;
+  uint64_t cut_points = 0;
+  uint64_t failures = 0;
+  for (const Variant& v : variants) {
+    uint64_t total_ops = 0;
+    {
+      auto fs = std::make_shared<SimFs>();
+      Model model;
+      run_workload(v, fs, model);
+      ASSERT_FALSE(fs->crashed());
+      ASSERT_TRUE(model.units.back().acked && model.checkpoint_acked) << "the dry run completes";
+      total_ops = fs->operations();
+      // The completed workload, closed cleanly, is a state too.
+      const std::string broken = check_disk(v, fs->crashed_copy({}, false), model);
+      EXPECT_EQ(broken, "") << "after a clean close";
+      ++states;
+    }
+    for (uint64_t cut = 1; cut <= total_ops; ++cut) {
+      auto fs = std::make_shared<SimFs>();
+      fs->crash_at(cut);
+      Model model;
+      run_workload(v, fs, model);
+      ++cut_points;
+      for (const auto& [survivors, current_names] : crash_disks(*fs)) {
+        ++states;
+        const std::string broken = check_disk(v, fs->crashed_copy(survivors, current_names), model);
+        if (broken.empty()) continue;
+        ++failures;
+        ADD_FAILURE() << "durability " << static_cast<int>(v.durability) << ", segment_bytes_max " << v.segment_bytes_max << ", cut at operation " << cut << " of "
+                      << total_ops << ", " << (current_names ? "current" : "durable") << " names, "
+                      << survivors.size() << " files with survivors: " << broken;
+        if (failures > 20) return;
+      }
+    }
+  }
+  std::printf("crash states checked: %llu (cut points %llu), failures: %llu\n",
+              static_cast<unsigned long long>(states), static_cast<unsigned long long>(cut_points),
+              static_cast<unsigned long long>(failures));
+  RecordProperty("crash_states", static_cast<int>(states));
+  EXPECT_GE(states, deep() ? 200000u : 10000u) << "too few crash states to mean much";
+}
+
+}  // namespace
+}  // namespace batpak::testing
