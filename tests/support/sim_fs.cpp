@@ -73,8 +73,25 @@ void SimFs::apply(Bytes& bytes, const Change& change) {
 Status SimFs::step(const std::string& what, const std::string& path) {
   if (!crashed_ && crash_at_ != 0 && operations_ + 1 == crash_at_) crashed_ = true;
   if (crashed_) return make_error(ErrorCode::kIo, "simulated power cut: " + what + " " + path);
+  if (fail_at_ != 0 && operations_ + 1 >= fail_at_ && (failed_call_.empty() || fail_persistent_)) {
+    if (failed_call_.empty()) failed_call_ = what + " " + path;
+    if (!fail_persistent_) fail_at_ = 0;
+    return make_error(ErrorCode::kIo, "injected I/O error: " + what + " " + path);
+  }
   ++operations_;
   return {};
+}
+
+void SimFs::fail_at(uint64_t op, bool persistent) {
+  std::lock_guard lock(mu_);
+  fail_at_ = op == 0 ? 0 : operations_ + op;
+  fail_persistent_ = persistent;
+  if (op != 0) failed_call_.clear();
+}
+
+std::string SimFs::failed_call() const {
+  std::lock_guard lock(mu_);
+  return failed_call_;
 }
 
 void SimFs::crash_at(uint64_t op) {

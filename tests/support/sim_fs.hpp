@@ -31,6 +31,12 @@ class SimFs final : public Fs {
   // rename, remove, sync_dir) and all later ones fail with kIo. 0 disarms.
   void crash_at(uint64_t op);
   bool crashed() const;
+  // The `op`-th mutating call from now fails with kIo without effect (an I/O error, not a
+  // crash): later calls succeed, or, when `persistent`, fail too. 0 disarms (and keeps
+  // failed_call()).
+  void fail_at(uint64_t op, bool persistent);
+  // What the injected I/O error hit: "<call> <path>"; empty if it has not fired.
+  std::string failed_call() const;
   // Mutating calls that took effect so far.
   uint64_t operations() const;
 
@@ -86,6 +92,9 @@ class SimFs final : public Fs {
   uint64_t operations_ = 0;
   uint64_t crash_at_ = 0;
   bool crashed_ = false;
+  uint64_t fail_at_ = 0;
+  bool fail_persistent_ = false;
+  std::string failed_call_;
 };
 
 }  // namespace batpak::testing
