@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -82,7 +83,11 @@ class MemoryFs final : public Fs {
     }
     return std::unique_ptr<File>(new MemoryFile(it->second, mode != OpenMode::kRead));
   }
-  Status create_dir(const std::string&) override { return {}; }
+  Status create_dir(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    dirs_.insert(path);
+    return {};
+  }
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
     std::lock_guard lock(mu_);
     std::vector<std::string> names;
@@ -92,7 +97,13 @@ class MemoryFs final : public Fs {
     }
     return names;
   }
-  Result<bool> exists(const std::string&) override { return true; }
+  // A file, a created directory, or a directory implied by a file under it.
+  Result<bool> exists(const std::string& path) override {
+    std::lock_guard lock(mu_);
+    if (files_.contains(path) || dirs_.contains(path)) return true;
+    auto after = files_.upper_bound(path + "/");
+    return after != files_.end() && after->first.starts_with(path + "/");
+  }
   Status remove(const std::string& path) override {
     std::lock_guard lock(mu_);
     files_.erase(path);
@@ -114,6 +125,7 @@ class MemoryFs final : public Fs {
  private:
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Bytes>> files_;
+  std::set<std::string> dirs_;
 };
 
 // Per-entity chain state carried across segments by fix_segment().

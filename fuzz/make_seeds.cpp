@@ -1,6 +1,6 @@
 // Writes seed corpora for the fuzz targets, from a real store written by the library into an
 // in-memory file system (single events, a batch, a rotation, a torn tail):
-//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,fuzz_segment_scan,fuzz_open,fuzz_small_files}/*
+//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,...,fuzz_cli_json}/*
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -39,9 +39,18 @@ int main(int argc, char** argv) {
   if (argc != 2) return 2;
   namespace fs = std::filesystem;
   const fs::path out = argv[1];
-  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open", "fuzz_small_files"}) {
+  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open", "fuzz_small_files", "fuzz_cli_json"}) {
     fs::create_directories(out / target);
   }
+  // JSON Lines the CLI accepts: an append with every optional field, and an export line.
+  auto text = [](const std::string& s) { return Bytes(s.begin(), s.end()); };
+  write(out / "fuzz_cli_json" / "append.json",
+        text(R"({"entity":"order:1","scope":"shop","kind":"1:001","payload":{"qty":3},"idempotency_key":"k",)"
+             R"("expected_clock":0,"condition":{"after":2,"entity":"order","kind":"1:002"}})"));
+  write(out / "fuzz_cli_json" / "import.json",
+        text(R"({"entity":"a","scope":"s","kind":"1:001","event_id":"0190f1c2a3b47c5d8e9fa0b1c2d3e4f5",)"
+             R"("correlation_id":"0190f1c2a3b47c5d8e9fa0b1c2d3e4f5","payload_hex":"81a16e01","wall_ms":1,)"
+             R"("timestamp_us":1000,"flags":0,"payload_version":0})"));
   // A checkpoint (selector byte 0) and a fences file with an open fence and two ranges (1).
   write(out / "fuzz_small_files" / "checkpoint.bin",
         with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
@@ -55,7 +64,10 @@ int main(int argc, char** argv) {
   options.preallocate_bytes = 256;
   options.segment_bytes_max = 4096;
   auto store = batpak::Store::open("/mem", options);
-  if (!store) return 1;
+  if (!store) {
+    std::fprintf(stderr, "make_seeds: %s\n", store.error().to_string().c_str());
+    return 1;
+  }
   const Bytes payload = {0x81, 0xa1, 'n', 0x01};  // MessagePack {"n": 1}
   const auto order = *batpak::Coordinate::make("order:1", "shop");
   const auto user = *batpak::Coordinate::make("user:7", "shop");

@@ -24,6 +24,8 @@ namespace batpak {
 // What Store::open found and did.
 struct OpenReport {
   uint64_t events_recovered = 0;
+  // Segment files found and scanned (a read-write open of a store without any then creates
+  // the first one, not counted here).
   uint64_t segments = 0;
   // A torn (unacknowledged) write at the end of the newest segment. In kReadWrite mode it is
   // copied to `torn_tail_saved_as` and then truncated away; read-only modes just skip it.

@@ -44,6 +44,15 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   ::unlink(in_path);
   int out_pipe[2], err_pipe[2];
   if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) return {};
+  // argv is built before fork: tests fork from several threads, and a child of a
+  // multi-threaded parent may only make async-signal-safe calls (a malloc could dead-lock
+  // on a lock another thread held at fork time) until execv.
+  std::string exe = BATPAK_CLI_PATH;
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  argv.push_back(exe.data());
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(in_fd, 0);
@@ -51,12 +60,6 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
     ::dup2(err_pipe[1], 2);
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
-    std::vector<char*> argv;
-    std::string exe = BATPAK_CLI_PATH;
-    argv.push_back(exe.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
     ::execv(exe.c_str(), argv.data());
     ::_exit(127);
   }

@@ -64,9 +64,10 @@ inline void expect_verify_ok(const Store& store, uint64_t expected_events) {
   EXPECT_EQ(report->events_checked, expected_events);
 }
 
-// Segment file paths of a store directory, ascending.
+// Segment file paths of a store directory, ascending (none if the directory is missing).
 inline std::vector<std::string> segment_paths(const std::string& dir) {
   std::vector<std::string> out;
+  if (!std::filesystem::exists(dir)) return out;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() == ".seg") out.push_back(entry.path().string());
   }
