@@ -131,7 +131,10 @@ std::shared_ptr<SimFs> SimFs::crashed_copy(const std::vector<Survivor>& survivor
       auto current = names_.find(s.path);
       if (current == names_.end() || current->second != node) continue;
       const size_t kept = std::min(s.changes_kept, node->pending.size());
-      for (size_t i = 0; i < kept; ++i) apply(bytes, node->pending[i]);
+      for (size_t i = 0; i < kept; ++i) {
+        if (i == s.lost_write && !node->pending[i].truncate) continue;
+        apply(bytes, node->pending[i]);
+      }
       if (s.next_torn && kept < node->pending.size() && !node->pending[kept].truncate) {
         Change torn = node->pending[kept];
         torn.data.resize(torn.data.size() / 2);

@@ -5,8 +5,8 @@
 // and the current ones. crash_at(n) makes the nth mutating call (and every later one) fail
 // with kIo without effect, as if the machine died there. crashed_copy() then builds the disk
 // a power cut could leave behind: every file's durable bytes plus a chosen prefix of its
-// unsynced changes (the next write optionally torn in half), under the durable names or the
-// current ones. Directories are modelled as always durable once created.
+// unsynced changes (the next write optionally torn in half, or one earlier write of the prefix
+// lost: reordered), under the durable names or the current ones. Directories are modelled as always durable once created.
 //
 // Thread safety: every method may be called concurrently (one internal mutex).
 #pragma once
@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ class SimFs final : public Fs {
     std::string path;        // A PendingFile's path.
     size_t changes_kept = 0;  // The first changes_kept unsynced changes reached the disk...
     bool next_torn = false;   // ...and the first half of the next one, when it is a write.
+    // Reordering: this one write among the kept changes did not reach the disk although
+    // later ones did (the disk wrote the file's dirty pages out of order).
+    std::optional<size_t> lost_write;
   };
   // The disk after a power cut: durable bytes, plus the survivors' changes (files not
   // listed keep none); names as durable (`current_names` false) or as now.
