@@ -1,5 +1,5 @@
-// libFuzzer target: the decoders of the small files a store replaces whole (cursor
-// checkpoints, the fences file). The first byte picks the decoder. Arbitrary bytes must
+// libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
+// the fences file, the index checkpoint). The first byte picks the decoder. Arbitrary bytes must
 // never crash one, and a file a decoder accepts must re-encode to exactly the same bytes,
 // so no byte is ignored or misread.
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "delivery/checkpoint.hpp"
+#include "index/index_checkpoint.hpp"
 #include "writer/fence_log.hpp"
 
 namespace {
@@ -22,12 +23,24 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  if (data[0] % 2 == 0) {
-    auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
-    if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
-  } else {
-    auto fences = batpak::writer::decode_fence_file(bytes);
-    if (fences) require_same(batpak::writer::encode_fence_file(*fences), bytes);
+  switch (data[0] % 3) {
+    case 0: {
+      auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
+      if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
+      break;
+    }
+    case 1: {
+      auto fences = batpak::writer::decode_fence_file(bytes);
+      if (fences) require_same(batpak::writer::encode_fence_file(*fences), bytes);
+      break;
+    }
+    default: {
+      batpak::index::Index index;
+      auto meta = batpak::index::CheckpointCodec::decode(bytes, index);
+      if (meta) require_same(batpak::index::CheckpointCodec::encode(index, *meta), bytes);
+      if (!meta && index.size() != 0) std::abort();  // A refused file leaves the index empty.
+      break;
+    }
   }
   return 0;
 }

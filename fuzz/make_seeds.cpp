@@ -88,6 +88,10 @@ int main(int argc, char** argv) {
     auto bytes = mem->get(batpak::segment::join_path("/mem", batpak::segment::segment_file_name(id)));
     return bytes ? *bytes : Bytes{};
   };
+  // The index checkpoint the close wrote (selector byte 2).
+  if (auto checkpoint = mem->get("/mem/index.checkpoint")) {
+    write(out / "fuzz_small_files" / "index_checkpoint.bin", with_option(2, *checkpoint));
+  }
   const Bytes seg1 = file(1);
   const Bytes seg2 = file(2);
   if (seg1.empty() || seg2.empty()) return 1;

@@ -50,6 +50,9 @@ struct StoreOptions {
   uint32_t batch_events_max = 4096;           // Per append_batch; 1 .. 65536.
   uint64_t batch_bytes_max = 64ull << 20;     // Sum of payloads per batch.
   uint32_t preallocate_bytes = 4u << 20;      // Zero-filled space written ahead of the tail.
+  // Write the index checkpoint ("index.checkpoint") at close and load it at open instead of
+  // scanning every frame it covers (docs/durability.md). False: always the full scan.
+  bool index_checkpoint = true;
   // Ed25519 seed. When set, every receipt is signed; the public key is Store::public_key().
   std::optional<std::array<uint8_t, 32>> signing_seed;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().

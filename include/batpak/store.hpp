@@ -21,9 +21,20 @@
 
 namespace batpak {
 
+// How Store::open rebuilt its index.
+enum class IndexSource : uint8_t {
+  kFullScan,    // Every frame of every segment was read and checked.
+  kCheckpoint,  // The index checkpoint was loaded; only the frames after it were read.
+};
+
 // What Store::open found and did.
 struct OpenReport {
   uint64_t events_recovered = 0;
+  IndexSource index_source = IndexSource::kFullScan;
+  // Why: the checkpoint loaded, or why it was not used ("no index checkpoint", a checksum
+  // mismatch, a segment that changed since it was written, ...).
+  std::string index_source_reason;
+  uint64_t frames_scanned = 0;  // Frames read and checked by the scan (after the checkpoint).
   // Segment files found and scanned (a read-write open of a store without any then creates
   // the first one, not counted here).
   uint64_t segments = 0;

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "format/record.hpp"
 #include "index/index.hpp"
@@ -26,6 +28,12 @@ class ChainChecker {
 
   // Returns the broken invariant, or nothing and advances past the record.
   std::optional<std::string> check_and_advance(const format::RecordView& record);
+  // Continues a check that stopped before `next_sequence` with these entity heads (those of
+  // an index loaded from a checkpoint). REQUIRES: nothing checked yet.
+  void resume(uint64_t next_sequence, const std::vector<std::pair<std::string, EntityHead>>& heads) {
+    next_sequence_ = next_sequence;
+    heads_.insert(heads.begin(), heads.end());
+  }
   // Whether the last record check_and_advance() accepted is hidden.
   bool last_hidden() const { return last_hidden_; }
   uint64_t events_checked() const { return next_sequence_ - 1; }

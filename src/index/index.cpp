@@ -189,4 +189,26 @@ std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,
   return out;
 }
 
+std::vector<std::pair<std::string, EntityHead>> Index::heads() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::pair<std::string, EntityHead>> out;
+  out.reserve(entities_.size());
+  for (const EntityState& state : entities_) {
+    const Entry& last = rows_[state.sequences.back() - 1].entry;
+    out.emplace_back(state.name, EntityHead{last.clock, last.event_hash, last.wall_ms});
+  }
+  return out;
+}
+
+void Index::clear() {
+  std::unique_lock lock(mu_);
+  rows_.clear();
+  by_id_.clear();
+  entity_ids_.clear();
+  entities_.clear();
+  scope_ids_.clear();
+  scopes_.clear();
+  hidden_count_ = 0;
+}
+
 }  // namespace batpak::index

@@ -84,8 +84,14 @@ class Index {
   EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.
   std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
+  // Every entity's last visible event, for resuming a chain check after a checkpoint.
+  std::vector<std::pair<std::string, EntityHead>> heads() const;
+  // Empties the index (a checkpoint that failed to load leaves the way clear for a scan).
+  void clear();
 
  private:
+  friend class CheckpointCodec;  // Writes and rebuilds the tables below (index_checkpoint.cpp).
+
   struct EntityState {
     std::string name;
     std::vector<uint64_t> sequences;  // Ascending; index i holds clock i + 1.

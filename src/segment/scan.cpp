@@ -183,7 +183,7 @@ Result<SegmentScan> scan_segment(const ScanTarget& t, const FrameSink& sink) {
   }
 
   std::vector<StagedFrame> batch;
-  uint64_t offset = format::kSegmentHeaderBytes;
+  uint64_t offset = std::max<uint64_t>(format::kSegmentHeaderBytes, t.start_offset);
   auto damage = [&](const std::string& reason) -> Result<SegmentScan> {
     const uint64_t cut = batch.empty() ? offset : batch.front().offset;
     if (t.newest) return classify_tail(t, reader, cut, offset, reason);

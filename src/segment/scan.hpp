@@ -42,6 +42,9 @@ struct ScanTarget {
   // up to `strict_end` (the file size of a sealed segment, or a live segment's visible end).
   bool newest = false;
   uint64_t strict_end = 0;
+  // Where the first frame to read starts (0: right after the header). REQUIRES: a frame
+  // boundary outside any batch, such as the end an index checkpoint covers.
+  uint64_t start_offset = 0;
 };
 
 // Scans one segment, calling `sink` for every committed frame; the frames of a batch are

@@ -122,7 +122,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
 Status Store::close() {
   if (impl_->closed.exchange(true)) return {};
   Status result;
-  if (impl_->writer) result = impl_->writer->close();
+  if (impl_->writer) {
+    result = impl_->writer->close();
+    // A checkpoint that cannot be written only makes the next open scan more: the next
+    // open report says why. So its failure does not fail close.
+    if (result) (void)write_index_checkpoint(*impl_);
+  }
   impl_->notifier->close();
   impl_->watermarks->close();
   impl_->hub->close();

@@ -9,6 +9,7 @@
 #include "batpak/store.hpp"
 #include "delivery/subscription_hub.hpp"
 #include "index/index.hpp"
+#include "index/index_checkpoint.hpp"
 #include "segment/segment_set.hpp"
 #include "store/signer.hpp"
 #include "writer/writer.hpp"
@@ -65,11 +66,20 @@ class Store::Impl {
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
+  uint64_t rows_at_open = 0;  // index.size() when open finished.
+  std::vector<index::CoveredSegment> checkpoint_at_open;  // What a loaded checkpoint covered.
   std::atomic<bool> closed{false};
 };
 
 // Opening and recovery (store_open.cpp).
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options);
+
+// The index checkpoint (store_checkpoint.cpp). load: fills `index` from a checkpoint that
+// matches the segments `ids` and the fence file, and returns what it covers; otherwise
+// leaves `index` empty and returns nothing. Both record the outcome in `report`.
+std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const std::vector<uint64_t>& ids);
+// Writes the checkpoint of the current index. REQUIRES: the writer has stopped cleanly.
+Status write_index_checkpoint(Store::Impl& s);
 
 // The event built from a decoded record.
 Event event_from_record(const format::RecordView& record);

@@ -63,6 +63,12 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
   index::ChainChecker checker(/*check_content=*/false,
                               [&s](uint64_t seq) { return s.fence_log->hidden(seq); });
   Recovered rec;
+  const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
+  const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
+  if (checkpoint) {
+    checker.resume(s.index.size() + 1, s.index.heads());
+    rec.wall_ms_max = checkpoint->wall_ms_max;
+  }
   for (size_t i = 0; i < ids.size(); ++i) {
     const uint64_t id = ids[i];
     const std::string path = s.segments.path(id);
@@ -85,11 +91,20 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
     auto opened = s.fs->open(path, writable && newest ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
     if (!opened) return tl::unexpected(opened.error());
     std::shared_ptr<File> file = std::move(*opened);
+    if (i + 1 < covered_count) {  // Sealed and wholly covered by the checkpoint: nothing to read.
+      const uint64_t end = checkpoint->segments[i].covered_end;
+      s.segments.add(id, file, end);
+      rec = Recovered{id, file, end, rec.wall_ms_max};
+      ++s.report.segments;
+      continue;
+    }
     auto size = file->size();
     if (!size) return tl::unexpected(size.error());
-    segment::ScanTarget target{file.get(), path, id, newest, *size};
+    const uint64_t start = i < covered_count ? checkpoint->segments[i].covered_end : 0;
+    segment::ScanTarget target{file.get(), path, id, newest, *size, start};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
       const EventHeader& h = f.record.header;
+      ++s.report.frames_scanned;
       if (auto broken = checker.check_and_advance(f.record)) {
         return tl::unexpected(corrupt_here(
             f.offset, *broken + " (global sequence " + std::to_string(h.global_sequence) + ")"));
@@ -204,6 +219,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
   }
   s->report.events_recovered = s->index.size() - s->index.hidden_count();
+  s->rows_at_open = s->index.size();
   s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - started)
                                                    .count());

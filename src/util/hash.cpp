@@ -53,4 +53,8 @@ Hash32 blake3_derive(const char* context, std::span<const uint8_t> data) {
 
 uint64_t checksum64(std::span<const uint8_t> data) { return XXH3_64bits(data.data(), data.size()); }
 
+uint64_t checksum64(std::span<const uint8_t> data, uint64_t seed) {
+  return XXH3_64bits_withSeed(data.data(), data.size(), seed);
+}
+
 }  // namespace batpak::util

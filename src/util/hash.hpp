@@ -34,5 +34,8 @@ Hash32 blake3_derive(const char* context, std::span<const uint8_t> data);
 
 // XXH3-64 frame checksum.
 uint64_t checksum64(std::span<const uint8_t> data);
+// XXH3-64 with a seed: checksums of long byte ranges chain chunk by chunk, each chunk's
+// seed being the previous chunk's checksum.
+uint64_t checksum64(std::span<const uint8_t> data, uint64_t seed);
 
 }  // namespace batpak::util

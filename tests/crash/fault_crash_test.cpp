@@ -146,11 +146,14 @@ TEST_F(FaultCrashTest, TornLastGroupWriteIsReportedSavedCutAndLaterOpensAreClean
     if (HasFatalFailure()) return;
     auto trimmed = c.kept;
     while (!trimmed.empty() && trimmed.back() == 0) trimmed.pop_back();
-    ASSERT_FALSE(trimmed.empty()) << "a torn prefix of a frame starts with its checksum";
-
     auto store = reopen(dir);
     ASSERT_NE(store, nullptr);
     const OpenReport& report = store->open_report();
+    if (trimmed.empty()) {  // The kept bytes of the checksum were zeros (1 in 256 for 1 byte):
+      EXPECT_FALSE(report.torn_tail);  // no different from a write that never started.
+      EXPECT_EQ(report.events_recovered, 10u);
+      continue;
+    }
     EXPECT_TRUE(report.torn_tail);
     EXPECT_EQ(report.torn_tail_file, c.segment);
     EXPECT_EQ(report.torn_tail_offset, c.group_offset);

@@ -1,0 +1,233 @@
+#include "index/index_checkpoint.hpp"
+
+#include <array>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
+
+namespace batpak::index {
+namespace {
+
+// docs/format.md, "Index checkpoint". All integers little-endian.
+constexpr uint8_t kMagic[8] = {'B', 'P', 'K', 'I', 'N', 'D', 'E', 'X'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 48;
+constexpr size_t kSegmentBytes = 24;
+constexpr size_t kRangeBytes = 16;
+constexpr size_t kRowBytes = 92;
+constexpr size_t kChecksumBytes = 8;
+
+Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "index checkpoint " + why, {}, 0, {}}; }
+
+// Bounds-checked forward reader; every read past the end sets `short_` and yields zeros.
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+
+  template <class T>
+  T le() {
+    const uint8_t* at = take(sizeof(T));
+    return at ? util::load_le<T>(at) : T{};
+  }
+  std::string_view text(size_t len) {
+    const uint8_t* at = take(len);
+    return at ? std::string_view(reinterpret_cast<const char*>(at), len) : std::string_view();
+  }
+  template <size_t N>
+  void copy(std::array<uint8_t, N>& out) {
+    if (const uint8_t* at = take(N)) std::memcpy(out.data(), at, N);
+  }
+  bool short_read() const { return short_; }
+  size_t remaining() const { return bytes_.size() - at_; }
+
+ private:
+  const uint8_t* take(size_t len) {
+    if (short_ || len > bytes_.size() - at_) {
+      short_ = true;
+      return nullptr;
+    }
+    const uint8_t* out = bytes_.data() + at_;
+    at_ += len;
+    return out;
+  }
+
+  std::span<const uint8_t> bytes_;
+  size_t at_ = 0;
+  bool short_ = false;
+};
+
+void write_names(util::ByteWriter& w, const std::deque<std::string>& names) {
+  for (const std::string& name : names) {
+    w.le<uint16_t>(static_cast<uint16_t>(name.size()));
+    w.text(name);
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const CheckpointMeta& meta) {
+  std::shared_lock lock(index.mu_);
+  std::vector<SequenceRange> hidden;
+  for (uint64_t seq = 1; seq <= index.rows_.size(); ++seq) {
+    if (index.rows_[seq - 1].entity != Index::kHiddenEntity) continue;
+    if (!hidden.empty() && hidden.back().end == seq) {
+      hidden.back().end = seq + 1;
+    } else {
+      hidden.push_back(SequenceRange{seq, seq + 1});
+    }
+  }
+  std::deque<std::string> entity_names;
+  for (const auto& state : index.entities_) entity_names.push_back(state.name);
+
+  std::vector<uint8_t> out;
+  out.reserve(kHeaderBytes + index.rows_.size() * kRowBytes);
+  util::ByteWriter w(out);
+  w.bytes(kMagic);
+  w.le<uint32_t>(kVersion);
+  w.le<uint32_t>(0);
+  w.le<uint64_t>(index.rows_.size());
+  w.le<uint32_t>(static_cast<uint32_t>(meta.segments.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(index.entities_.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(index.scopes_.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(hidden.size()));
+  w.le<uint64_t>(meta.wall_ms_max);
+  for (const CoveredSegment& s : meta.segments) {
+    for (uint64_t v : {s.segment_id, s.covered_end, s.checksum}) {
+      w.le<uint64_t>(v);
+    }
+  }
+  write_names(w, entity_names);
+  write_names(w, index.scopes_);
+  for (const SequenceRange& r : hidden) {
+    w.le<uint64_t>(r.start);
+    w.le<uint64_t>(r.end);
+  }
+  for (const Index::Row& row : index.rows_) {
+    if (row.entity == Index::kHiddenEntity) continue;
+    const Entry& e = row.entry;
+    w.bytes(e.event_id.bytes);
+    w.bytes(e.event_hash.bytes);
+    w.le<uint32_t>(row.entity);
+    w.le<uint32_t>(row.scope);
+    w.le<uint64_t>(e.segment_id);
+    w.le<uint64_t>(e.offset);
+    w.le<uint64_t>(e.wall_ms);
+    w.le<uint32_t>(e.frame_bytes);
+    w.le<uint32_t>(e.clock);
+    w.le<uint16_t>(e.kind.raw());
+    w.le<uint16_t>(0);
+  }
+  w.le<uint64_t>(util::checksum64(out));
+  return out;
+}
+
+Result<CheckpointMeta> CheckpointCodec::decode(std::span<const uint8_t> bytes, Index& index) {
+  auto meta = decode_into(bytes, index);
+  if (!meta) index.clear();
+  return meta;
+}
+
+Result<CheckpointMeta> CheckpointCodec::decode_into(std::span<const uint8_t> bytes, Index& index) {
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
+  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return tl::unexpected(corrupt("has a bad magic"));
+  const size_t checksum_at = bytes.size() - kChecksumBytes;
+  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
+    return tl::unexpected(corrupt("checksum mismatch"));
+  }
+  Reader r(bytes.first(checksum_at));
+  r.text(sizeof kMagic);
+  const auto version = r.le<uint32_t>();
+  if (version > kVersion) {
+    return make_error(ErrorCode::kUnsupported, "index checkpoint version " + std::to_string(version) +
+                                                   " is newer than this library's " + std::to_string(kVersion));
+  }
+  if (version == 0 || r.le<uint32_t>() != 0) return tl::unexpected(corrupt("has a bad version or reserved field"));
+  const auto row_count = r.le<uint64_t>();
+  const auto segment_count = r.le<uint32_t>();
+  const auto entity_count = r.le<uint32_t>();
+  const auto scope_count = r.le<uint32_t>();
+  const auto range_count = r.le<uint32_t>();
+  CheckpointMeta meta;
+  meta.wall_ms_max = r.le<uint64_t>();
+  // Every count is bounded by the bytes left before anything is allocated for it.
+  if (uint64_t{segment_count} * kSegmentBytes > r.remaining() || uint64_t{entity_count} * 2 > r.remaining() ||
+      uint64_t{scope_count} * 2 > r.remaining() || uint64_t{range_count} * kRangeBytes > r.remaining() ||
+      row_count > r.remaining()) {
+    return tl::unexpected(corrupt("has counts larger than the file"));
+  }
+  for (uint32_t i = 0; i < segment_count; ++i) {
+    CoveredSegment s{r.le<uint64_t>(), r.le<uint64_t>(), r.le<uint64_t>()};
+    if (s.segment_id != i + 1) return tl::unexpected(corrupt("lists segments out of order"));
+    meta.segments.push_back(s);
+  }
+  std::unique_lock lock(index.mu_);
+  for (uint32_t i = 0; i < entity_count; ++i) {
+    const std::string_view name = r.text(r.le<uint16_t>());
+    if (name.empty() && !r.short_read()) return tl::unexpected(corrupt("has an empty entity name"));
+    if (!index.entity_ids_.emplace(std::string(name), i).second) return tl::unexpected(corrupt("repeats an entity"));
+    index.entities_.push_back(Index::EntityState{std::string(name), {}, {}});
+  }
+  for (uint32_t i = 0; i < scope_count; ++i) {
+    index.scopes_.emplace_back(r.text(r.le<uint16_t>()));
+    if (!index.scope_ids_.emplace(index.scopes_.back(), i).second) return tl::unexpected(corrupt("repeats a scope"));
+  }
+  uint64_t hidden_total = 0;
+  for (uint32_t i = 0; i < range_count; ++i) {
+    const SequenceRange range{r.le<uint64_t>(), r.le<uint64_t>()};
+    const uint64_t previous_end = meta.hidden.empty() ? 1 : meta.hidden.back().end + 1;
+    if (range.start < previous_end || range.end <= range.start || range.end > row_count + 1) {
+      return tl::unexpected(corrupt("has an empty, unsorted or out-of-range hidden range"));
+    }
+    meta.hidden.push_back(range);
+    hidden_total += range.end - range.start;
+  }
+  if (r.short_read() || r.remaining() != (row_count - hidden_total) * kRowBytes) {
+    return tl::unexpected(corrupt("has a bad length"));
+  }
+  index.by_id_.reserve(row_count - hidden_total);
+  auto next_hidden = meta.hidden.begin();
+  for (uint64_t seq = 1; seq <= row_count; ++seq) {
+    if (next_hidden != meta.hidden.end() && seq >= next_hidden->start) {
+      index.rows_.push_back(Index::Row{Entry{}, Index::kHiddenEntity, 0});
+      ++index.hidden_count_;
+      if (seq + 1 == next_hidden->end) ++next_hidden;
+      continue;
+    }
+    Index::Row row;
+    Entry& e = row.entry;
+    r.copy(e.event_id.bytes);
+    r.copy(e.event_hash.bytes);
+    row.entity = r.le<uint32_t>();
+    row.scope = r.le<uint32_t>();
+    e.segment_id = r.le<uint64_t>();
+    e.offset = r.le<uint64_t>();
+    e.wall_ms = r.le<uint64_t>();
+    e.frame_bytes = r.le<uint32_t>();
+    e.clock = r.le<uint32_t>();
+    e.kind = EventKind(r.le<uint16_t>());
+    const bool reserved_zero = r.le<uint16_t>() == 0;
+    if (!reserved_zero || row.entity >= entity_count || row.scope >= scope_count || e.segment_id == 0 ||
+        e.segment_id > segment_count || e.offset > meta.segments[e.segment_id - 1].covered_end ||
+        e.frame_bytes > meta.segments[e.segment_id - 1].covered_end - e.offset) {
+      return tl::unexpected(corrupt("has a row that points outside it (global sequence " + std::to_string(seq) + ")"));
+    }
+    Index::EntityState& state = index.entities_[row.entity];
+    if (e.clock != state.sequences.size() + 1) {
+      return tl::unexpected(corrupt("has an entity clock out of order (global sequence " + std::to_string(seq) + ")"));
+    }
+    if (!index.by_id_.emplace(e.event_id, seq).second) return tl::unexpected(corrupt("repeats an event id"));
+    state.sequences.push_back(seq);
+    state.kinds.push_back(e.kind);
+    index.rows_.push_back(row);
+  }
+  for (const Index::EntityState& state : index.entities_) {
+    if (state.sequences.empty()) return tl::unexpected(corrupt("names an entity without events"));
+  }
+  return meta;
+}
+
+}  // namespace batpak::index

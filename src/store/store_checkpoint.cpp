@@ -1,0 +1,135 @@
+// The index checkpoint: written at close, validated and loaded at open (docs/durability.md,
+// "Index checkpoint"). Any doubt falls back to the full scan; the reason goes in the report.
+#include <algorithm>
+
+#include "format/format.hpp"
+#include "index/index_checkpoint.hpp"
+#include "segment/segment_files.hpp"
+#include "store/store_impl.hpp"
+#include "util/durable_file.hpp"
+#include "util/hash.hpp"
+
+namespace batpak {
+namespace {
+
+// Larger than any checkpoint of 2^32 events; read_small_file refuses bigger files.
+constexpr uint64_t kCheckpointBytesMax = uint64_t{1} << 40;
+
+std::string checkpoint_path(const Store::Impl& s) { return segment::join_path(s.dir, index::kCheckpointFileName); }
+
+// The checksum of a segment's bytes [0, end), as CoveredSegment::checksum defines it.
+Result<uint64_t> checksum_of_prefix(File& file, uint64_t end) {
+  std::vector<uint8_t> chunk;
+  uint64_t checksum = 0;
+  for (uint64_t at = 0; at < end; at += chunk.size()) {
+    chunk.resize(static_cast<size_t>(std::min<uint64_t>(index::CoveredSegment::kChunkBytes, end - at)));
+    auto got = file.pread(at, chunk);
+    if (!got) return tl::unexpected(got.error());
+    if (*got != chunk.size()) return make_error(ErrorCode::kCorruption, "segment is shorter than the checkpoint covers");
+    checksum = util::checksum64(chunk, checksum);
+  }
+  return checksum;
+}
+
+// The hidden global sequences up to `rows` according to the fence file, as merged ranges.
+std::vector<SequenceRange> fence_hidden(const writer::FenceLog& fences, uint64_t rows) {
+  std::vector<SequenceRange> ranges = fences.cancelled();
+  if (auto open = fences.open_fence_start()) ranges.push_back(SequenceRange{*open, rows + 1});
+  std::vector<SequenceRange> out;
+  for (SequenceRange r : ranges) {
+    r.end = std::min(r.end, rows + 1);
+    if (r.start >= r.end) continue;
+    if (!out.empty() && out.back().end == r.start) {
+      out.back().end = r.end;
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// Why the checkpoint does not describe the store on disk now, or nothing when it does. Every
+// covered byte is read and checksummed, so open still notices any damage to them. The
+// frame right after the covered end of the last covered segment must be absent, zero, or an
+// intact frame: anything else is left to the full scan, which can tell a torn tail there.
+std::optional<std::string> mismatch(Store::Impl& s, const std::vector<uint64_t>& ids, const index::CheckpointMeta& meta) {
+  if (meta.segments.empty()) return "the checkpoint covers no segment";
+  if (ids.size() < meta.segments.size()) return "a segment the checkpoint covers is missing";
+  if (fence_hidden(*s.fence_log, s.index.size()) != meta.hidden) return "the fence file changed since the checkpoint";
+  for (const index::CoveredSegment& covered : meta.segments) {
+    const uint64_t id = covered.segment_id;
+    if (ids[id - 1] != id) return "segment " + std::to_string(id) + " is missing";
+    auto file = s.fs->open(s.segments.path(id), Fs::OpenMode::kRead);
+    if (!file) return file.error().message;
+    auto size = (*file)->size();
+    if (!size) return size.error().message;
+    const bool last = id == meta.segments.size();
+    if (*size < covered.covered_end || (!last && *size != covered.covered_end)) {
+      return "segment " + std::to_string(id) + " changed size since the checkpoint";
+    }
+    auto checksum = checksum_of_prefix(**file, covered.covered_end);
+    if (!checksum) return checksum.error().message;
+    if (*checksum != covered.checksum) {
+      return "segment " + std::to_string(id) + " differs from the one the checkpoint was taken of";
+    }
+    if (last && *size > covered.covered_end) {
+      std::vector<uint8_t> next(format::kFrameHeaderBytes);
+      auto got = (*file)->pread(covered.covered_end, next);
+      if (!got) return got.error().message;
+      next.resize(*got);
+      if (next.size() == format::kFrameHeaderBytes && !format::frame_header_is_zero(next) &&
+          format::frame_record_bytes(next) == 0) {
+        return "no frame starts where the checkpoint ends";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const std::vector<uint64_t>& ids) {
+  auto fall_back = [&s](std::string why) -> std::optional<index::CheckpointMeta> {
+    s.index.clear();
+    s.report.index_source = IndexSource::kFullScan;
+    s.report.index_source_reason = std::move(why);
+    return std::nullopt;
+  };
+  if (!s.options.index_checkpoint) return fall_back("index checkpoints are off (StoreOptions::index_checkpoint)");
+  auto bytes = util::read_small_file(*s.fs, checkpoint_path(s), kCheckpointBytesMax);
+  if (!bytes) return fall_back(bytes.error().message);
+  if (!*bytes) return fall_back("no index checkpoint");
+  auto meta = index::CheckpointCodec::decode(**bytes, s.index);
+  if (!meta) return fall_back(meta.error().message);
+  if (auto why = mismatch(s, ids, *meta)) return fall_back(*why);
+  s.report.index_source = IndexSource::kCheckpoint;
+  s.checkpoint_at_open = meta->segments;
+  s.report.index_source_reason = "index checkpoint of " + std::to_string(s.index.size()) + " events loaded";
+  return std::move(*meta);
+}
+
+Status write_index_checkpoint(Store::Impl& s) {
+  const bool unchanged = s.report.index_source == IndexSource::kCheckpoint && s.report.frames_scanned == 0 &&
+                         s.index.size() == s.rows_at_open;
+  if (!s.options.index_checkpoint || unchanged) return {};
+  index::CheckpointMeta meta;
+  meta.wall_ms_max = s.watermarks->frontier().written.wall_ms;
+  for (const auto& seg : s.segments.snapshot()) {
+    index::CoveredSegment covered{seg.segment_id, seg.visible_end, 0};
+    // Bytes a checkpoint checked at open are unchanged (append only): reuse their checksum.
+    auto loaded = std::find_if(s.checkpoint_at_open.begin(), s.checkpoint_at_open.end(),
+                               [&](const index::CoveredSegment& c) { return c.segment_id == seg.segment_id; });
+    if (loaded != s.checkpoint_at_open.end() && loaded->covered_end == seg.visible_end) {
+      covered.checksum = loaded->checksum;
+    } else {
+      auto checksum = checksum_of_prefix(*seg.file, seg.visible_end);
+      if (!checksum) return tl::unexpected(checksum.error());
+      covered.checksum = *checksum;
+    }
+    meta.segments.push_back(covered);
+  }
+  const std::vector<uint8_t> bytes = index::CheckpointCodec::encode(s.index, meta);
+  return util::replace_file_durably(*s.fs, s.dir, checkpoint_path(s), bytes);
+}
+
+}  // namespace batpak
