@@ -8,15 +8,6 @@
 
 namespace batpak::index {
 
-size_t EventIdHash::operator()(const EventId& id) const noexcept {
-  // UUIDv7 and key-derived ids carry random bits at the end; mix both halves anyway.
-  uint64_t hi = 0;
-  uint64_t lo = 0;
-  std::memcpy(&hi, id.bytes.data(), 8);
-  std::memcpy(&lo, id.bytes.data() + 8, 8);
-  return static_cast<size_t>(lo ^ (hi * 0x9E3779B97F4A7C15ull));
-}
-
 uint32_t Index::intern_scope(std::string_view scope) {
   auto it = scope_ids_.find(std::string(scope));
   if (it != scope_ids_.end()) return it->second;
@@ -39,7 +30,7 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   rows_.push_back(Row{entry, it->second, intern_scope(scope)});
   state.sequences.push_back(global_sequence);
   state.kinds.push_back(entry.kind);
-  by_id_.emplace(entry.event_id, global_sequence);
+  by_id_.insert(entry.event_id, global_sequence);
 }
 
 void Index::add_hidden() {
@@ -69,9 +60,7 @@ uint64_t Index::entity_count() const {
 
 std::optional<uint64_t> Index::find(const EventId& id) const {
   std::shared_lock lock(mu_);
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return std::nullopt;
-  return it->second;
+  return by_id_.find(id);
 }
 
 Located Index::locate(uint64_t global_sequence) const {

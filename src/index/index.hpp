@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "batpak/types.hpp"
+#include "index/id_table.hpp"
 
 namespace batpak::index {
 
@@ -42,10 +43,6 @@ struct EntityHead {
   uint32_t clock = 0;
   Hash32 event_hash;
   uint64_t wall_ms = 0;
-};
-
-struct EventIdHash {
-  size_t operator()(const EventId& id) const noexcept;
 };
 
 // Thread safety: every method is safe to call concurrently (an internal shared_mutex;
@@ -112,7 +109,7 @@ class Index {
 
   mutable std::shared_mutex mu_;
   std::deque<Row> rows_;  // rows_[global_sequence - 1]
-  std::unordered_map<EventId, uint64_t, EventIdHash> by_id_;
+  IdTable by_id_;
   std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
   std::deque<EntityState> entities_;
   std::unordered_map<std::string, uint32_t> scope_ids_;

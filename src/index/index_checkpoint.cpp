@@ -219,7 +219,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(std::span<const uint8_t> byt
     if (e.clock != state.sequences.size() + 1) {
       return tl::unexpected(corrupt("has an entity clock out of order (global sequence " + std::to_string(seq) + ")"));
     }
-    if (!index.by_id_.emplace(e.event_id, seq).second) return tl::unexpected(corrupt("repeats an event id"));
+    if (!index.by_id_.insert(e.event_id, seq)) return tl::unexpected(corrupt("repeats an event id"));
     state.sequences.push_back(seq);
     state.kinds.push_back(e.kind);
     index.rows_.push_back(row);

@@ -50,6 +50,8 @@ nlohmann::json open_report_json(const OpenReport& r) {
   return {{"events_recovered", r.events_recovered}, {"segments", r.segments},
           {"torn_tail", r.torn_tail},               {"torn_tail_file", r.torn_tail_file},
           {"torn_tail_offset", r.torn_tail_offset}, {"torn_tail_bytes", r.torn_tail_bytes},
+          {"index_source", r.index_source == IndexSource::kCheckpoint ? "checkpoint" : "full_scan"},
+          {"index_source_reason", r.index_source_reason}, {"frames_scanned", r.frames_scanned},
           {"elapsed_us", r.elapsed_us}};
 }
 
