@@ -5,9 +5,6 @@
 //
 //   batpak_compare [--dir /tmp] [--seconds 2] [--rounds 3] [--reopen-events 1000000]
 //                  [--only raw,rawwrite,sync1,sync8,buffered,async,reopen]
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -28,10 +25,16 @@
 #include <nlohmann/json.hpp>
 
 #include "batpak/batpak.hpp"
+#include "bench_common.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::elapsed_s;
+using bench::file_system_of;
+using bench::median;
+using bench::ratio;
+using bench::status_kib;
 
 constexpr size_t kPayloadBytes = 200;
 constexpr size_t kRawRecordBytes = 256;
@@ -52,34 +55,15 @@ std::string fresh_dir(const Config& c, const std::string& name) {
   return path;
 }
 
-double elapsed_s(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Raw baseline: 256-byte records appended with pwrite to a fresh plain file, each followed
 // by fdatasync (or, with sync == false, not synced at all: the ceiling of one write system
 // call per event, for kBuffered), for c.seconds. Returns records per second (0 on an error).
 double raw_append(const Config& c, bool sync) {
-  const std::string path = fresh_dir(c, "raw");
-  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) return 0;
-  std::vector<uint8_t> record(kRawRecordBytes, 0xAB);
-  uint64_t n = 0;
-  bool failed = false;
-  const auto start = Clock::now();
-  while (elapsed_s(start) < c.seconds) {
-    if (::pwrite(fd, record.data(), record.size(), static_cast<off_t>(n * record.size())) !=
-            static_cast<ssize_t>(record.size()) ||
-        (sync && ::fdatasync(fd) != 0)) {
-      failed = true;
-      break;
-    }
-    ++n;
-  }
-  const double rate = static_cast<double>(n) / elapsed_s(start);
-  ::close(fd);
-  std::filesystem::remove(path);
-  return failed ? 0 : rate;
+  bench::RawAppend how;
+  how.record_bytes = kRawRecordBytes;
+  how.writes_per_sync = sync ? 1 : 0;
+  how.seconds = c.seconds;
+  return bench::raw_append_rate(fresh_dir(c, "raw"), how);
 }
 
 // Events per second from `threads` appenders (one entity each) with 200-byte payloads for
@@ -138,15 +122,6 @@ bool build_store(const std::string& path, uint64_t events) {
   return static_cast<bool>((*store)->close());
 }
 
-uint64_t status_kib(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(std::strlen(field)));
-  }
-  return 0;
-}
-
 struct Reopen {
   double open_s = 0;
   double plain_read_s = 0;
@@ -173,11 +148,7 @@ int reopen_child(const std::string& path) {
     return 1;
   }
   const auto stats = (*store)->stats();
-  const uint64_t peak_kib = std::max<uint64_t>(status_kib("VmHWM:"), [] {
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    return static_cast<uint64_t>(usage.ru_maxrss);
-  }());
+  const uint64_t peak_kib = bench::peak_rss_kib();
   const double grown = static_cast<double>(peak_kib - std::min(peak_kib, before_kib)) * 1024.0;
   std::printf("%s\n", nlohmann::json{{"open_s", open_s},
                                       {"events", stats.event_count},
@@ -212,26 +183,11 @@ Reopen measure_reopen(const std::string& self, const std::string& path) {
     }
     ::pclose(child);
   }
-  std::vector<char> buffer(4u << 20);
   const auto start = Clock::now();
-  for (const auto& entry : std::filesystem::directory_iterator(path)) {
-    if (entry.path().extension() != ".seg") continue;
-    int fd = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ssize_t n = 0;
-    while ((n = ::read(fd, buffer.data(), buffer.size())) > 0) r.plain_read_bytes += static_cast<uint64_t>(n);
-    ::close(fd);
-  }
+  r.plain_read_bytes = bench::read_all_files(path, ".seg");
   r.plain_read_s = elapsed_s(start);
   return r;
 }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
 void usage(FILE* to) {
   std::fprintf(to,
@@ -277,23 +233,6 @@ bool parse(int argc, char** argv, Config& c) {
     }
   }
   return c.seconds > 0 && c.rounds > 0 && c.reopen_events > 0;
-}
-
-std::string file_system_of(const std::string& dir) {
-  struct statfs fs {};
-  if (::statfs(dir.c_str(), &fs) != 0) return "unknown";
-  switch (static_cast<unsigned long>(fs.f_type)) {
-    case 0xEF53: return "ext2/3/4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794C7630: return "overlayfs";
-    default: {
-      char hex[32];
-      std::snprintf(hex, sizeof(hex), "0x%lx", static_cast<unsigned long>(fs.f_type));
-      return hex;
-    }
-  }
 }
 
 }  // namespace
@@ -348,12 +287,8 @@ int main(int argc, char** argv) {
                a1 = median(async1);
   // Ratios within each round (the measurements of one round ran back to back), as a check
   // on the ratio of medians when the disk's speed drifts between rounds.
-  auto per_round = [](const std::vector<double>& a, const std::vector<double>& b) {
-    std::vector<double> out;
-    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) out.push_back(ratio(a[i], b[i]));
-    return out;
-  };
-  const std::vector<double> single_vs_raw = per_round(sync1, raw), eight_vs_single = per_round(sync8, sync1);
+  const std::vector<double> single_vs_raw = bench::per_round_ratio(sync1, raw),
+                            eight_vs_single = bench::per_round_ratio(sync8, sync1);
   utsname host{};
   ::uname(&host);
   nlohmann::json report = {

@@ -17,6 +17,7 @@
 
 #include "format/format.hpp"
 #include "segment/scan.hpp"
+#include "support/file_bytes.hpp"
 #include "support/store_invariants.hpp"
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
@@ -28,15 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 constexpr EventKind kKind{0x1001};
 
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::string& path, const std::vector<uint8_t>& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
+using testing::read_file_bytes;
+using testing::write_file_bytes;
 
 struct Frame {
   uint64_t offset = 0;
@@ -97,7 +91,7 @@ void build_reference() {
   for (size_t i = 0; i < paths.size(); ++i) {
     SegmentInfo seg;
     seg.path = paths[i];
-    seg.pristine = read_file(seg.path);
+    seg.pristine = read_file_bytes(seg.path);
     auto file = posix_fs()->open(seg.path, Fs::OpenMode::kRead);
     ASSERT_TRUE(file.has_value());
     const bool newest = i + 1 == paths.size();
@@ -130,12 +124,12 @@ class CorruptionTest : public ::testing::Test {
   }
   // Puts every file back as it was after the reference store was closed.
   void restore(const SegmentInfo* touched) {
-    if (touched != nullptr) write_file(touched->path, touched->pristine);
-    write_file(ref_->segments.back().path, ref_->segments.back().pristine);
+    if (touched != nullptr) write_file_bytes(touched->path, touched->pristine);
+    write_file_bytes(ref_->segments.back().path, ref_->segments.back().pristine);
     for (const auto& t : torn_files(ref_->dir)) fs::remove(t);
   }
   void restore_all() {
-    for (const auto& seg : ref_->segments) write_file(seg.path, seg.pristine);
+    for (const auto& seg : ref_->segments) write_file_bytes(seg.path, seg.pristine);
     for (const auto& t : torn_files(ref_->dir)) fs::remove(t);
   }
 
@@ -214,7 +208,7 @@ TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
       SCOPED_TRACE(seg.path + " byte " + std::to_string(pos));
       std::vector<uint8_t> damaged = seg.pristine;
       damaged[pos] ^= static_cast<uint8_t>(1u << (pos % 8));
-      write_file(seg.path, damaged);
+      write_file_bytes(seg.path, damaged);
       ++cases;
       // In the newest segment, damage from the last commit on is an unacknowledged tail.
       const bool may_be_torn = is_newest && pos >= last_batch_start.offset;
@@ -259,7 +253,7 @@ TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
       // Salvage mode reads up to the damage and says where it stopped (or that the tail was
       // torn); verify() never reports a clean store it did not fully read.
       restore(&seg);
-      write_file(seg.path, damaged);
+      write_file_bytes(seg.path, damaged);
       {
         StoreOptions o;
         o.access = AccessMode::kSalvage;
@@ -426,7 +420,7 @@ TEST_F(CorruptionTest, TornTailIsSavedBeforeItIsCutAndLaterOpensAreClean) {
     EXPECT_EQ(r.torn_tail_offset, newest().data_end);
     EXPECT_EQ(r.torn_tail_bytes, junk.size());
     EXPECT_EQ(r.torn_tail_saved_as, expected_saved);
-    EXPECT_EQ(read_file(expected_saved), junk);
+    EXPECT_EQ(read_file_bytes(expected_saved), junk);
     EXPECT_EQ(fs::file_size(path), newest().data_end);
     EXPECT_EQ(expect_prefix_of_reference(*store), ref_->events.size());
   }
@@ -456,7 +450,7 @@ TEST_F(CorruptionTest, NewerFormatVersionIsUnsupported) {
   util::store_le<uint32_t>(data.data() + format::kSegVersionAt, format::kFormatVersion + 1);
   util::store_le<uint64_t>(data.data() + format::kSegChecksumAt,
                            util::checksum64({data.data(), format::kSegChecksumAt}));
-  write_file(path, data);
+  write_file_bytes(path, data);
   for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly, AccessMode::kSalvage}) {
     StoreOptions o;
     o.access = mode;

@@ -3,9 +3,9 @@
 // report gives. Invariant proved throughout: a store opened from a checkpoint answers every
 // read exactly as the same store opened by the full scan.
 #include <filesystem>
-#include <fstream>
 
 #include "store/store_fixtures.hpp"
+#include "support/file_bytes.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 
@@ -14,15 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<uint8_t> read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_all(const fs::path& path, const std::vector<uint8_t>& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
+std::vector<uint8_t> read_all(const fs::path& path) { return testing::read_file_bytes(path.string()); }
+void write_all(const fs::path& path, const std::vector<uint8_t>& data) { testing::write_file_bytes(path.string(), data); }
 
 StoreOptions small_segments(bool checkpoint = true) {
   StoreOptions o;
