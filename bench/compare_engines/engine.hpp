@@ -67,6 +67,8 @@ class Engine {
   virtual uint64_t logical_bytes(uint32_t entity, size_t payload_bytes) const = 0;
   // The settings in force, for the report.
   virtual std::string settings(Mode mode) const = 0;
+  // How the last open went, when the engine can say (batpak: which index path ran and why).
+  virtual std::string open_note() const { return ""; }
   // The last error, when a call returned false.
   const std::string& error() const { return error_; }
 
@@ -74,7 +76,9 @@ class Engine {
   std::string error_;
 };
 
-std::unique_ptr<Engine> make_batpak();
+// index_checkpoint false: every open rebuilds the index by the full scan (the W6 row
+// "full scan"); engine name "batpak-fullscan" in make_engine.
+std::unique_ptr<Engine> make_batpak(bool index_checkpoint = true);
 std::unique_ptr<Engine> make_sqlite();
 std::unique_ptr<Engine> make_rocksdb();
 std::unique_ptr<Engine> make_lmdb();

@@ -17,12 +17,14 @@ std::string entity_name(uint32_t entity) { return "e" + std::to_string(entity); 
 
 class BatpakEngine final : public Engine {
  public:
+  explicit BatpakEngine(bool index_checkpoint) : index_checkpoint_(index_checkpoint) {}
   std::string name() const override { return "batpak"; }
   bool wants_chain() const override { return false; }
 
   bool open(const std::string& dir, Mode mode) override {
     batpak::StoreOptions options;
     options.durability = mode == Mode::kDurable ? batpak::Durability::kSync : batpak::Durability::kBuffered;
+    options.index_checkpoint = index_checkpoint_;
     auto store = batpak::Store::open(dir, options);
     if (!store) return fail(store.error());
     store_ = std::move(*store);
@@ -101,18 +103,26 @@ class BatpakEngine final : public Engine {
     return "";
   }
 
+  std::string open_note() const override {
+    if (!store_) return "";
+    const batpak::OpenReport& r = store_->open_report();
+    return std::string(r.index_source == batpak::IndexSource::kCheckpoint ? "[checkpoint: " : "[full scan: ") +
+           r.index_source_reason + ", " + std::to_string(r.frames_scanned) + " frames scanned]";
+  }
+
  private:
   bool fail(const batpak::Error& error) {
     error_ = error.to_string();
     return false;
   }
 
+  const bool index_checkpoint_;
   std::unique_ptr<batpak::Store> store_;
   std::vector<batpak::Coordinate> coordinates_;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> make_batpak() { return std::make_unique<BatpakEngine>(); }
+std::unique_ptr<Engine> make_batpak(bool index_checkpoint) { return std::make_unique<BatpakEngine>(index_checkpoint); }
 
 }  // namespace engines

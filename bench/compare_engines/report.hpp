@@ -23,6 +23,7 @@ inline constexpr const char* kW4Thousand = "W4 replay entity of 1,000 (warm)";
 inline constexpr const char* kW4Hot = "W4 replay entity of 100,000 (warm)";
 inline constexpr const char* kW5 = "W5 full scan, commit order";
 inline constexpr const char* kW6Open = "W6 warm reopen";
+inline constexpr const char* kW6OpenFullScan = "W6 warm reopen, full scan (no checkpoint)";
 inline constexpr const char* kW6Query = "W6 first query after reopen";
 inline constexpr const char* kW6CheckpointRead = "W6 read of batpak's index.checkpoint file";
 inline constexpr const char* kW7Blake3 = "W7 BLAKE3 of each 200-byte payload";

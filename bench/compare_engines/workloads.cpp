@@ -209,6 +209,7 @@ int reopen_child(const std::string& name, const std::string& dir, uint64_t event
     return 1;
   }
   const double open_s = elapsed_s(start);
+  const std::string open_note = engine->open_note();
   Tally first;
   start = Clock::now();
   const bool queried = engine->replay_entity(0, first);
@@ -234,7 +235,8 @@ int reopen_child(const std::string& name, const std::string& dir, uint64_t event
                                       {"first_query_s", query_s},
                                       {"rss_before_kib", before_kib},
                                       {"peak_rss_kib", peak_kib},
-                                      {"peak_rss_scan_kib", peak_scan_kib}}
+                                      {"peak_rss_scan_kib", peak_scan_kib},
+                                      {"open_note", open_note}}
                           .dump()
                           .c_str());
   return 0;
@@ -258,6 +260,7 @@ Reopen measure_reopen(const std::string& self, const std::string& engine, const 
   r.rss_before_kib = j["rss_before_kib"];
   r.peak_rss_kib = j["peak_rss_kib"];
   r.peak_rss_scan_kib = j["peak_rss_scan_kib"];
+  r.open_note = j["open_note"];
   r.ok = true;
   return r;
 }

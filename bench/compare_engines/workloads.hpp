@@ -83,6 +83,7 @@ struct Reopen {
   uint64_t rss_before_kib = 0;
   uint64_t peak_rss_kib = 0;     // After open + first query.
   uint64_t peak_rss_scan_kib = 0;  // After a full scan too (when asked).
+  std::string open_note;           // Engine::open_note() of the child's open.
 };
 // Runs `self --reopen-child ENGINE DIR EVENTS SCAN` and parses its line of JSON.
 Reopen measure_reopen(const std::string& self, const std::string& engine, const std::string& dir,

@@ -74,8 +74,8 @@ TEST_F(SigkillTest, EveryAcknowledgedSingleAppendSurvivesManyKills) {
   std::set<EventId> acked;
   uint64_t acked_total = 0;
   int killed = 0;
-  // 250 kills; a fresh store every 25, so reopen checks stay short as the cycles add up.
-  constexpr int kCycles = 250;
+  // 300 kills; a fresh store every 25, so reopen checks stay short as the cycles add up.
+  constexpr int kCycles = 300;
   constexpr int kCyclesPerStore = 25;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
     SCOPED_TRACE("cycle " + std::to_string(cycle));
