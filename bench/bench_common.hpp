@@ -16,8 +16,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace bench {
 
@@ -61,6 +64,20 @@ inline std::string file_system_of(const std::string& dir) {
 }
 
 // A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"); 0 when absent.
+// Runs `command` (a freshly executed child, so its memory figures are its own) and parses
+// the one line of JSON it prints; nothing when it fails, exits non-zero or prints no JSON.
+inline std::optional<nlohmann::json> run_json_child(const std::string& command) {
+  FILE* child = ::popen(command.c_str(), "r");
+  if (child == nullptr) return std::nullopt;
+  char line[4096] = {};
+  const bool got = std::fgets(line, sizeof(line), child) != nullptr;
+  const int status = ::pclose(child);
+  if (!got || status != 0) return std::nullopt;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
 inline uint64_t status_kib(const char* field) {
   std::ifstream in("/proc/self/status");
   std::string line;

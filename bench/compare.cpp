@@ -133,13 +133,14 @@ struct Reopen {
   uint64_t plain_read_bytes = 0;
 };
 
-// The child half of measure_reopen: opens the store read-only (the same full scan as a
-// read-write open: every frame checksum and every chain link) in this fresh process and
+// The child half of measure_reopen: opens the store read-only by the full scan (as a
+// read-write open without an index checkpoint: every frame checksum and every chain link) in this fresh process and
 // prints one JSON object. Peak RSS is VmHWM; ru_maxrss is the same figure from getrusage.
 int reopen_child(const std::string& path) {
   const uint64_t before_kib = status_kib("VmRSS:");
   batpak::StoreOptions options;
   options.access = batpak::AccessMode::kReadOnly;
+  options.index_checkpoint = false;  // The full scan; bench/compare_engines times the checkpoint too.
   const auto start = Clock::now();
   auto store = batpak::Store::open(path, options);
   const double open_s = elapsed_s(start);
@@ -168,20 +169,13 @@ int reopen_child(const std::string& path) {
 Reopen measure_reopen(const std::string& self, const std::string& path) {
   Reopen r;
   const std::string command = "'" + self + "' --reopen-child '" + path + "'";
-  if (FILE* child = ::popen(command.c_str(), "r")) {
-    char line[4096] = {};
-    if (std::fgets(line, sizeof(line), child) != nullptr) {
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_discarded()) {
-        r.open_s = j["open_s"];
-        r.events = j["events"];
-        r.data_bytes = j["data_bytes"];
-        r.rss_before_kib = j["rss_before_kib"];
-        r.peak_rss_kib = j["peak_rss_kib"];
-        r.bytes_per_event = j["bytes_per_event"];
-      }
-    }
-    ::pclose(child);
+  if (const std::optional<nlohmann::json> j = bench::run_json_child(command)) {
+    r.open_s = (*j)["open_s"];
+    r.events = (*j)["events"];
+    r.data_bytes = (*j)["data_bytes"];
+    r.rss_before_kib = (*j)["rss_before_kib"];
+    r.peak_rss_kib = (*j)["peak_rss_kib"];
+    r.bytes_per_event = (*j)["bytes_per_event"];
   }
   const auto start = Clock::now();
   r.plain_read_bytes = bench::read_all_files(path, ".seg");

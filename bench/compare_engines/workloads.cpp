@@ -247,14 +247,9 @@ Reopen measure_reopen(const std::string& self, const std::string& engine, const 
   Reopen r;
   const std::string command = "'" + self + "' --reopen-child " + engine + " '" + dir + "' " + std::to_string(events) +
                               (scan ? " scan" : " noscan");
-  FILE* child = ::popen(command.c_str(), "r");
-  if (child == nullptr) return r;
-  char line[4096] = {};
-  const bool got = std::fgets(line, sizeof(line), child) != nullptr;
-  const int status = ::pclose(child);
-  if (!got || status != 0) return r;
-  auto j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded()) return r;
+  const std::optional<nlohmann::json> reply = bench::run_json_child(command);
+  if (!reply) return r;
+  const nlohmann::json& j = *reply;
   r.open_s = j["open_s"];
   r.first_query_s = j["first_query_s"];
   r.rss_before_kib = j["rss_before_kib"];
