@@ -2,6 +2,8 @@
 // describes the files, and otherwise a fallback to the full scan whose reason the open
 // report gives. Invariant proved throughout: a store opened from a checkpoint answers every
 // read exactly as the same store opened by the full scan.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "store/store_fixtures.hpp"
@@ -153,6 +155,32 @@ TEST_F(IndexCheckpointTest, AppendsAfterALoadedCheckpointContinueEveryChain) {
   const OpenReport r = open_and_compare_with_full_scan();
   EXPECT_EQ(r.index_source, IndexSource::kCheckpoint);
   EXPECT_EQ(r.events_recovered, 112u);  // 90 commits, 22 of them batches of two.
+}
+
+// A close after an open that loaded the checkpoint and changed nothing keeps the file (no
+// rewrite of a large file on every open and close); a close after an append replaces it
+// (written to a temporary file and renamed over it: a new inode).
+TEST_F(IndexCheckpointTest, ACloseRewritesTheCheckpointOnlyWhenTheIndexChanged) {
+  build(20);
+  auto inode = [&] {
+    struct stat st {};
+    EXPECT_EQ(::stat(checkpoint_file().c_str(), &st), 0);
+    return st.st_ino;
+  };
+  const auto written = inode();
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, small_segments()));
+    EXPECT_EQ(store->open_report().index_source, IndexSource::kCheckpoint);
+    BATPAK_ASSERT_OK(store->close());
+  }
+  EXPECT_EQ(inode(), written) << "an unchanged index was written again";
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, small_segments()));
+    append_events(*store, 20, 1);
+    BATPAK_ASSERT_OK(store->close());
+  }
+  EXPECT_NE(inode(), written) << "the checkpoint was not rewritten after an append";
+  EXPECT_EQ(open_report_of(dir_, read_only(small_segments())).frames_scanned, 0u);
 }
 
 TEST_F(IndexCheckpointTest, ACancelledFenceStaysHiddenThroughTheCheckpoint) {
