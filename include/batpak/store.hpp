@@ -150,6 +150,13 @@ class Store {
   // order: a page. Pass the last returned global_sequence to get the next page.
   Result<std::vector<Event>> query_after(const Region& region, uint64_t after_global_sequence,
                                          size_t limit) const;
+  // Calls `visit` with each committed event matching `region` with global_sequence >
+  // after_global_sequence, in commit order, up to the last event visible when the call
+  // starts; stops at the visitor's first error (returned as is). Reads segments in large
+  // sequential runs and reuses one Event, which is valid only during the call: the way to
+  // scan or export a whole store in constant memory. Each frame's checksum is checked.
+  Status for_each_matching(const Region& region, uint64_t after_global_sequence,
+                           const std::function<Status(const Event&)>& visit) const;
   // The event and its hash-chain ancestors within its entity, anchor first, then its
   // parent, and so on; at most `limit` events. Unknown id: kNotFound.
   Result<std::vector<Event>> walk_ancestors(const EventId& event_id, size_t limit) const;

@@ -41,15 +41,15 @@ Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offse
 
 }  // namespace
 
-Result<std::vector<uint8_t>> read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,
-                                         uint64_t bytes) {
+Status read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, uint64_t bytes,
+                   std::vector<uint8_t>& buffer) {
   std::shared_ptr<File> file = segments.file(segment_id);
   if (!file) return tl::unexpected(corruption(segments, segment_id, offset, "segment is missing"));
-  std::vector<uint8_t> frames(static_cast<size_t>(bytes));
-  auto got = file->pread(offset, frames);
+  buffer.resize(static_cast<size_t>(bytes));
+  auto got = file->pread(offset, buffer);
   if (!got) return tl::unexpected(got.error());
   if (*got != bytes) return tl::unexpected(corruption(segments, segment_id, offset, "frame is truncated"));
-  return frames;
+  return {};
 }
 
 Result<std::span<const uint8_t>> frame_record(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,

@@ -38,10 +38,11 @@ class SegmentSet {
   std::map<uint64_t, Snapshot> segments_;
 };
 
-// Reads `bytes` bytes of frames at `offset` with one pread. A short read (or a missing
-// segment) is kCorruption with file and offset.
-Result<std::vector<uint8_t>> read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,
-                                         uint64_t bytes);
+// Reads `bytes` bytes of frames at `offset` with one pread into `buffer` (resized to
+// `bytes`; reuse it across calls to skip the allocation and zero fill). A short read (or a
+// missing segment) is kCorruption with file and offset.
+Status read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, uint64_t bytes,
+                   std::vector<uint8_t>& buffer);
 // Checks one frame read from `offset` of the segment: checksum, structure. Returns a view of
 // its record bytes; decode them with format::decode_record. Damage is kCorruption.
 Result<std::span<const uint8_t>> frame_record(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,

@@ -72,6 +72,7 @@ Status Store::Impl::decode_into(const index::Located& row, std::span<const uint8
 Status Store::Impl::visit_events(const std::vector<index::Located>& rows,
                                  const std::function<Status(const Event&)>& visit) const {
   std::optional<Event> slot;  // Reused: its strings and payload keep their capacity.
+  std::vector<uint8_t> frames;  // Reused for every run.
   for (size_t first = 0; first < rows.size();) {
     // A run of frames close together in one segment costs one pread.
     const index::Entry& head = rows[first].entry;
@@ -82,11 +83,12 @@ Status Store::Impl::visit_events(const std::vector<index::Located>& rows,
       if (!span) break;
       run_bytes = *span;
     }
-    auto frames = segment::read_frames(segments, head.segment_id, head.offset, run_bytes);
-    if (!frames) return tl::unexpected(frames.error());
+    if (auto read = segment::read_frames(segments, head.segment_id, head.offset, run_bytes, frames); !read) {
+      return read;
+    }
     for (size_t i = first; i < end; ++i) {
       const index::Entry& e = rows[i].entry;
-      const auto frame = std::span<const uint8_t>(*frames).subspan(e.offset - head.offset, e.frame_bytes);
+      const auto frame = std::span<const uint8_t>(frames).subspan(e.offset - head.offset, e.frame_bytes);
       if (auto decoded = decode_into(rows[i], frame, slot); !decoded) return decoded;
       if (auto visited = visit(*slot); !visited) return visited;
     }
@@ -149,6 +151,22 @@ Result<std::vector<Event>> Store::query_after(const Region& region, uint64_t aft
                                               size_t limit) const {
   if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
   return impl_->read_events(impl_->index.select(region, after_global_sequence, limit));
+}
+
+Status Store::for_each_matching(const Region& region, uint64_t after_global_sequence,
+                                const std::function<Status(const Event&)>& visit) const {
+  if (auto s = impl_->check_open(); !s) return s;
+  // Index rows are selected a step at a time, so memory stays bounded for any store size.
+  constexpr size_t kRowsPerStep = 4096;
+  const uint64_t last = impl_->index.size();
+  for (uint64_t after = after_global_sequence; after < last;) {
+    std::vector<index::Located> rows = impl_->index.select(region, after, kRowsPerStep);
+    while (!rows.empty() && rows.back().global_sequence > last) rows.pop_back();
+    if (rows.empty()) return {};
+    if (auto s = impl_->visit_events(rows, visit); !s) return s;
+    after = rows.back().global_sequence;
+  }
+  return {};
 }
 
 Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t limit) const {

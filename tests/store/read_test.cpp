@@ -1,4 +1,8 @@
-// The read API: get, query, query_after paging, walk_ancestors, generations, stats, verify.
+// The read API: get, query, query_after paging, for_each_matching, walk_ancestors,
+// generations, stats, verify.
+#include <fstream>
+#include <iterator>
+
 #include "store_fixtures.hpp"
 
 namespace batpak::store_test {
@@ -99,6 +103,101 @@ TEST_F(ReadTest, QueryAfterPagesInCommitOrderAcrossEntitiesWithoutGapsOrRepeats)
   EXPECT_TRUE(none.empty());
   BATPAK_ASSERT_OK_AND_ASSIGN(zero, store_->query_after(Region::all(), 0, 0));
   EXPECT_TRUE(zero.empty());
+}
+
+TEST_F(ReadTest, ForEachMatchingVisitsWhatQueryAfterReturnsInCommitOrder) {
+  for (const Region& region : {Region::all(), Region::entity("order"), Region::all().with_scope("odd"),
+                               Region::all().with_kinds(KindFilter::exact(kKindB))}) {
+    for (uint64_t after : {0u, 1u, 12u, 24u, 25u, 40u}) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(want, store_->query_after(region, after, SIZE_MAX));
+      size_t visited = 0;
+      auto status = store_->for_each_matching(region, after, [&](const Event& e) -> Status {
+        if (visited < want.size()) expect_same_event(e, want[visited]);
+        ++visited;
+        return {};
+      });
+      ASSERT_TRUE(status.has_value()) << status.error().to_string();
+      EXPECT_EQ(visited, want.size()) << "after " << after;
+    }
+  }
+}
+
+TEST_F(ReadTest, ForEachMatchingStopsAtTheVisitorsErrorAndSkipsEventsAppendedDuringTheCall) {
+  size_t visited = 0;
+  auto appending = store_->for_each_matching(Region::all(), 0, [&](const Event&) -> Status {
+    ++visited;
+    auto r = store_->append(coord("order:9"), kKindA, bytes("late"));
+    if (!r) return tl::unexpected(r.error());
+    return {};
+  });
+  ASSERT_TRUE(appending.has_value()) << appending.error().to_string();
+  EXPECT_EQ(visited, 25u);  // Only the events visible when the call started.
+  EXPECT_EQ(store_->stats().event_count, 50u);
+
+  visited = 0;
+  auto stopped = store_->for_each_matching(Region::all(), 0, [&](const Event&) -> Status {
+    if (++visited == 3) return make_error(ErrorCode::kConflict, "enough");
+    return {};
+  });
+  BATPAK_EXPECT_ERROR(stopped, ErrorCode::kConflict);
+  EXPECT_EQ(visited, 3u);
+}
+
+TEST_F(ReadTest, ForEachMatchingReportsADamagedFrameAsCorruption) {
+  const std::string path = dir() + "/" + segment_files(dir()).front();
+  std::string data;
+  {
+    std::ifstream in(path, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t at = data.find("p12");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(data.find("p12", at + 1), std::string::npos);
+  {
+    std::fstream io(path, std::ios::binary | std::ios::in | std::ios::out);
+    io.seekp(static_cast<std::streamoff>(at + 1));
+    io.put('X');
+  }
+  size_t visited = 0;
+  auto status = store_->for_each_matching(Region::all(), 0, [&](const Event&) -> Status {
+    ++visited;
+    return {};
+  });
+  BATPAK_EXPECT_ERROR(status, ErrorCode::kCorruption);
+  EXPECT_LT(visited, 13u);  // Nothing at or after the damaged event (sequence 13).
+}
+
+// A scan longer than one index step (4096 rows) and spread over many segments.
+TEST_F(StoreTest, ForEachMatchingCrossesIndexStepsAndSegments) {
+  StoreOptions options;
+  options.durability = Durability::kBuffered;
+  options.segment_bytes_max = 64u << 10;
+  options.preallocate_bytes = 0;
+  auto store = open(options);
+  ASSERT_NE(store, nullptr);
+  constexpr uint64_t kEvents = 9000;
+  for (uint64_t i = 0; i < kEvents; ++i) {
+    ASSERT_TRUE(store->append(coord("e:" + std::to_string(i % 7)), kKindA, bytes(std::to_string(i))).has_value());
+  }
+  EXPECT_GT(store->stats().segment_count, 10u);
+  uint64_t next = 0;
+  auto status = store->for_each_matching(Region::all(), 0, [&](const Event& e) -> Status {
+    EXPECT_EQ(e.header.global_sequence, next + 1);
+    EXPECT_EQ(e.payload, bytes(std::to_string(next)));
+    ++next;
+    return {};
+  });
+  ASSERT_TRUE(status.has_value()) << status.error().to_string();
+  EXPECT_EQ(next, kEvents);
+  uint64_t of_entity = 0;
+  ASSERT_TRUE(store->for_each_matching(Region::entity("e:3"), 4000, [&](const Event& e) -> Status {
+                      EXPECT_EQ(e.coordinate.entity(), "e:3");
+                      EXPECT_GT(e.header.global_sequence, 4000u);
+                      ++of_entity;
+                      return {};
+                    })
+                  .has_value());
+  EXPECT_EQ(of_entity, 715u);  // Sequences 4001..9000 with (sequence - 1) % 7 == 3.
 }
 
 TEST_F(ReadTest, WalkAncestorsReturnsTheAnchorFirstThenItsParentsUpToTheLimit) {
