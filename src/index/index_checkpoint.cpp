@@ -1,9 +1,11 @@
 #include "index/index_checkpoint.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "util/bytes.hpp"
@@ -23,10 +25,17 @@ constexpr size_t kChecksumBytes = 8;
 
 Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "index checkpoint " + why, {}, 0, {}}; }
 
-// Bounds-checked forward reader; every read past the end sets `short_` and yields zeros.
-class Reader {
+}  // namespace
+
+// Bounds-checked forward reader over checkpoint bytes held in memory, or read from a file
+// one window at a time into a reused buffer (so loading a large checkpoint touches no more
+// fresh memory than the index it builds). Every read past the end, or after a failed file
+// read, sets `short_` and yields zeros.
+class CheckpointCodec::Reader {
  public:
-  explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  explicit Reader(std::span<const uint8_t> bytes) : view_(bytes), left_(bytes.size()) {}
+  // Reads `file`'s bytes [0, end) and checksums them as they arrive (checksum()).
+  Reader(File& file, uint64_t end) : file_(&file), left_(end) {}
 
   template <class T>
   T le() {
@@ -42,23 +51,56 @@ class Reader {
     if (const uint8_t* at = take(N)) std::memcpy(out.data(), at, N);
   }
   bool short_read() const { return short_; }
-  size_t remaining() const { return bytes_.size() - at_; }
+  uint64_t remaining() const { return left_; }
+  // File mode: the error of a failed read, if any, and the XXH3-64 of the bytes read so far.
+  const std::optional<Error>& read_error() const { return read_error_; }
+  uint64_t checksum() const { return checksum_.digest(); }
 
  private:
+  static constexpr size_t kWindowBytes = 4u << 20;
+
   const uint8_t* take(size_t len) {
-    if (short_ || len > bytes_.size() - at_) {
+    if (short_ || len > left_ || (len > view_.size() - at_ && !refill(len))) {
       short_ = true;
       return nullptr;
     }
-    const uint8_t* out = bytes_.data() + at_;
+    const uint8_t* out = view_.data() + at_;
     at_ += len;
+    left_ -= len;
     return out;
   }
+  // File mode: keeps the unread bytes and reads more behind them, at least `len` in all.
+  bool refill(size_t len) {
+    if (file_ == nullptr) return false;
+    const size_t kept = view_.size() - at_;
+    buffer_.resize(std::max(kWindowBytes, len));
+    std::memmove(buffer_.data(), buffer_.data() + at_, kept);
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size() - kept, left_ - kept));
+    const std::span<uint8_t> fresh(buffer_.data() + kept, want);
+    auto got = file_->pread(file_offset_, fresh);
+    if (!got || *got != want) {
+      read_error_ = got ? corrupt("is shorter than it was") : got.error();
+      return false;
+    }
+    checksum_.update(fresh);
+    file_offset_ += want;
+    view_ = std::span<const uint8_t>(buffer_.data(), kept + want);
+    at_ = 0;
+    return true;
+  }
 
-  std::span<const uint8_t> bytes_;
-  size_t at_ = 0;
+  File* file_ = nullptr;
+  std::vector<uint8_t> buffer_;
+  uint64_t file_offset_ = 0;
+  util::Checksum64Stream checksum_;
+  std::optional<Error> read_error_;
+  std::span<const uint8_t> view_;  // Bytes in memory: the whole input, or buffer_'s window.
+  size_t at_ = 0;                  // Read position in view_.
+  uint64_t left_ = 0;              // Bytes not yet read of the whole input.
   bool short_ = false;
 };
+
+namespace {
 
 void write_names(util::ByteWriter& w, const std::deque<std::string>& names) {
   for (const std::string& name : names) {
@@ -126,20 +168,42 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const Checkpoin
 }
 
 Result<CheckpointMeta> CheckpointCodec::decode(std::span<const uint8_t> bytes, Index& index) {
-  auto meta = decode_into(bytes, index);
-  if (!meta) index.clear();
-  return meta;
-}
-
-Result<CheckpointMeta> CheckpointCodec::decode_into(std::span<const uint8_t> bytes, Index& index) {
   if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
-  if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return tl::unexpected(corrupt("has a bad magic"));
   const size_t checksum_at = bytes.size() - kChecksumBytes;
   if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
     return tl::unexpected(corrupt("checksum mismatch"));
   }
   Reader r(bytes.first(checksum_at));
-  r.text(sizeof kMagic);
+  auto meta = decode_into(r, index);
+  if (!meta) index.clear();
+  return meta;
+}
+
+Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
+  auto size = file.size();
+  if (!size) return tl::unexpected(size.error());
+  if (*size < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
+  std::array<uint8_t, kChecksumBytes> trailer{};
+  auto got = file.pread(*size - kChecksumBytes, trailer);
+  if (!got) return tl::unexpected(got.error());
+  if (*got != trailer.size()) return tl::unexpected(corrupt("is truncated"));
+  Reader r(file, *size - kChecksumBytes);
+  auto meta = decode_into(r, index);
+  // The checksum covers every byte, so it is known only at the end; until then the checks
+  // above keep a damaged file from allocating more than its size justifies.
+  if (r.read_error()) {
+    meta = tl::unexpected(*r.read_error());
+  } else if (meta && r.checksum() != util::load_le<uint64_t>(trailer.data())) {
+    meta = tl::unexpected(corrupt("checksum mismatch"));
+  }
+  if (!meta) index.clear();
+  return meta;
+}
+
+Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
+  if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
+    return tl::unexpected(corrupt("has a bad magic"));
+  }
   const auto version = r.le<uint32_t>();
   if (version > kVersion) {
     return make_error(ErrorCode::kUnsupported, "index checkpoint version " + std::to_string(version) +

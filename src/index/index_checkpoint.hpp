@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "batpak/env.hpp"
 #include "batpak/fence.hpp"
 #include "batpak/status.hpp"
 #include "index/index.hpp"
@@ -39,9 +40,13 @@ class CheckpointCodec {
   // Rebuilds `index` (REQUIRES: empty) from checkpoint bytes. kCorruption for a damaged or
   // inconsistent file, kUnsupported for a newer version; `index` is left empty on error.
   static Result<CheckpointMeta> decode(std::span<const uint8_t> bytes, Index& index);
+  // The same from a whole checkpoint file, read a window at a time (constant extra memory);
+  // a failed read returns its error.
+  static Result<CheckpointMeta> decode_file(File& file, Index& index);
 
  private:
-  static Result<CheckpointMeta> decode_into(std::span<const uint8_t> bytes, Index& index);
+  class Reader;
+  static Result<CheckpointMeta> decode_into(Reader& r, Index& index);
 };
 
 }  // namespace batpak::index

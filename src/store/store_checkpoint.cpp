@@ -12,9 +12,6 @@
 namespace batpak {
 namespace {
 
-// Larger than any checkpoint of 2^32 events; read_small_file refuses bigger files.
-constexpr uint64_t kCheckpointBytesMax = uint64_t{1} << 40;
-
 std::string checkpoint_path(const Store::Impl& s) { return segment::join_path(s.dir, index::kCheckpointFileName); }
 
 // The checksum of a segment's bytes [0, end), as CoveredSegment::checksum defines it.
@@ -96,10 +93,12 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
     return std::nullopt;
   };
   if (!s.options.index_checkpoint) return fall_back("index checkpoints are off (StoreOptions::index_checkpoint)");
-  auto bytes = util::read_small_file(*s.fs, checkpoint_path(s), kCheckpointBytesMax);
-  if (!bytes) return fall_back(bytes.error().message);
-  if (!*bytes) return fall_back("no index checkpoint");
-  auto meta = index::CheckpointCodec::decode(**bytes, s.index);
+  auto exists = s.fs->exists(checkpoint_path(s));
+  if (!exists) return fall_back(exists.error().message);
+  if (!*exists) return fall_back("no index checkpoint");
+  auto file = s.fs->open(checkpoint_path(s), Fs::OpenMode::kRead);
+  if (!file) return fall_back(file.error().message);
+  auto meta = index::CheckpointCodec::decode_file(**file, s.index);
   if (!meta) return fall_back(meta.error().message);
   if (auto why = mismatch(s, ids, *meta)) return fall_back(*why);
   s.report.index_source = IndexSource::kCheckpoint;

@@ -57,4 +57,21 @@ uint64_t checksum64(std::span<const uint8_t> data, uint64_t seed) {
   return XXH3_64bits_withSeed(data.data(), data.size(), seed);
 }
 
+// The state's layout is private to libxxhash (XXH_STATIC_LINKING_ONLY), so it lives on the heap.
+struct Checksum64Stream::State {
+  State() : xxh(XXH3_createState()) {
+    if (xxh == nullptr) throw std::bad_alloc();  // Out of memory, as any allocation.
+  }
+  ~State() { XXH3_freeState(xxh); }
+  XXH3_state_t* xxh;
+};
+
+Checksum64Stream::Checksum64Stream() : state_(std::make_unique<State>()) { XXH3_64bits_reset(state_->xxh); }
+
+Checksum64Stream::~Checksum64Stream() = default;
+
+void Checksum64Stream::update(std::span<const uint8_t> data) { XXH3_64bits_update(state_->xxh, data.data(), data.size()); }
+
+uint64_t Checksum64Stream::digest() const { return XXH3_64bits_digest(state_->xxh); }
+
 }  // namespace batpak::util

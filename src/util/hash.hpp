@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -37,5 +38,21 @@ uint64_t checksum64(std::span<const uint8_t> data);
 // XXH3-64 with a seed: checksums of long byte ranges chain chunk by chunk, each chunk's
 // seed being the previous chunk's checksum.
 uint64_t checksum64(std::span<const uint8_t> data, uint64_t seed);
+
+// Incremental XXH3-64: digest() equals checksum64() of all bytes given to update(), in order.
+// Thread safety: none; one owner.
+class Checksum64Stream {
+ public:
+  Checksum64Stream();
+  ~Checksum64Stream();
+  Checksum64Stream(const Checksum64Stream&) = delete;
+  Checksum64Stream& operator=(const Checksum64Stream&) = delete;
+  void update(std::span<const uint8_t> data);
+  uint64_t digest() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace batpak::util

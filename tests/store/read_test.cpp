@@ -1,9 +1,7 @@
 // The read API: get, query, query_after paging, for_each_matching, walk_ancestors,
 // generations, stats, verify.
-#include <fstream>
-#include <iterator>
-
 #include "store_fixtures.hpp"
+#include "support/file_bytes.hpp"
 
 namespace batpak::store_test {
 namespace {
@@ -145,19 +143,13 @@ TEST_F(ReadTest, ForEachMatchingStopsAtTheVisitorsErrorAndSkipsEventsAppendedDur
 
 TEST_F(ReadTest, ForEachMatchingReportsADamagedFrameAsCorruption) {
   const std::string path = dir() + "/" + segment_files(dir()).front();
-  std::string data;
-  {
-    std::ifstream in(path, std::ios::binary);
-    data.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  const size_t at = data.find("p12");
+  std::vector<uint8_t> data = testing::read_file_bytes(path);
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  const size_t at = text.find("p12");
   ASSERT_NE(at, std::string::npos);
-  ASSERT_EQ(data.find("p12", at + 1), std::string::npos);
-  {
-    std::fstream io(path, std::ios::binary | std::ios::in | std::ios::out);
-    io.seekp(static_cast<std::streamoff>(at + 1));
-    io.put('X');
-  }
+  ASSERT_EQ(text.find("p12", at + 1), std::string::npos);
+  data[at + 1] = 'X';
+  testing::write_file_bytes(path, data);
   size_t visited = 0;
   auto status = store_->for_each_matching(Region::all(), 0, [&](const Event&) -> Status {
     ++visited;
