@@ -1,10 +1,11 @@
 // The process the SIGKILL crash test kills. It opens the store in DIR with Durability::kSync
-// and appends from several threads until killed. Only after an append (or a batch) has
+// (or kBuffered, whose appends return once written to the OS, so they too must survive the
+// kill of the process) and appends from several threads until killed. Only after an append (or a batch) has
 // returned successfully does it report the acknowledged event ids on stdout (a pipe to the
 // parent), one line per append with a single write(2) call of less than PIPE_BUF bytes, so
 // a line is either wholly in the pipe or absent when the kill lands.
 //
-// Usage: batpak_crash_child DIR single|batch THREADS
+// Usage: batpak_crash_child DIR single|batch THREADS [sync|buffered]
 //   single: each line is "A <event id hex>"
 //   batch:  each line is "B <token> <id1> <id2> ...": one atomic append_batch whose items
 //           carry the payload "<token>/<index>/<count>" so the parent can find partial
@@ -33,17 +34,19 @@ void write_line(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s DIR single|batch THREADS\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: %s DIR single|batch THREADS [sync|buffered]\n", argv[0]);
     return 3;
   }
   const std::string dir = argv[1];
   const std::string mode = argv[2];
   const int threads = std::atoi(argv[3]);
+  const std::string durability = argc == 5 ? argv[4] : "sync";
   if ((mode != "single" && mode != "batch") || threads < 1 || threads > 64) return 3;
+  if (durability != "sync" && durability != "buffered") return 3;
 
   batpak::StoreOptions options;
-  options.durability = batpak::Durability::kSync;
+  options.durability = durability == "sync" ? batpak::Durability::kSync : batpak::Durability::kBuffered;
   options.segment_bytes_max = 16 * 1024;  // Rotations happen while the kill may land.
   options.preallocate_bytes = 16 * 1024;
   auto store = batpak::Store::open(dir, options);

@@ -1,6 +1,6 @@
-// SIGKILL crash test: a child process (crash_child.cpp) appends with Durability::kSync from
-// several threads and reports each acknowledged event id on a pipe only after its append
-// returned. The parent kills it with SIGKILL after a random delay, then reopens the store
+// SIGKILL crash test: a child process (crash_child.cpp) appends with Durability::kSync (or
+// kBuffered) from several threads and reports each acknowledged event id on a pipe only
+// after its append returned. The parent kills it with SIGKILL after a random delay, then reopens the store
 // and checks that nothing acknowledged was lost, for many cycles on the same directory.
 // Set BATPAK_CRASH_SEED to replay a run.
 #include <fcntl.h>
@@ -61,6 +61,47 @@ class SigkillTest : public ::testing::Test {
     return all;
   }
 
+  // Kills a child appending single events with `durability` ("sync" or "buffered") after a
+  // random delay, `cycles` times (a fresh store every 25); checks every acknowledged event
+  // after each kill. Prints one figures line naming `what`.
+  void kill_single_appenders(const char* durability, int cycles, const char* what) {
+    const uint32_t seed = seed_from_env();
+    SCOPED_TRACE("BATPAK_CRASH_SEED=" + std::to_string(seed));
+    std::mt19937 rng(seed);
+    std::set<EventId> acked;
+    uint64_t acked_total = 0;
+    int killed = 0;
+    constexpr int kCyclesPerStore = 25;  // Keeps the reopen checks short as cycles add up.
+    for (int cycle = 0; cycle < cycles; ++cycle) {
+      SCOPED_TRACE("cycle " + std::to_string(cycle));
+      if (cycle % kCyclesPerStore == 0) {
+        acked_total += acked.size();
+        acked.clear();
+      }
+      const std::string dir = tmp_.sub(std::string(durability) + "-store-" + std::to_string(cycle / kCyclesPerStore));
+      const int delay_ms = std::uniform_int_distribution<int>(5, 120)(rng);
+      ChildRun run = run_and_kill(BATPAK_CRASH_CHILD, {dir, "single", "4", durability}, delay_ms);
+      ASSERT_TRUE(run.killed || run.exit_code == 0) << "child failed, exit code " << run.exit_code;
+      killed += run.killed;
+      ASSERT_TRUE(run.output.empty() || run.output.back() == '\n') << "a torn acknowledgement line";
+      for (const auto& words : lines_of(run.output)) {
+        ASSERT_EQ(words.size(), 2u);
+        ASSERT_EQ(words[0], "A");
+        BATPAK_ASSERT_OK_AND_ASSIGN(id, EventId::parse(words[1]));
+        acked.insert(id);
+      }
+      reopen_and_check(dir, acked);
+      if (HasFatalFailure()) return;
+    }
+    acked_total += acked.size();
+    std::printf("SIGKILL cycles (%s): %d (killed mid-run: %d), acknowledged events checked: %llu, failures: %d\n",
+                what, cycles, killed, static_cast<unsigned long long>(acked_total), HasFailure() ? 1 : 0);
+    EXPECT_GT(killed, cycles * 2 / 3);
+    EXPECT_GT(acked_total, 1000u) << "the child barely appended: the test proves little";
+    RecordProperty("acknowledged", static_cast<int>(acked_total));
+    RecordProperty("torn_tails", torn_tails_);
+  }
+
   TempDir tmp_;
   int torn_tails_ = 0;
 };
@@ -68,43 +109,13 @@ class SigkillTest : public ::testing::Test {
 // Invariant: after a SIGKILL at any moment, every event whose kSync append returned is
 // present after reopen, the log verifies, and the open report is consistent.
 TEST_F(SigkillTest, EveryAcknowledgedSingleAppendSurvivesManyKills) {
-  const uint32_t seed = seed_from_env();
-  SCOPED_TRACE("BATPAK_CRASH_SEED=" + std::to_string(seed));
-  std::mt19937 rng(seed);
-  std::set<EventId> acked;
-  uint64_t acked_total = 0;
-  int killed = 0;
-  // 300 kills; a fresh store every 25, so reopen checks stay short as the cycles add up.
-  constexpr int kCycles = 300;
-  constexpr int kCyclesPerStore = 25;
-  for (int cycle = 0; cycle < kCycles; ++cycle) {
-    SCOPED_TRACE("cycle " + std::to_string(cycle));
-    if (cycle % kCyclesPerStore == 0) {
-      acked_total += acked.size();
-      acked.clear();
-    }
-    const std::string dir = tmp_.sub("store-" + std::to_string(cycle / kCyclesPerStore));
-    const int delay_ms = std::uniform_int_distribution<int>(5, 120)(rng);
-    ChildRun run = run_and_kill(BATPAK_CRASH_CHILD, {dir, "single", "4"}, delay_ms);
-    ASSERT_TRUE(run.killed || run.exit_code == 0) << "child failed, exit code " << run.exit_code;
-    killed += run.killed;
-    ASSERT_TRUE(run.output.empty() || run.output.back() == '\n') << "a torn acknowledgement line";
-    for (const auto& words : lines_of(run.output)) {
-      ASSERT_EQ(words.size(), 2u);
-      ASSERT_EQ(words[0], "A");
-      BATPAK_ASSERT_OK_AND_ASSIGN(id, EventId::parse(words[1]));
-      acked.insert(id);
-    }
-    reopen_and_check(dir, acked);
-    if (HasFatalFailure()) return;
-  }
-  acked_total += acked.size();
-  std::printf("SIGKILL cycles: %d (killed mid-run: %d), acknowledged events checked: %llu, failures: %d\n",
-              kCycles, killed, static_cast<unsigned long long>(acked_total), HasFailure() ? 1 : 0);
-  EXPECT_GT(killed, kCycles * 2 / 3);
-  EXPECT_GT(acked_total, 1000u) << "the child barely appended: the test proves little";
-  RecordProperty("acknowledged", static_cast<int>(acked_total));
-  RecordProperty("torn_tails", torn_tails_);
+  kill_single_appenders("sync", 300, "kSync");
+}
+
+// Invariant: a kBuffered append returns once its bytes reached the OS, so a kill of the
+// process (not a power cut) loses none of them either.
+TEST_F(SigkillTest, EveryAcknowledgedBufferedAppendSurvivesTheKillOfItsProcess) {
+  kill_single_appenders("buffered", 60, "kBuffered");
 }
 
 // Invariant: an atomic batch is all or nothing after a SIGKILL: acknowledged batches are
