@@ -73,7 +73,10 @@ class CheckpointCodec::Reader {
   bool refill(size_t len) {
     if (file_ == nullptr) return false;
     const size_t kept = view_.size() - at_;
-    buffer_.resize(std::max(kWindowBytes, len));
+    // The buffer only grows (view_ may point into it), and never beyond the unread bytes: a
+    // small checkpoint gets a small buffer, not a zero-filled window.
+    const size_t window = std::max(len, static_cast<size_t>(std::min<uint64_t>(kWindowBytes, left_)));
+    if (buffer_.size() < window) buffer_.resize(window);
     std::memmove(buffer_.data(), buffer_.data() + at_, kept);
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size() - kept, left_ - kept));
     const std::span<uint8_t> fresh(buffer_.data() + kept, want);
