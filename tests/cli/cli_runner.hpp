@@ -38,12 +38,17 @@ inline std::string read_all(int fd) {
 // cannot dead-lock against the child's output.
 inline CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "") {
   char in_path[] = "/tmp/batpak-cli-in-XXXXXX";
-  int in_fd = ::mkstemp(in_path);
+  // Every descriptor is close-on-exec (dup2 onto 0, 1 and 2 clears the flag in the child):
+  // tests run the CLI from several threads at once, and a child forked by another thread
+  // must not inherit this call's pipe ends. A `tail --follow` child holding a write end of
+  // an `append` child's stdout kept this call from seeing EOF while the tail waited for
+  // that append: a dead-lock.
+  int in_fd = ::mkostemp(in_path, O_CLOEXEC);
   if (::write(in_fd, input.data(), input.size()) != static_cast<ssize_t>(input.size())) return {};
   ::lseek(in_fd, 0, SEEK_SET);
   ::unlink(in_path);
   int out_pipe[2], err_pipe[2];
-  if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) return {};
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) return {};
   // argv is built before fork: tests fork from several threads, and a child of a
   // multi-threaded parent may only make async-signal-safe calls (a malloc could dead-lock
   // on a lock another thread held at fork time) until execv.
