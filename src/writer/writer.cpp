@@ -238,9 +238,21 @@ Writer::Chunk& Writer::chunk_for(uint64_t frame_bytes_total) {
     next_offset_ = format::kSegmentHeaderBytes;
   }
   if (chunks_.empty() || chunks_.back().segment_id != active_segment_) {
-    chunks_.push_back(Chunk{active_segment_, next_offset_, {}, {}, {}});
+    Chunk& fresh = chunks_.emplace_back(std::move(spare_));  // With the spare's capacity.
+    spare_ = Chunk{};
+    fresh.segment_id = active_segment_;
+    fresh.start_offset = next_offset_;
+    fresh.last_point = {};
   }
   return chunks_.back();
+}
+
+void Writer::recycle(Chunk& written) {
+  constexpr size_t kSpareBytesMax = 1u << 20;  // A huge batch's buffer is not kept.
+  if (spare_.bytes.capacity() > 0 || written.bytes.capacity() > kSpareBytesMax) return;
+  written.bytes.clear();
+  written.events.clear();
+  spare_ = std::move(written);
 }
 
 void Writer::publish(Chunk& chunk) {
@@ -313,6 +325,7 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
     Chunk taken = std::move(chunk);
     chunks_.pop_back();
     if (auto s = write_chunk_now(taken); !s) return tl::unexpected(s.error());
+    recycle(taken);
     return out;
   }
   for (size_t i = 0; i < events.size(); ++i) {
@@ -517,6 +530,7 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
       last_sync_at = std::chrono::steady_clock::now();
     }
     announce();
+    if (!taken.empty()) recycle(taken.back());
     if (closing_ && chunks_.empty() && durable_sequence_ == written_sequence_) return;
   }
 }
@@ -532,9 +546,11 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
   while (true) {
     work_cv_.wait(lock, [&] { return closing_ || !chunks_.empty(); });
     if (chunks_.empty()) return;  // Closing with nothing left to write.
-    // Group forming: a group smaller than the last one usually means the last group's
-    // appenders are about to append again. Waiting for them, at most one sync time, lets them
-    // share this sync instead of paying for the next one.
+    // Group forming: the target is the number of appenders in flight at the end of the last
+    // sync (that group's size plus the events queued meanwhile). A smaller queue usually means
+    // the last group's appenders are about to append again; waiting for them, at most one sync
+    // time, lets them share this sync instead of paying for the next one. Counting the queued
+    // events too keeps two half-groups from alternating forever, each paying for a sync.
     if (queued_events_in(chunks_) < group_target_) {
       work_cv_.wait_for(lock, last_sync,
                         [&] { return closing_ || queued_events_in(chunks_) >= group_target_; });
@@ -551,12 +567,13 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
       poison(s.error());
       return;
     }
-    group_target_ = retire(taken, fenced);
+    group_target_ = retire(taken, fenced) + queued_events_in(chunks_);
     durable_sequence_ = written_sequence_;
     durable_point_ = written_point_;
     durable_segment_ = taken.back().segment_id;
     durable_offset_ = taken.back().start_offset + taken.back().bytes.size();
     announce();
+    recycle(taken.back());
   }
 }
 

@@ -140,6 +140,8 @@ class Writer {
   Status check_expected_clocks(std::span<const Prepared> events);
   index::EntityHead& head_of(const std::string& entity);
   Chunk& chunk_for(uint64_t frame_bytes_total);
+  // Keeps a written chunk's buffers (emptied) for the next chunk_for(). REQUIRES: mu_.
+  void recycle(Chunk& written);
   std::vector<Committed> sequence(std::span<const Prepared> events, Chunk& chunk);
   Status write_chunk_now(Chunk& chunk);  // kBuffered: write and publish in the caller.
   uint64_t now_ms() const;
@@ -176,6 +178,7 @@ class Writer {
   std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
   std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
   std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
+  Chunk spare_;                      // Empty; its buffers' capacity serves the next chunk.
   uint64_t next_sequence_ = 1;
   uint64_t active_segment_ = 0;      // Segment the sequencer assigns offsets in.
   uint64_t next_offset_ = 0;         // Where the next frame goes in that segment.
@@ -193,7 +196,7 @@ class Writer {
   bool fence_starting_ = false;  // begin_fence() is draining earlier events: plain commits refused.
   uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
   uint64_t unsynced_events_ = 0;
-  uint64_t group_target_ = 0;        // kSync: size of the last group; the next one waits for it.
+  uint64_t group_target_ = 0;        // kSync: appenders in flight after the last sync; the next group waits for them.
   std::optional<Error> poisoned_;
   uint32_t conditional_waiting_ = 0;  // Conditional commits waiting for visibility.
   bool closing_ = false;

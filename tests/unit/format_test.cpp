@@ -135,6 +135,45 @@ TEST(FormatGolden, EventHashOfTheFixedHeaderIsFrozen) {
   EXPECT_EQ(hash.to_hex(), "c8fb09e656f94866eceda70a6083a449d1e17a32b65801288f521cba41b7ce6a");
 }
 
+// The hashed bytes as docs/format.md lists them, laid end to end.
+std::vector<uint8_t> event_hash_input(const EventHeader& h, std::string_view entity, std::string_view scope) {
+  std::string out;
+  auto put = [&out](const void* p, size_t n) { out.append(static_cast<const char*>(p), n); };
+  auto put_le = [&put](uint64_t v, size_t n) {
+    uint8_t b[8];
+    for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    put(b, n);
+  };
+  put(h.event_id.bytes.data(), 16);
+  put(h.correlation_id.bytes.data(), 16);
+  put(h.causation_id.bytes.data(), 16);
+  put_le(h.global_sequence, 8);
+  put_le(h.clock, 4);
+  put_le(h.wall_ms, 8);
+  put_le(h.kind.raw(), 2);
+  put_le(h.payload_version, 2);
+  put_le(entity.size(), 4);
+  put(entity.data(), entity.size());
+  put_le(scope.size(), 4);
+  put(scope.data(), scope.size());
+  put(h.content_hash.bytes.data(), 32);
+  put(h.prev_hash.bytes.data(), 32);
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+TEST(EventHash, IsTheDocumentedInputHashedInOnePieceForShortAndLongCoordinates) {
+  // Short coordinates are hashed from one stack buffer, long ones piece by piece: both must
+  // be the BLAKE3 (derive-key mode) of the documented input.
+  for (size_t entity_bytes : {1u, 8u, 100u, 150u, 191u, 192u, 193u, 250u, 1000u}) {
+    const std::string entity(entity_bytes, 'e');
+    for (const std::string& scope : {std::string(), std::string("s"), std::string(64, 's')}) {
+      EXPECT_EQ(format::compute_event_hash(golden_header(), entity, scope),
+                util::blake3_derive(format::kEventHashContext, event_hash_input(golden_header(), entity, scope)))
+          << entity_bytes << " entity bytes, " << scope.size() << " scope bytes";
+    }
+  }
+}
+
 TEST(EventHash, CoversEveryHashedFieldButNotTimestampFlagsOrItsOwnField) {
   const EventHeader base = golden_header();
   const Hash32 h0 = format::compute_event_hash(base, "order:1", "s");
