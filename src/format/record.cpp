@@ -133,6 +133,40 @@ Result<RecordView> decode_record(std::span<const uint8_t> record) {
   return v;
 }
 
+namespace {
+
+// Gathers small pieces in a stack buffer, so the usual event hash is one BLAKE3 update
+// instead of six (BLAKE3 hashes a stream: how the input is split does not change the hash).
+class GatheringHasher {
+ public:
+  explicit GatheringHasher(const util::Blake3& seeded) : hasher_(seeded) {}
+  void update(std::string_view piece) { update({reinterpret_cast<const uint8_t*>(piece.data()), piece.size()}); }
+  void update(std::span<const uint8_t> piece) {
+    if (piece.empty()) return;
+    if (piece.size() > sizeof(buffer_) - used_) {
+      flush();
+      if (piece.size() > sizeof(buffer_)) return hasher_.update(piece);
+    }
+    std::memcpy(buffer_ + used_, piece.data(), piece.size());
+    used_ += piece.size();
+  }
+  Hash32 finish() {
+    flush();
+    return hasher_.finish();
+  }
+
+ private:
+  void flush() {
+    if (used_ > 0) hasher_.update(std::span<const uint8_t>(buffer_, used_));
+    used_ = 0;
+  }
+  util::Blake3 hasher_;
+  uint8_t buffer_[320];
+  size_t used_ = 0;
+};
+
+}  // namespace
+
 Hash32 compute_event_hash(const EventHeader& h, std::string_view entity, std::string_view scope) {
   uint8_t fixed[16 * 3 + 8 + 4 + 8 + 2 + 2 + 4];
   uint8_t* p = fixed;
@@ -151,22 +185,7 @@ Hash32 compute_event_hash(const EventHeader& h, std::string_view entity, std::st
 
   // Derived once: every event hash starts from the same context-keyed state.
   static const util::Blake3 kContextSeeded(kEventHashContext);
-  util::Blake3 hasher(kContextSeeded);
-  // The usual coordinate fits one stack buffer: one update instead of six (BLAKE3 hashes a
-  // stream, so the split does not change the hash).
-  uint8_t joined[sizeof(fixed) + 4 + 2 * sizeof(Hash32) + 192];
-  const size_t joined_bytes = sizeof(fixed) + entity.size() + 4 + scope.size() + 2 * sizeof(Hash32);
-  if (joined_bytes <= sizeof(joined)) {
-    uint8_t* q = joined;
-    std::memcpy(q, fixed, sizeof(fixed)), q += sizeof(fixed);
-    std::memcpy(q, entity.data(), entity.size()), q += entity.size();
-    std::memcpy(q, scope_len, 4), q += 4;
-    std::memcpy(q, scope.data(), scope.size()), q += scope.size();
-    std::memcpy(q, h.content_hash.bytes.data(), sizeof(Hash32)), q += sizeof(Hash32);
-    std::memcpy(q, h.prev_hash.bytes.data(), sizeof(Hash32));
-    hasher.update(std::span<const uint8_t>(joined, joined_bytes));
-    return hasher.finish();
-  }
+  GatheringHasher hasher(kContextSeeded);
   hasher.update(fixed);
   hasher.update(entity);
   hasher.update(scope_len);
