@@ -24,8 +24,19 @@ struct ChildRun {
   int exit_code = -1;
 };
 
-// Runs `binary args...` and SIGKILLs it after `delay_ms`, draining its stdout pipe meanwhile.
-inline ChildRun run_and_kill(const char* binary, const std::vector<std::string>& args, int delay_ms) {
+// When the kill delay starts counting.
+enum class KillClock {
+  kFromLaunch,       // At fork: the kill may land while the child opens or recovers the store.
+  kFromFirstOutput,  // At the child's first output byte, so that a slow start (a loaded machine,
+                     // a sanitizer build) does not eat the delay; a child silent for
+                     // kSilentChildMs is killed anyway.
+};
+inline constexpr int kSilentChildMs = 20000;
+
+// Runs `binary args...` and SIGKILLs it `delay_ms` after `clock` starts, draining its stdout
+// pipe meanwhile.
+inline ChildRun run_and_kill(const char* binary, const std::vector<std::string>& args, int delay_ms,
+                             KillClock clock = KillClock::kFromLaunch) {
   ChildRun run;
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return run;
@@ -43,7 +54,9 @@ inline ChildRun run_and_kill(const char* binary, const std::vector<std::string>&
     ::close(fds[0]);
     return run;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  const auto delay = std::chrono::milliseconds(delay_ms);
+  auto deadline = std::chrono::steady_clock::now() +
+                  (clock == KillClock::kFromLaunch ? delay : std::chrono::milliseconds(kSilentChildMs));
   char buf[4096];
   bool eof = false;
   while (!eof) {
@@ -54,6 +67,9 @@ inline ChildRun run_and_kill(const char* binary, const std::vector<std::string>&
     if (::poll(&p, 1, static_cast<int>(left)) > 0) {
       const ssize_t n = ::read(fds[0], buf, sizeof(buf));
       if (n <= 0) eof = true;  // The child exited on its own: reported below.
+      if (n > 0 && clock == KillClock::kFromFirstOutput && run.output.empty()) {
+        deadline = std::chrono::steady_clock::now() + delay;
+      }
       if (n > 0) run.output.append(buf, static_cast<size_t>(n));
     }
   }
