@@ -7,3 +7,4 @@ find_package(tl-expected REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(LMDB REQUIRED IMPORTED_TARGET lmdb)
+pkg_check_modules(URING REQUIRED IMPORTED_TARGET liburing)  # Batched reads (src/io/uring_reader.cpp).

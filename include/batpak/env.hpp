@@ -36,6 +36,15 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// One read of Fs::read_batch: up to data.size() bytes of `file` at `offset`. read_batch sets
+// `got` to the count read, short only at the end of the file.
+struct ReadRequest {
+  File* file = nullptr;
+  uint64_t offset = 0;
+  std::span<uint8_t> data;
+  size_t got = 0;
+};
+
 // The file system. Thread safety: every method may be called concurrently.
 class Fs {
  public:
@@ -51,6 +60,18 @@ class Fs {
   // Takes a non-blocking exclusive lock on `path` (created if missing). Contention with any
   // other holder, in this process or another, is kStoreLocked.
   virtual Result<std::unique_ptr<FileLock>> lock(const std::string& path) = 0;
+  // Performs every read of `requests`, in any order or at once, and sets each `got`.
+  // REQUIRES: every file was opened by this Fs and outlives the call. On an error some
+  // requests may be unread. The default reads them one by one with File::pread; posix_fs()
+  // submits them together through io_uring where the kernel allows it.
+  virtual Status read_batch(std::span<ReadRequest> requests) {
+    for (ReadRequest& r : requests) {
+      auto got = r.file->pread(r.offset, r.data);
+      if (!got) return tl::unexpected(got.error());
+      r.got = *got;
+    }
+    return {};
+  }
 };
 
 // The process-wide POSIX file system (pread/pwrite/fdatasync/flock). Never null.

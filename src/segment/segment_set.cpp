@@ -41,14 +41,27 @@ Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offse
 
 }  // namespace
 
-Status read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, uint64_t bytes,
-                   std::vector<uint8_t>& buffer) {
-  std::shared_ptr<File> file = segments.file(segment_id);
-  if (!file) return tl::unexpected(corruption(segments, segment_id, offset, "segment is missing"));
-  buffer.resize(static_cast<size_t>(bytes));
-  auto got = file->pread(offset, buffer);
-  if (!got) return tl::unexpected(got.error());
-  if (*got != bytes) return tl::unexpected(corruption(segments, segment_id, offset, "frame is truncated"));
+Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, std::vector<uint8_t>& buffer) {
+  uint64_t total = 0;
+  for (const FrameRun& run : runs) total += run.bytes;
+  buffer.resize(static_cast<size_t>(total));
+  std::vector<std::shared_ptr<File>> files;  // Keeps each file open until the reads are done.
+  std::vector<ReadRequest> requests;
+  files.reserve(runs.size());
+  requests.reserve(runs.size());
+  uint64_t at = 0;
+  for (const FrameRun& run : runs) {
+    std::shared_ptr<File>& file = files.emplace_back(segments.file(run.segment_id));
+    if (!file) return tl::unexpected(corruption(segments, run.segment_id, run.offset, "segment is missing"));
+    requests.push_back(ReadRequest{file.get(), run.offset, {buffer.data() + at, static_cast<size_t>(run.bytes)}, 0});
+    at += run.bytes;
+  }
+  if (auto read = fs.read_batch(requests); !read) return read;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (requests[i].got != runs[i].bytes) {
+      return tl::unexpected(corruption(segments, runs[i].segment_id, runs[i].offset, "frame is truncated"));
+    }
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "batpak/env.hpp"
@@ -38,11 +39,16 @@ class SegmentSet {
   std::map<uint64_t, Snapshot> segments_;
 };
 
-// Reads `bytes` bytes of frames at `offset` with one pread into `buffer` (resized to
-// `bytes`; reuse it across calls to skip the allocation and zero fill). A short read (or a
-// missing segment) is kCorruption with file and offset.
-Status read_frames(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, uint64_t bytes,
-                   std::vector<uint8_t>& buffer);
+// Frames read together: `bytes` bytes at `offset` of a segment.
+struct FrameRun {
+  uint64_t segment_id = 0;
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+};
+// Reads every run into `buffer`, one after another in order (resized to their total; reuse
+// it across calls to skip the allocation and zero fill), with one Fs::read_batch. A short
+// read (or a missing segment) is kCorruption with file and offset.
+Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, std::vector<uint8_t>& buffer);
 // Checks one frame read from `offset` of the segment: checksum, structure. Returns a view of
 // its record bytes; decode them with format::decode_record. Damage is kCorruption.
 Result<std::span<const uint8_t>> frame_record(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,

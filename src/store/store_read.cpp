@@ -37,6 +37,10 @@ namespace {
 // system call.
 constexpr uint64_t kReadRunBytesMax = 1u << 20;
 constexpr uint64_t kReadGapBytesMax = 16u << 10;
+// Runs read with one Fs::read_batch (one io_uring submission on POSIX): scattered events
+// cost one system call per batch, not one each.
+constexpr size_t kBatchRunsMax = 256;
+constexpr uint64_t kBatchBytesMax = 4u << 20;
 
 // The bytes from `head`'s start to the end of `next`, if `next` may join head's run.
 std::optional<uint64_t> run_span_with(const index::Entry& head, const index::Entry& last, const index::Entry& next) {
@@ -69,30 +73,55 @@ Status Store::Impl::decode_into(const index::Located& row, std::span<const uint8
   return {};
 }
 
+namespace {
+
+// The run of frames close together in one segment that starts at rows[first]: it ends
+// before the returned row index.
+size_t run_end(const std::vector<index::Located>& rows, size_t first, segment::FrameRun& run) {
+  const index::Entry& head = rows[first].entry;
+  run = segment::FrameRun{head.segment_id, head.offset, head.frame_bytes};
+  size_t end = first + 1;
+  for (; end < rows.size(); ++end) {
+    auto span = run_span_with(head, rows[end - 1].entry, rows[end].entry);
+    if (!span) break;
+    run.bytes = *span;
+  }
+  return end;
+}
+
+}  // namespace
+
 Status Store::Impl::visit_events(const std::vector<index::Located>& rows,
                                  const std::function<Status(const Event&)>& visit) const {
   std::optional<Event> slot;  // Reused: its strings and payload keep their capacity.
-  std::vector<uint8_t> frames;  // Reused for every run.
+  std::vector<uint8_t> frames;  // Reused for every batch: its runs back to back.
+  std::vector<segment::FrameRun> runs;
+  std::vector<size_t> run_ends;  // Row index after each run.
   for (size_t first = 0; first < rows.size();) {
-    // A run of frames close together in one segment costs one pread.
-    const index::Entry& head = rows[first].entry;
-    uint64_t run_bytes = head.frame_bytes;
-    size_t end = first + 1;
-    for (; end < rows.size(); ++end) {
-      auto span = run_span_with(head, rows[end - 1].entry, rows[end].entry);
-      if (!span) break;
-      run_bytes = *span;
+    runs.clear();
+    run_ends.clear();
+    uint64_t batch_bytes = 0;
+    for (size_t at = first; at < rows.size() && runs.size() < kBatchRunsMax;) {
+      segment::FrameRun run;
+      const size_t end = run_end(rows, at, run);
+      if (!runs.empty() && batch_bytes + run.bytes > kBatchBytesMax) break;
+      runs.push_back(run);
+      run_ends.push_back(end);
+      batch_bytes += run.bytes;
+      at = end;
     }
-    if (auto read = segment::read_frames(segments, head.segment_id, head.offset, run_bytes, frames); !read) {
-      return read;
+    if (auto read = segment::read_runs(segments, *fs, runs, frames); !read) return read;
+    uint64_t run_at = 0;  // Where the current run starts in `frames`.
+    for (size_t k = 0; k < runs.size(); ++k) {
+      for (size_t i = first; i < run_ends[k]; ++i) {
+        const index::Entry& e = rows[i].entry;
+        const auto frame = std::span<const uint8_t>(frames).subspan(run_at + (e.offset - runs[k].offset), e.frame_bytes);
+        if (auto decoded = decode_into(rows[i], frame, slot); !decoded) return decoded;
+        if (auto visited = visit(*slot); !visited) return visited;
+      }
+      run_at += runs[k].bytes;
+      first = run_ends[k];
     }
-    for (size_t i = first; i < end; ++i) {
-      const index::Entry& e = rows[i].entry;
-      const auto frame = std::span<const uint8_t>(frames).subspan(e.offset - head.offset, e.frame_bytes);
-      if (auto decoded = decode_into(rows[i], frame, slot); !decoded) return decoded;
-      if (auto visited = visit(*slot); !visited) return visited;
-    }
-    first = end;
   }
   return {};
 }
