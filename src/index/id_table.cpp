@@ -45,14 +45,13 @@ std::optional<uint64_t> IdTable::find(const EventId& id) const {
 }
 
 void IdTable::clear() {
-  slots_.clear();
-  slots_.shrink_to_fit();
+  slots_ = util::PageArray<Slot>();
   size_ = 0;
 }
 
 void IdTable::rehash(size_t slot_count) {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(slot_count, Slot{});
+  util::PageArray<Slot> old = std::move(slots_);
+  slots_ = util::PageArray<Slot>(slot_count);
   size_ = 0;
   for (const Slot& slot : old) {
     if (slot.global_sequence != 0) insert(slot.id, slot.global_sequence);

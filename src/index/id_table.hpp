@@ -4,9 +4,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "batpak/types.hpp"
+#include "util/page_array.hpp"
 
 namespace batpak::index {
 
@@ -16,7 +16,7 @@ struct EventIdHash {
 
 // An open-addressing table (linear probing, at most 3/4 full): one flat array instead of
 // one heap node per event, so building it for a million events at open costs no
-// allocation per event. Global sequence 0 marks an empty slot (sequences start at 1).
+// allocation per event (and the array comes prefaulted, util/page_array.hpp). Global sequence 0 marks an empty slot (sequences start at 1).
 // Thread safety: none; Index guards it with its mutex.
 class IdTable {
  public:
@@ -36,7 +36,7 @@ class IdTable {
   size_t home(const EventId& id) const { return EventIdHash{}(id) & (slots_.size() - 1); }
   void rehash(size_t slot_count);  // REQUIRES: a power of two larger than size_ * 4 / 3.
 
-  std::vector<Slot> slots_;  // Size 0 or a power of two.
+  util::PageArray<Slot> slots_;  // Size 0 or a power of two; all-zero bytes are an empty slot.
   size_t size_ = 0;
 };
 

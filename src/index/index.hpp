@@ -15,6 +15,7 @@
 
 #include "batpak/types.hpp"
 #include "index/id_table.hpp"
+#include "util/page_array.hpp"
 
 namespace batpak::index {
 
@@ -108,7 +109,7 @@ class Index {
   std::vector<const EntityState*> matching_entities(const Region& region) const;
 
   mutable std::shared_mutex mu_;
-  std::deque<Row> rows_;  // rows_[global_sequence - 1]
+  util::ChunkedArray<Row> rows_;  // rows_[global_sequence - 1]
   IdTable by_id_;
   std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
   std::deque<EntityState> entities_;

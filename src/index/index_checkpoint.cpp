@@ -10,6 +10,7 @@
 
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
+#include "util/page_array.hpp"
 
 namespace batpak::index {
 namespace {
@@ -76,8 +77,13 @@ class CheckpointCodec::Reader {
     // The buffer only grows (view_ may point into it), and never beyond the unread bytes: a
     // small checkpoint gets a small buffer, not a zero-filled window.
     const size_t window = std::max(len, static_cast<size_t>(std::min<uint64_t>(kWindowBytes, left_)));
-    if (buffer_.size() < window) buffer_.resize(window);
-    std::memmove(buffer_.data(), buffer_.data() + at_, kept);
+    if (buffer_.size() < window) {
+      util::PageArray<uint8_t> bigger(window);
+      if (kept != 0) std::memcpy(bigger.data(), view_.data() + at_, kept);
+      buffer_ = std::move(bigger);
+    } else if (kept != 0) {
+      std::memmove(buffer_.data(), view_.data() + at_, kept);
+    }
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size() - kept, left_ - kept));
     const std::span<uint8_t> fresh(buffer_.data() + kept, want);
     auto got = file_->pread(file_offset_, fresh);
@@ -93,7 +99,7 @@ class CheckpointCodec::Reader {
   }
 
   File* file_ = nullptr;
-  std::vector<uint8_t> buffer_;
+  util::PageArray<uint8_t> buffer_;
   uint64_t file_offset_ = 0;
   util::Checksum64Stream checksum_;
   std::optional<Error> read_error_;
@@ -151,7 +157,8 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const Checkpoin
     w.le<uint64_t>(r.start);
     w.le<uint64_t>(r.end);
   }
-  for (const Index::Row& row : index.rows_) {
+  for (size_t i = 0; i < index.rows_.size(); ++i) {
+    const Index::Row& row = index.rows_[i];
     if (row.entity == Index::kHiddenEntity) continue;
     const Entry& e = row.entry;
     w.bytes(e.event_id.bytes);
@@ -256,6 +263,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
     return tl::unexpected(corrupt("has a bad length"));
   }
   index.by_id_.reserve(row_count - hidden_total);
+  index.rows_.reserve(row_count);
   auto next_hidden = meta.hidden.begin();
   for (uint64_t seq = 1; seq <= row_count; ++seq) {
     if (next_hidden != meta.hidden.end() && seq >= next_hidden->start) {

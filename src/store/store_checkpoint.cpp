@@ -14,16 +14,20 @@ namespace {
 
 std::string checkpoint_path(const Store::Impl& s) { return segment::join_path(s.dir, index::kCheckpointFileName); }
 
-// The checksum of a segment's bytes [0, end), as CoveredSegment::checksum defines it.
-Result<uint64_t> checksum_of_prefix(File& file, uint64_t end) {
-  std::vector<uint8_t> chunk;
+// The checksum of a segment's bytes [0, end), as CoveredSegment::checksum defines it, read
+// through `buffer` (reused from segment to segment, as fresh memory is slow to touch; it
+// grows to the chunk size only for a segment that large).
+Result<uint64_t> checksum_of_prefix(File& file, uint64_t end, std::vector<uint8_t>& buffer) {
+  const auto window = static_cast<size_t>(std::min<uint64_t>(index::CoveredSegment::kChunkBytes, end));
+  if (buffer.size() < window) buffer.resize(window);
   uint64_t checksum = 0;
-  for (uint64_t at = 0; at < end; at += chunk.size()) {
-    chunk.resize(static_cast<size_t>(std::min<uint64_t>(index::CoveredSegment::kChunkBytes, end - at)));
+  for (uint64_t at = 0; at < end;) {
+    const std::span<uint8_t> chunk(buffer.data(), static_cast<size_t>(std::min<uint64_t>(buffer.size(), end - at)));
     auto got = file.pread(at, chunk);
     if (!got) return tl::unexpected(got.error());
     if (*got != chunk.size()) return make_error(ErrorCode::kCorruption, "segment is shorter than the checkpoint covers");
     checksum = util::checksum64(chunk, checksum);
+    at += chunk.size();
   }
   return checksum;
 }
@@ -53,6 +57,7 @@ std::optional<std::string> mismatch(Store::Impl& s, const std::vector<uint64_t>&
   if (meta.segments.empty()) return "the checkpoint covers no segment";
   if (ids.size() < meta.segments.size()) return "a segment the checkpoint covers is missing";
   if (fence_hidden(*s.fence_log, s.index.size()) != meta.hidden) return "the fence file changed since the checkpoint";
+  std::vector<uint8_t> buffer;
   for (const index::CoveredSegment& covered : meta.segments) {
     const uint64_t id = covered.segment_id;
     if (ids[id - 1] != id) return "segment " + std::to_string(id) + " is missing";
@@ -64,7 +69,7 @@ std::optional<std::string> mismatch(Store::Impl& s, const std::vector<uint64_t>&
     if (*size < covered.covered_end || (!last && *size != covered.covered_end)) {
       return "segment " + std::to_string(id) + " changed size since the checkpoint";
     }
-    auto checksum = checksum_of_prefix(**file, covered.covered_end);
+    auto checksum = checksum_of_prefix(**file, covered.covered_end, buffer);
     if (!checksum) return checksum.error().message;
     if (*checksum != covered.checksum) {
       return "segment " + std::to_string(id) + " differs from the one the checkpoint was taken of";
@@ -113,6 +118,7 @@ Status write_index_checkpoint(Store::Impl& s) {
   if (!s.options.index_checkpoint || unchanged) return {};
   index::CheckpointMeta meta;
   meta.wall_ms_max = s.watermarks->frontier().written.wall_ms;
+  std::vector<uint8_t> buffer;
   for (const auto& seg : s.segments.snapshot()) {
     index::CoveredSegment covered{seg.segment_id, seg.visible_end, 0};
     // Bytes a checkpoint checked at open are unchanged (append only): reuse their checksum.
@@ -121,7 +127,7 @@ Status write_index_checkpoint(Store::Impl& s) {
     if (loaded != s.checkpoint_at_open.end() && loaded->covered_end == seg.visible_end) {
       covered.checksum = loaded->checksum;
     } else {
-      auto checksum = checksum_of_prefix(*seg.file, seg.visible_end);
+      auto checksum = checksum_of_prefix(*seg.file, seg.visible_end, buffer);
       if (!checksum) return tl::unexpected(checksum.error());
       covered.checksum = *checksum;
     }
