@@ -16,7 +16,8 @@ struct EventIdHash {
 
 // An open-addressing table (linear probing, at most 3/4 full): one flat array instead of
 // one heap node per event, so building it for a million events at open costs no
-// allocation per event (and the array comes prefaulted, util/page_array.hpp). Global sequence 0 marks an empty slot (sequences start at 1).
+// allocation per event (and the array comes prefaulted, util/page_array.hpp). Global
+// sequence 0 marks an empty slot (sequences start at 1).
 // Thread safety: none; Index guards it with its mutex.
 class IdTable {
  public:

@@ -18,8 +18,8 @@
 namespace batpak::util {
 
 // `bytes` of zeroed memory: calloc below kPageArrayMappedBytesMin (and always under
-// AddressSanitizer), else an anonymous mapping advised for huge pages and populated. Never null: failure throws std::bad_alloc, as a
-// std::vector's allocation would.
+// AddressSanitizer), else an anonymous mapping advised for huge pages and populated. Never
+// null: failure throws std::bad_alloc, as a std::vector's allocation would.
 void* allocate_zeroed_pages(size_t bytes);
 // REQUIRES: `data` came from allocate_zeroed_pages(bytes) with the same `bytes`.
 void free_zeroed_pages(void* data, size_t bytes);
@@ -82,7 +82,6 @@ class ChunkedArray {
   size_t size() const { return size_; }
   T& operator[](size_t i) { return chunks_[i >> kChunkShift][i & (kChunkSize - 1)]; }
   const T& operator[](size_t i) const { return chunks_[i >> kChunkShift][i & (kChunkSize - 1)]; }
-  T& back() { return (*this)[size_ - 1]; }
 
   void push_back(const T& value) {
     if (size_ == capacity_) grow(size_ + 1);

@@ -52,7 +52,7 @@ TEST(ChunkedArray, GrowthKeepsEveryValueAtItsIndex) {
   size_t wrong = 0;
   for (size_t i = 0; i < count; ++i) wrong += (array[i].key != i || array[i].value != i * 3);
   EXPECT_EQ(wrong, 0u);
-  EXPECT_EQ(array.back().key, count - 1);
+  EXPECT_EQ(array[count - 1].key, count - 1);
 }
 
 TEST(ChunkedArray, ReserveThenFillAndClearStartsOver) {
