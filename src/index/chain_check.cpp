@@ -16,7 +16,7 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
     ++next_sequence_;
     return std::nullopt;
   }
-  auto it = heads_.find(std::string(r.entity));
+  auto it = heads_.find(r.entity);
   const EntityHead empty;
   const EntityHead& head = it == heads_.end() ? empty : it->second;
   if (h.clock != head.clock + 1) return "entity clock does not follow its previous event";

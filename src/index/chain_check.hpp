@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -46,7 +47,13 @@ class ChainChecker {
   std::function<bool(uint64_t)> hidden_;
   uint64_t next_sequence_ = 1;
   bool last_hidden_ = false;
-  std::unordered_map<std::string, EntityHead> heads_;
+  // Hashes a std::string and a std::string_view alike, so a frame's entity is looked up
+  // without building a string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const noexcept { return std::hash<std::string_view>{}(name); }
+  };
+  std::unordered_map<std::string, EntityHead, NameHash, std::equal_to<>> heads_;
 };
 
 }  // namespace batpak::index

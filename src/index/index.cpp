@@ -9,7 +9,7 @@
 namespace batpak::index {
 
 uint32_t Index::intern_scope(std::string_view scope) {
-  auto it = scope_ids_.find(std::string(scope));
+  auto it = scope_ids_.find(scope);
   if (it != scope_ids_.end()) return it->second;
   const auto id = static_cast<uint32_t>(scopes_.size());
   scopes_.emplace_back(scope);
@@ -17,17 +17,29 @@ uint32_t Index::intern_scope(std::string_view scope) {
   return id;
 }
 
+std::optional<uint32_t> Index::entity_id(std::string_view entity) const {
+  auto it = entity_lookup_.find(entity);
+  if (it == entity_lookup_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<uint32_t> Index::add_entity(std::string_view entity) {
+  const auto id = static_cast<uint32_t>(entities_.size());
+  auto [it, added] = entity_ids_.emplace(std::string(entity), id);
+  if (!added) return std::nullopt;
+  entity_lookup_.emplace(it->first, id);
+  entities_.push_back(EntityState{std::string(entity), {}, {}});
+  return id;
+}
+
 void Index::add(std::string_view entity, std::string_view scope, const Entry& entry) {
   std::unique_lock lock(mu_);
-  auto it = entity_ids_.find(entity);
-  if (it == entity_ids_.end()) {
-    it = entity_ids_.emplace(std::string(entity), static_cast<uint32_t>(entities_.size())).first;
-    entities_.push_back(EntityState{std::string(entity), {}, {}});
-  }
-  EntityState& state = entities_[it->second];
+  std::optional<uint32_t> id = entity_id(entity);
+  if (!id) id = add_entity(entity);
+  EntityState& state = entities_[*id];
   assert(entry.clock == state.sequences.size() + 1);
   const uint64_t global_sequence = rows_.size() + 1;
-  rows_.push_back(Row{entry, it->second, intern_scope(scope)});
+  rows_.push_back(Row{entry, *id, intern_scope(scope)});
   state.sequences.push_back(global_sequence);
   state.kinds.push_back(entry.kind);
   by_id_.insert(entry.event_id, global_sequence);
@@ -88,24 +100,22 @@ std::optional<Located> Index::at(uint64_t global_sequence) const {
 
 std::optional<EntityHead> Index::head(std::string_view entity) const {
   std::shared_lock lock(mu_);
-  auto it = entity_ids_.find(entity);
-  if (it == entity_ids_.end()) return std::nullopt;
-  const Entry& last = rows_[entities_[it->second].sequences.back() - 1].entry;
+  const std::optional<uint32_t> id = entity_id(entity);
+  if (!id) return std::nullopt;
+  const Entry& last = rows_[entities_[*id].sequences.back() - 1].entry;
   return EntityHead{last.clock, last.event_hash, last.wall_ms};
 }
 
 uint64_t Index::entity_generation(std::string_view entity) const {
   std::shared_lock lock(mu_);
-  auto it = entity_ids_.find(entity);
-  return it == entity_ids_.end() ? 0 : entities_[it->second].sequences.size();
+  const std::optional<uint32_t> id = entity_id(entity);
+  return id ? entities_[*id].sequences.size() : 0;
 }
 
 std::vector<const Index::EntityState*> Index::matching_entities(const Region& region) const {
   std::vector<const EntityState*> out;
   const std::string& prefix = *region.entity_prefix;
-  if (auto exact = entity_ids_.find(prefix); exact != entity_ids_.end()) {
-    out.push_back(&entities_[exact->second]);
-  }
+  if (const std::optional<uint32_t> exact = entity_id(prefix)) out.push_back(&entities_[*exact]);
   const std::string child_prefix = prefix + ":";
   for (auto it = entity_ids_.lower_bound(child_prefix);
        it != entity_ids_.end() && it->first.starts_with(child_prefix); ++it) {
@@ -149,9 +159,9 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
 Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind> kinds) const {
   std::shared_lock lock(mu_);
   EntityPlan out;
-  auto it = entity_ids_.find(entity);
-  if (it == entity_ids_.end()) return out;
-  const EntityState& state = entities_[it->second];
+  const std::optional<uint32_t> id = entity_id(entity);
+  if (!id) return out;
+  const EntityState& state = entities_[*id];
   out.generation = state.sequences.size();
   if (kinds.empty()) {
     out.global_sequences = state.sequences;
@@ -169,9 +179,9 @@ std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,
                                        size_t limit) const {
   std::shared_lock lock(mu_);
   std::vector<Located> out;
-  auto it = entity_ids_.find(entity);
-  if (it == entity_ids_.end()) return out;
-  const auto& seqs = entities_[it->second].sequences;
+  const std::optional<uint32_t> id = entity_id(entity);
+  if (!id) return out;
+  const auto& seqs = entities_[*id].sequences;
   for (uint64_t c = std::min<uint64_t>(clock, seqs.size()); c >= 1 && out.size() < limit; --c) {
     out.push_back(locate(seqs[c - 1]));
   }
@@ -193,6 +203,7 @@ void Index::clear() {
   std::unique_lock lock(mu_);
   rows_.clear();
   by_id_.clear();
+  entity_lookup_.clear();
   entity_ids_.clear();
   entities_.clear();
   scope_ids_.clear();

@@ -106,14 +106,21 @@ class Index {
   Located locate(uint64_t global_sequence) const;
   bool visible_row(uint64_t global_sequence) const;  // REQUIRES: mu_ held.
   uint32_t intern_scope(std::string_view scope);    // REQUIRES: mu_ held exclusively.
+  // The entity's id, or nothing when it has no event. REQUIRES: mu_ held.
+  std::optional<uint32_t> entity_id(std::string_view entity) const;
+  // Registers a new entity and returns its id, or nothing when it is already known.
+  // REQUIRES: mu_ held exclusively.
+  std::optional<uint32_t> add_entity(std::string_view entity);
   std::vector<const EntityState*> matching_entities(const Region& region) const;
 
   mutable std::shared_mutex mu_;
   util::ChunkedArray<Row> rows_;  // rows_[global_sequence - 1]
   IdTable by_id_;
   std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
+  // The same ids hashed, for the exact lookup of every add (keys view entity_ids_'s keys).
+  std::unordered_map<std::string_view, uint32_t> entity_lookup_;
   std::deque<EntityState> entities_;
-  std::unordered_map<std::string, uint32_t> scope_ids_;
+  std::unordered_map<std::string_view, uint32_t> scope_ids_;  // Keys view scopes_.
   std::deque<std::string> scopes_;
   uint64_t hidden_count_ = 0;
 };

@@ -242,8 +242,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
   for (uint32_t i = 0; i < entity_count; ++i) {
     const std::string_view name = r.text(r.le<uint16_t>());
     if (name.empty() && !r.short_read()) return tl::unexpected(corrupt("has an empty entity name"));
-    if (!index.entity_ids_.emplace(std::string(name), i).second) return tl::unexpected(corrupt("repeats an entity"));
-    index.entities_.push_back(Index::EntityState{std::string(name), {}, {}});
+    if (!index.add_entity(name)) return tl::unexpected(corrupt("repeats an entity"));
   }
   for (uint32_t i = 0; i < scope_count; ++i) {
     index.scopes_.emplace_back(r.text(r.le<uint16_t>()));
