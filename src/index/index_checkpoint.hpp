@@ -47,6 +47,9 @@ class CheckpointCodec {
  private:
   class Reader;
   static Result<CheckpointMeta> decode_into(Reader& r, Index& index);
+  // Fills the id table from the loaded rows. False when an id repeats.
+  // REQUIRES: index.mu_ held exclusively.
+  static bool insert_ids(Index& index);
 };
 
 }  // namespace batpak::index
