@@ -152,7 +152,7 @@ void BM_IndexAdd(benchmark::State& state) {
     entry.offset = n * 448;
     entry.frame_bytes = 448;
     entry.kind = EventKind{0x1001};
-    index.add(entities[e], "bench", entry);
+    index.add(entities[e], "bench", entry, Hash32{});
     ++n;
   }
 }

@@ -28,11 +28,11 @@ std::optional<uint32_t> Index::add_entity(std::string_view entity) {
   auto [it, added] = entity_ids_.emplace(std::string(entity), id);
   if (!added) return std::nullopt;
   entity_lookup_.emplace(it->first, id);
-  entities_.push_back(EntityState{std::string(entity), {}, {}});
+  entities_.push_back(EntityState{std::string(entity), {}, {}, {}});
   return id;
 }
 
-void Index::add(std::string_view entity, std::string_view scope, const Entry& entry) {
+void Index::add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
   std::unique_lock lock(mu_);
   std::optional<uint32_t> id = entity_id(entity);
   if (!id) id = add_entity(entity);
@@ -42,6 +42,7 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   rows_.push_back(Row{entry, *id, intern_scope(scope)});
   state.sequences.push_back(global_sequence);
   state.kinds.push_back(entry.kind);
+  state.head_hash = event_hash;
   by_id_.insert(entry.event_id, global_sequence);
 }
 
@@ -102,8 +103,12 @@ std::optional<EntityHead> Index::head(std::string_view entity) const {
   std::shared_lock lock(mu_);
   const std::optional<uint32_t> id = entity_id(entity);
   if (!id) return std::nullopt;
-  const Entry& last = rows_[entities_[*id].sequences.back() - 1].entry;
-  return EntityHead{last.clock, last.event_hash, last.wall_ms};
+  return head_of(entities_[*id]);
+}
+
+EntityHead Index::head_of(const EntityState& state) const {
+  const Entry& last = rows_[state.sequences.back() - 1].entry;
+  return EntityHead{last.clock, state.head_hash, last.wall_ms};
 }
 
 uint64_t Index::entity_generation(std::string_view entity) const {
@@ -192,10 +197,7 @@ std::vector<std::pair<std::string, EntityHead>> Index::heads() const {
   std::shared_lock lock(mu_);
   std::vector<std::pair<std::string, EntityHead>> out;
   out.reserve(entities_.size());
-  for (const EntityState& state : entities_) {
-    const Entry& last = rows_[state.sequences.back() - 1].entry;
-    out.emplace_back(state.name, EntityHead{last.clock, last.event_hash, last.wall_ms});
-  }
+  for (const EntityState& state : entities_) out.emplace_back(state.name, head_of(state));
   return out;
 }
 

@@ -19,10 +19,11 @@
 
 namespace batpak::index {
 
-// One committed event as the index knows it (no payload, no correlation).
+// One committed event as the index knows it: where its frame is and what a query filters
+// on. No payload, no hashes (the frame has them; the index keeps only each entity's last
+// event hash, for the next append's link), so a row is 64 bytes.
 struct Entry {
   EventId event_id;
-  Hash32 event_hash;
   uint64_t segment_id = 0;
   uint64_t offset = 0;      // Frame start within the segment.
   uint64_t wall_ms = 0;
@@ -50,9 +51,9 @@ struct EntityHead {
 // readers share it, add() takes it exclusively).
 class Index {
  public:
-  // Publishes one event. REQUIRES: global_sequence == size() + 1 and entry.clock is the
-  // entity's next clock (the caller checked the chain).
-  void add(std::string_view entity, std::string_view scope, const Entry& entry);
+  // Publishes one event whose event hash is `event_hash`. REQUIRES: its global_sequence ==
+  // size() + 1 and entry.clock is the entity's next clock (the caller checked the chain).
+  void add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
   // Takes the next global sequence for an event hidden by a cancelled visibility fence: no
   // lookup, query or plan returns it, and its entity's chain continues without it.
   // REQUIRES: its global_sequence == size() + 1.
@@ -94,6 +95,7 @@ class Index {
     std::string name;
     std::vector<uint64_t> sequences;  // Ascending; index i holds clock i + 1.
     std::vector<EventKind> kinds;     // kinds[i]: the kind of sequences[i] (plans scan it).
+    Hash32 head_hash;                 // The event hash of its last (visible) event.
   };
   struct Row {
     Entry entry;
@@ -112,10 +114,11 @@ class Index {
   // REQUIRES: mu_ held exclusively.
   std::optional<uint32_t> add_entity(std::string_view entity);
   std::vector<const EntityState*> matching_entities(const Region& region) const;
+  EntityHead head_of(const EntityState& state) const;  // REQUIRES: mu_ held.
 
   mutable std::shared_mutex mu_;
   util::ChunkedArray<Row> rows_;  // rows_[global_sequence - 1]
-  IdTable by_id_;
+  IdTable by_id_{[this](uint64_t global_sequence) -> const EventId& { return rows_[global_sequence - 1].entry.event_id; }};
   std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
   // The same ids hashed, for the exact lookup of every add (keys view entity_ids_'s keys).
   std::unordered_map<std::string_view, uint32_t> entity_lookup_;

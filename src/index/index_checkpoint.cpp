@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,11 +16,12 @@ namespace {
 
 // docs/format.md, "Index checkpoint". All integers little-endian.
 constexpr uint8_t kMagic[8] = {'B', 'P', 'K', 'I', 'N', 'D', 'E', 'X'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 1 had 92-byte rows with every event hash.
 constexpr size_t kHeaderBytes = 48;
 constexpr size_t kSegmentBytes = 24;
 constexpr size_t kRangeBytes = 16;
-constexpr size_t kRowBytes = 92;
+constexpr size_t kEntityBytesMin = 2 + 1 + 32 + 4;  // Name length, a name, head hash, event count.
+constexpr size_t kRowBytes = 60;
 constexpr size_t kChecksumBytes = 8;
 
 Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "index checkpoint " + why, {}, 0, {}}; }
@@ -51,15 +51,7 @@ class CheckpointCodec::Reader {
   void copy(std::array<uint8_t, N>& out) {
     if (const uint8_t* at = take(N)) std::memcpy(out.data(), at, N);
   }
-  bool short_read() const { return short_; }
-  uint64_t remaining() const { return left_; }
-  // File mode: the error of a failed read, if any, and the XXH3-64 of the bytes read so far.
-  const std::optional<Error>& read_error() const { return read_error_; }
-  uint64_t checksum() const { return checksum_.digest(); }
-
- private:
-  static constexpr size_t kWindowBytes = 4u << 20;
-
+  // The next `len` bytes, or nullptr (and short_read()) when there are not that many.
   const uint8_t* take(size_t len) {
     if (short_ || len > left_ || (len > view_.size() - at_ && !refill(len))) {
       short_ = true;
@@ -70,6 +62,15 @@ class CheckpointCodec::Reader {
     left_ -= len;
     return out;
   }
+  bool short_read() const { return short_; }
+  uint64_t remaining() const { return left_; }
+  // File mode: the error of a failed read, if any, and the XXH3-64 of the bytes read so far.
+  const std::optional<Error>& read_error() const { return read_error_; }
+  uint64_t checksum() const { return checksum_.digest(); }
+
+ private:
+  static constexpr size_t kWindowBytes = 4u << 20;
+
   // File mode: keeps the unread bytes and reads more behind them, at least `len` in all.
   bool refill(size_t len) {
     if (file_ == nullptr) return false;
@@ -111,12 +112,39 @@ class CheckpointCodec::Reader {
 
 namespace {
 
-void write_names(util::ByteWriter& w, const std::deque<std::string>& names) {
-  for (const std::string& name : names) {
-    w.le<uint16_t>(static_cast<uint16_t>(name.size()));
-    w.text(name);
-  }
+void write_name(util::ByteWriter& w, const std::string& name) {
+  w.le<uint16_t>(static_cast<uint16_t>(name.size()));
+  w.text(name);
 }
+
+// A row's kRowBytes, as docs/format.md lays them out.
+void write_row(util::ByteWriter& w, const Entry& e, uint32_t entity, uint32_t scope) {
+  w.bytes(e.event_id.bytes);
+  w.le<uint32_t>(entity);
+  w.le<uint32_t>(scope);
+  w.le<uint64_t>(e.segment_id);
+  w.le<uint64_t>(e.offset);
+  w.le<uint64_t>(e.wall_ms);
+  w.le<uint32_t>(e.frame_bytes);
+  w.le<uint32_t>(e.clock);
+  w.le<uint16_t>(e.kind.raw());
+  w.le<uint16_t>(0);
+}
+
+// The inverse of write_row; false when its reserved field is not zero.
+bool read_row(const uint8_t* at, Entry& e, uint32_t& entity, uint32_t& scope) {
+  std::memcpy(e.event_id.bytes.data(), at, 16);
+  entity = util::load_le<uint32_t>(at + 16);
+  scope = util::load_le<uint32_t>(at + 20);
+  e.segment_id = util::load_le<uint64_t>(at + 24);
+  e.offset = util::load_le<uint64_t>(at + 32);
+  e.wall_ms = util::load_le<uint64_t>(at + 40);
+  e.frame_bytes = util::load_le<uint32_t>(at + 48);
+  e.clock = util::load_le<uint32_t>(at + 52);
+  e.kind = EventKind(util::load_le<uint16_t>(at + 56));
+  return util::load_le<uint16_t>(at + 58) == 0;
+}
+static_assert(kRowBytes == 60, "read_row and write_row lay out 60 bytes");
 
 }  // namespace
 
@@ -131,9 +159,6 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const Checkpoin
       hidden.push_back(SequenceRange{seq, seq + 1});
     }
   }
-  std::deque<std::string> entity_names;
-  for (const auto& state : index.entities_) entity_names.push_back(state.name);
-
   std::vector<uint8_t> out;
   out.reserve(kHeaderBytes + index.rows_.size() * kRowBytes);
   util::ByteWriter w(out);
@@ -151,27 +176,19 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const Checkpoin
       w.le<uint64_t>(v);
     }
   }
-  write_names(w, entity_names);
-  write_names(w, index.scopes_);
+  for (const Index::EntityState& state : index.entities_) {
+    write_name(w, state.name);
+    w.bytes(state.head_hash.bytes);
+    w.le<uint32_t>(static_cast<uint32_t>(state.sequences.size()));
+  }
+  for (const std::string& scope : index.scopes_) write_name(w, scope);
   for (const SequenceRange& r : hidden) {
     w.le<uint64_t>(r.start);
     w.le<uint64_t>(r.end);
   }
   for (size_t i = 0; i < index.rows_.size(); ++i) {
     const Index::Row& row = index.rows_[i];
-    if (row.entity == Index::kHiddenEntity) continue;
-    const Entry& e = row.entry;
-    w.bytes(e.event_id.bytes);
-    w.bytes(e.event_hash.bytes);
-    w.le<uint32_t>(row.entity);
-    w.le<uint32_t>(row.scope);
-    w.le<uint64_t>(e.segment_id);
-    w.le<uint64_t>(e.offset);
-    w.le<uint64_t>(e.wall_ms);
-    w.le<uint32_t>(e.frame_bytes);
-    w.le<uint32_t>(e.clock);
-    w.le<uint16_t>(e.kind.raw());
-    w.le<uint16_t>(0);
+    if (row.entity != Index::kHiddenEntity) write_row(w, row.entry, row.entity, row.scope);
   }
   w.le<uint64_t>(util::checksum64(out));
   return out;
@@ -210,6 +227,29 @@ Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
   return meta;
 }
 
+Status CheckpointCodec::read_entities(Reader& r, Index& index, uint32_t entity_count, uint64_t row_count,
+                                      std::vector<uint32_t>& event_counts) {
+  uint64_t events_total = 0;
+  event_counts.reserve(entity_count);
+  for (uint32_t i = 0; i < entity_count; ++i) {
+    const std::string_view name = r.text(r.le<uint16_t>());
+    if (name.empty() && !r.short_read()) return tl::unexpected(corrupt("has an empty entity name"));
+    if (!index.add_entity(name)) return tl::unexpected(corrupt("repeats an entity"));
+    Index::EntityState& state = index.entities_.back();
+    r.copy(state.head_hash.bytes);
+    const auto events = r.le<uint32_t>();
+    events_total += events;
+    if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
+    if (events == 0) return tl::unexpected(corrupt("names an entity without events"));
+    // Bounded by the rows, and so by the file's size, before anything is reserved for them.
+    if (events_total > row_count) return tl::unexpected(corrupt("declares more entity events than rows"));
+    state.sequences.reserve(events);
+    state.kinds.reserve(events);
+    event_counts.push_back(events);
+  }
+  return {};
+}
+
 bool CheckpointCodec::insert_ids(Index& index) {
   // Each insert is a cache miss in a table of tens of MB; prefetching the home slot of the
   // id kPrefetchAhead rows on lets those misses overlap (a hidden row's zero id is a
@@ -229,9 +269,10 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
     return tl::unexpected(corrupt("has a bad magic"));
   }
   const auto version = r.le<uint32_t>();
-  if (version > kVersion) {
-    return make_error(ErrorCode::kUnsupported, "index checkpoint version " + std::to_string(version) +
-                                                   " is newer than this library's " + std::to_string(kVersion));
+  if (version != kVersion && version != 0) {
+    return make_error(ErrorCode::kUnsupported, "index checkpoint version " + std::to_string(version) + " is " +
+                                                   (version > kVersion ? "newer" : "older") + " than this library's " +
+                                                   std::to_string(kVersion));
   }
   if (version == 0 || r.le<uint32_t>() != 0) return tl::unexpected(corrupt("has a bad version or reserved field"));
   const auto row_count = r.le<uint64_t>();
@@ -242,7 +283,8 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
   CheckpointMeta meta;
   meta.wall_ms_max = r.le<uint64_t>();
   // Every count is bounded by the bytes left before anything is allocated for it.
-  if (uint64_t{segment_count} * kSegmentBytes > r.remaining() || uint64_t{entity_count} * 2 > r.remaining() ||
+  if (uint64_t{segment_count} * kSegmentBytes > r.remaining() ||
+      uint64_t{entity_count} * kEntityBytesMin > r.remaining() ||
       uint64_t{scope_count} * 2 > r.remaining() || uint64_t{range_count} * kRangeBytes > r.remaining() ||
       row_count > r.remaining()) {
     return tl::unexpected(corrupt("has counts larger than the file"));
@@ -253,11 +295,8 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
     meta.segments.push_back(s);
   }
   std::unique_lock lock(index.mu_);
-  for (uint32_t i = 0; i < entity_count; ++i) {
-    const std::string_view name = r.text(r.le<uint16_t>());
-    if (name.empty() && !r.short_read()) return tl::unexpected(corrupt("has an empty entity name"));
-    if (!index.add_entity(name)) return tl::unexpected(corrupt("repeats an entity"));
-  }
+  std::vector<uint32_t> event_counts;  // event_counts[i]: the events entity i declares.
+  if (auto st = read_entities(r, index, entity_count, row_count, event_counts); !st) return tl::unexpected(st.error());
   for (uint32_t i = 0; i < scope_count; ++i) {
     index.scopes_.emplace_back(r.text(r.le<uint16_t>()));
     if (!index.scope_ids_.emplace(index.scopes_.back(), i).second) return tl::unexpected(corrupt("repeats a scope"));
@@ -285,19 +324,11 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
       if (seq + 1 == next_hidden->end) ++next_hidden;
       continue;
     }
+    const uint8_t* at = r.take(kRowBytes);
+    if (at == nullptr) return tl::unexpected(corrupt("is shorter than its rows"));
     Index::Row row;
-    Entry& e = row.entry;
-    r.copy(e.event_id.bytes);
-    r.copy(e.event_hash.bytes);
-    row.entity = r.le<uint32_t>();
-    row.scope = r.le<uint32_t>();
-    e.segment_id = r.le<uint64_t>();
-    e.offset = r.le<uint64_t>();
-    e.wall_ms = r.le<uint64_t>();
-    e.frame_bytes = r.le<uint32_t>();
-    e.clock = r.le<uint32_t>();
-    e.kind = EventKind(r.le<uint16_t>());
-    const bool reserved_zero = r.le<uint16_t>() == 0;
+    const Entry& e = row.entry;
+    const bool reserved_zero = read_row(at, row.entry, row.entity, row.scope);
     if (!reserved_zero || row.entity >= entity_count || row.scope >= scope_count || e.segment_id == 0 ||
         e.segment_id > segment_count || e.offset > meta.segments[e.segment_id - 1].covered_end ||
         e.frame_bytes > meta.segments[e.segment_id - 1].covered_end - e.offset) {
@@ -311,8 +342,10 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
     state.kinds.push_back(e.kind);
     index.rows_.push_back(row);
   }
-  for (const Index::EntityState& state : index.entities_) {
-    if (state.sequences.empty()) return tl::unexpected(corrupt("names an entity without events"));
+  for (uint32_t i = 0; i < entity_count; ++i) {
+    if (index.entities_[i].sequences.size() != event_counts[i]) {
+      return tl::unexpected(corrupt("has an entity with more or fewer events than it declares"));
+    }
   }
   if (!insert_ids(index)) return tl::unexpected(corrupt("repeats an event id"));
   return meta;

@@ -47,6 +47,10 @@ class CheckpointCodec {
  private:
   class Reader;
   static Result<CheckpointMeta> decode_into(Reader& r, Index& index);
+  // Reads the entity table into `index` and each entity's declared event count into
+  // `event_counts`, reserving that many sequences. REQUIRES: index.mu_ held exclusively.
+  static Status read_entities(Reader& r, Index& index, uint32_t entity_count, uint64_t row_count,
+                              std::vector<uint32_t>& event_counts);
   // Fills the id table from the loaded rows. False when an id repeats.
   // REQUIRES: index.mu_ held exclusively.
   static bool insert_ids(Index& index);

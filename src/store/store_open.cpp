@@ -115,8 +115,8 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
         return {};
       }
       s.index.add(f.record.entity, f.record.scope,
-                  index::Entry{h.event_id, h.event_hash, id, f.offset, h.wall_ms, f.frame_bytes,
-                               h.clock, h.kind});
+                  index::Entry{h.event_id, id, f.offset, h.wall_ms, f.frame_bytes, h.clock, h.kind},
+                  h.event_hash);
       return {};
     });
     if (!scan) return stop(scan.error(), file);

@@ -205,11 +205,10 @@ std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk&
     const format::FrameContext ctx{static_cast<uint32_t>(events.size()), static_cast<uint32_t>(i), floor};
     format::encode_frame(h, ctx, entity, scope, e.payload, chunk.bytes);
     const auto frame_bytes = static_cast<uint32_t>(chunk.bytes.size() - before);
-    index::Entry entry{h.event_id, h.event_hash, chunk.segment_id, next_offset_,
-                       h.wall_ms, frame_bytes, h.clock, h.kind};
+    index::Entry entry{h.event_id, chunk.segment_id, next_offset_, h.wall_ms, frame_bytes, h.clock, h.kind};
     next_offset_ += frame_bytes;
     head = index::EntityHead{h.clock, h.event_hash, h.wall_ms};
-    chunk.events.push_back(PendingEvent{entry, entity, scope});
+    chunk.events.push_back(PendingEvent{entry, h.event_hash, entity, scope});
     chunk.last_point = accepted_point_;
 
     Receipt& r = out.emplace_back().receipt;
@@ -256,7 +255,7 @@ void Writer::recycle(Chunk& written) {
 }
 
 void Writer::publish(Chunk& chunk) {
-  for (const PendingEvent& p : chunk.events) index_.add(p.entity, p.scope, p.entry);
+  for (const PendingEvent& p : chunk.events) index_.add(p.entity, p.scope, p.entry, p.event_hash);
   segments_.set_visible_end(chunk.segment_id, chunk.start_offset + chunk.bytes.size());
 }
 
@@ -414,7 +413,7 @@ Status Writer::end_fence(uint64_t fence, bool commit) {
   }
   for (const PendingEvent& p : fence_->held) {
     if (commit) {
-      index_.add(p.entity, p.scope, p.entry);
+      index_.add(p.entity, p.scope, p.entry, p.event_hash);
     } else {
       index_.add_hidden();
     }

@@ -97,6 +97,7 @@ class Writer {
  private:
   struct PendingEvent {
     index::Entry entry;
+    Hash32 event_hash;
     std::string entity;
     std::string scope;
   };

@@ -252,17 +252,39 @@ TEST_F(IndexCheckpointTest, EveryByteFlipOrTruncationOfTheCheckpointFallsBackToT
   EXPECT_EQ(open_report_of(dir_, read_only(small_segments())).index_source, IndexSource::kCheckpoint);
 }
 
+// The checkpoint file rewritten to claim `version`, with a matching checksum.
+void rewrite_checkpoint_version(const std::string& path, uint32_t version) {
+  std::vector<uint8_t> bytes = read_all(path);
+  util::store_le<uint32_t>(bytes.data() + 8, version);
+  const size_t checksum_at = bytes.size() - 8;
+  util::store_le<uint64_t>(bytes.data() + checksum_at,
+                           util::checksum64(std::span<const uint8_t>(bytes).first(checksum_at)));
+  write_all(path, bytes);
+}
+
 TEST_F(IndexCheckpointTest, ANewerCheckpointVersionIsNotReadAndSaysSo) {
   build(10);
-  std::vector<uint8_t> bytes_now = read_all(checkpoint_file());
-  util::store_le<uint32_t>(bytes_now.data() + 8, 2);
-  const size_t checksum_at = bytes_now.size() - 8;
-  util::store_le<uint64_t>(bytes_now.data() + checksum_at,
-                           util::checksum64(std::span<const uint8_t>(bytes_now).first(checksum_at)));
-  write_all(checkpoint_file(), bytes_now);
+  rewrite_checkpoint_version(checkpoint_file(), 3);
   const OpenReport r = open_report_of(dir_, read_only(small_segments()));
   EXPECT_EQ(r.index_source, IndexSource::kFullScan);
   EXPECT_NE(r.index_source_reason.find("newer"), std::string::npos) << r.index_source_reason;
+  EXPECT_EQ(r.events_recovered, 12u);
+}
+
+// Version 1 (92-byte rows with every event hash) is not read: the open scans, and the close
+// writes the current version, which the next open loads.
+TEST_F(IndexCheckpointTest, AnOlderCheckpointVersionIsReplacedByTheNextClose) {
+  build(10);
+  rewrite_checkpoint_version(checkpoint_file(), 1);
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, small_segments()));
+    EXPECT_EQ(store->open_report().index_source, IndexSource::kFullScan);
+    EXPECT_NE(store->open_report().index_source_reason.find("older"), std::string::npos)
+        << store->open_report().index_source_reason;
+    BATPAK_ASSERT_OK(store->close());
+  }
+  const OpenReport r = open_report_of(dir_, read_only(small_segments()));
+  EXPECT_EQ(r.index_source, IndexSource::kCheckpoint) << r.index_source_reason;
   EXPECT_EQ(r.events_recovered, 12u);
 }
 

@@ -7,12 +7,15 @@
 #include "support/assertions.hpp"
 #include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
 
 namespace batpak::index {
 namespace {
 
-// 60,000 rows of 92 bytes: a checkpoint of about 5.5 MB, more than one 4 MiB read window.
-constexpr uint64_t kRows = 60000;
+// 90,000 rows of 60 bytes: a checkpoint of about 5.4 MB, more than one 4 MiB read window.
+constexpr uint64_t kRows = 90000;
+constexpr size_t kRowBytes = 60;
 constexpr uint32_t kFrameBytes = 100;
 
 std::vector<uint8_t> checkpoint_bytes() {
@@ -21,14 +24,15 @@ std::vector<uint8_t> checkpoint_bytes() {
     Entry e;
     e.event_id.bytes[0] = 0x01;
     for (int b = 0; b < 8; ++b) e.event_id.bytes[8 + b] = static_cast<uint8_t>(seq >> (8 * b));
-    e.event_hash.bytes[0] = static_cast<uint8_t>(seq);
     e.segment_id = 1;
     e.offset = 64 + (seq - 1) * kFrameBytes;
     e.wall_ms = 1000 + seq;
     e.frame_bytes = kFrameBytes;
     e.clock = static_cast<uint32_t>((seq - 1) / 7 + 1);
     e.kind = EventKind(0x1001);
-    index.add("entity:" + std::to_string((seq - 1) % 7), "scope", e);
+    Hash32 event_hash;
+    event_hash.bytes[0] = static_cast<uint8_t>(seq);
+    index.add("entity:" + std::to_string((seq - 1) % 7), "scope", e, event_hash);
   }
   CheckpointMeta meta;
   meta.segments.push_back(CoveredSegment{1, 64 + kRows * kFrameBytes, 42});
@@ -64,10 +68,10 @@ TEST_F(CheckpointFileTest, DecodeFileRebuildsTheSameIndexAsDecodeAcrossReadWindo
 
 TEST_F(CheckpointFileTest, DamageOnlyTheChecksumSeesIsRefusedAndLeavesTheIndexEmpty) {
   std::vector<uint8_t> bytes = checkpoint_bytes();
-  // A byte of an event hash in the second window: no structural check can notice it.
-  const size_t rows_start = bytes.size() - 8 - kRows * 92;
-  const size_t row = ((size_t{5} << 20) - rows_start) / 92;
-  bytes[rows_start + row * 92 + 20] ^= 0x40;
+  // A byte of a wall_ms in the second window: no structural check can notice it.
+  const size_t rows_start = bytes.size() - 8 - kRows * kRowBytes;
+  const size_t row = ((size_t{5} << 20) - rows_start) / kRowBytes;
+  bytes[rows_start + row * kRowBytes + 40] ^= 0x40;
   Index index;
   auto meta = decode_file(bytes, index);
   BATPAK_EXPECT_ERROR(meta, ErrorCode::kCorruption);
@@ -82,6 +86,34 @@ TEST_F(CheckpointFileTest, ATruncatedFileIsRefusedAndLeavesTheIndexEmpty) {
     auto meta = decode_file(std::vector<uint8_t>(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(keep)), index);
     BATPAK_EXPECT_ERROR(meta, ErrorCode::kCorruption);
     EXPECT_EQ(index.size(), 0u) << "kept " << keep;
+  }
+}
+
+// Each entity declares its event count (the load reserves it): a count that disagrees with
+// the rows is refused even with a valid checksum, and so is a total larger than the rows.
+TEST_F(CheckpointFileTest, AnEntityEventCountThatDisagreesWithTheRowsIsRefused) {
+  const std::vector<uint8_t> pristine = checkpoint_bytes();
+  // Header, one covered segment, then entity 0: name length, "entity:0", head hash, count.
+  constexpr size_t kFirstCountAt = 48 + 24 + 2 + 8 + 32;
+  const uint32_t declared = util::load_le<uint32_t>(pristine.data() + kFirstCountAt);
+  ASSERT_EQ(declared, (kRows + 6) / 7);
+  const std::pair<uint32_t, const char*> cases[] = {{declared + 1, "more entity events than rows"},
+                                                    {declared - 1, "more or fewer"},
+                                                    {0, "without events"},
+                                                    {UINT32_MAX, "more entity events than rows"}};
+  for (const auto& [count, why] : cases) {
+    std::vector<uint8_t> bytes = pristine;
+    util::store_le<uint32_t>(bytes.data() + kFirstCountAt, count);
+    const size_t checksum_at = bytes.size() - 8;
+    util::store_le<uint64_t>(bytes.data() + checksum_at,
+                             util::checksum64(std::span<const uint8_t>(bytes).first(checksum_at)));
+    Index index;
+    auto meta = CheckpointCodec::decode(bytes, index);
+    BATPAK_EXPECT_ERROR(meta, ErrorCode::kCorruption);
+    if (!meta) {
+      EXPECT_NE(meta.error().message.find(why), std::string::npos) << count << ": " << meta.error().message;
+    }
+    EXPECT_EQ(index.size(), 0u);
   }
 }
 

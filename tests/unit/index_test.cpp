@@ -43,14 +43,15 @@ class IndexTest : public ::testing::Test {
       ++seq;
       index::Entry e;
       e.event_id = id_for(seq);
-      e.event_hash.bytes[0] = static_cast<uint8_t>(seq);
       e.segment_id = 1;
       e.offset = 64 + 256 * (seq - 1);
       e.wall_ms = 1000 + seq;
       e.frame_bytes = 256;
       e.clock = r.clock;
       e.kind = EventKind(r.kind);
-      idx_.add(r.entity, r.scope, e);
+      Hash32 event_hash;
+      event_hash.bytes[0] = static_cast<uint8_t>(seq);
+      idx_.add(r.entity, r.scope, e, event_hash);
     }
   }
 
