@@ -70,6 +70,8 @@ Checksum64Stream::Checksum64Stream() : state_(std::make_unique<State>()) { XXH3_
 
 Checksum64Stream::~Checksum64Stream() = default;
 
+void Checksum64Stream::reset(uint64_t seed) { XXH3_64bits_reset_withSeed(state_->xxh, seed); }
+
 void Checksum64Stream::update(std::span<const uint8_t> data) { XXH3_64bits_update(state_->xxh, data.data(), data.size()); }
 
 uint64_t Checksum64Stream::digest() const { return XXH3_64bits_digest(state_->xxh); }

@@ -22,6 +22,9 @@ class Blake3 {
   // re-deriving the context key (one compression) for every hash in that context.
   Blake3(const Blake3& other);
   Blake3& operator=(const Blake3&) = delete;
+  // Starts again, as checksum64(data, seed) would: digest() then equals that of the bytes
+  // given to update() since.
+  void reset(uint64_t seed);
   void update(std::span<const uint8_t> data);
   void update(std::string_view text);
   Hash32 finish();
@@ -47,6 +50,9 @@ class Checksum64Stream {
   ~Checksum64Stream();
   Checksum64Stream(const Checksum64Stream&) = delete;
   Checksum64Stream& operator=(const Checksum64Stream&) = delete;
+  // Starts again, as checksum64(data, seed) would: digest() then equals that of the bytes
+  // given to update() since.
+  void reset(uint64_t seed);
   void update(std::span<const uint8_t> data);
   uint64_t digest() const;
 

@@ -252,6 +252,32 @@ TEST_F(IndexCheckpointTest, EveryByteFlipOrTruncationOfTheCheckpointFallsBackToT
   EXPECT_EQ(open_report_of(dir_, read_only(small_segments())).index_source, IndexSource::kCheckpoint);
 }
 
+// docs/format.md: a covered segment's checksum is XXH3-64 over 4 MiB chunks, each seeded
+// with the previous chunk's value. Computed here from the file with one-shot calls, against
+// what the close wrote (streamed through a smaller buffer), for a segment of several chunks.
+TEST_F(IndexCheckpointTest, ACoveredSegmentChecksumIsChainedXxh3Of4MiBChunks) {
+  StoreOptions o;
+  o.durability = Durability::kBuffered;
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, o));
+    std::vector<BatchItem> batch(500, BatchItem{coord("order:1"), kKindA, std::vector<uint8_t>(1000, 'x'), {}});
+    for (int i = 0; i < 20; ++i) BATPAK_ASSERT_OK(store->append_batch(batch));
+    BATPAK_ASSERT_OK(store->close());
+  }
+  const std::vector<uint8_t> checkpoint = read_all(checkpoint_file());
+  ASSERT_EQ(util::load_le<uint32_t>(checkpoint.data() + 24), 1u) << "one covered segment";
+  const uint64_t covered_end = util::load_le<uint64_t>(checkpoint.data() + 48 + 8);
+  const std::vector<uint8_t> segment = read_all(fs::path(dir_) / "000000000001.seg");
+  ASSERT_GT(covered_end, uint64_t{8} << 20) << "at least three chunks";
+  ASSERT_LE(covered_end, segment.size());
+  uint64_t expected = 0;
+  for (uint64_t at = 0; at < covered_end; at += uint64_t{4} << 20) {
+    const auto len = static_cast<size_t>(std::min<uint64_t>(uint64_t{4} << 20, covered_end - at));
+    expected = util::checksum64(std::span<const uint8_t>(segment).subspan(at, len), expected);
+  }
+  EXPECT_EQ(util::load_le<uint64_t>(checkpoint.data() + 48 + 16), expected);
+}
+
 // The checkpoint file rewritten to claim `version`, with a matching checksum.
 void rewrite_checkpoint_version(const std::string& path, uint32_t version) {
   std::vector<uint8_t> bytes = read_all(path);
