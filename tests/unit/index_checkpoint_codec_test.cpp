@@ -13,7 +13,7 @@
 namespace batpak::index {
 namespace {
 
-// 90,000 rows of 60 bytes: a checkpoint of about 5.4 MB, more than one 4 MiB read window.
+// 90,000 rows of 60 bytes: a checkpoint of about 5.4 MB, many 256 KiB read windows.
 constexpr uint64_t kRows = 90000;
 constexpr size_t kRowBytes = 60;
 constexpr uint32_t kFrameBytes = 100;
@@ -68,7 +68,7 @@ TEST_F(CheckpointFileTest, DecodeFileRebuildsTheSameIndexAsDecodeAcrossReadWindo
 
 TEST_F(CheckpointFileTest, DamageOnlyTheChecksumSeesIsRefusedAndLeavesTheIndexEmpty) {
   std::vector<uint8_t> bytes = checkpoint_bytes();
-  // A byte of a wall_ms in the second window: no structural check can notice it.
+  // A byte of a wall_ms 5 MiB in, in a later window: no structural check can notice it.
   const size_t rows_start = bytes.size() - 8 - kRows * kRowBytes;
   const size_t row = ((size_t{5} << 20) - rows_start) / kRowBytes;
   bytes[rows_start + row * kRowBytes + 40] ^= 0x40;
