@@ -34,6 +34,17 @@ std::optional<uint32_t> Index::add_entity(std::string_view entity) {
 
 void Index::add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
   std::unique_lock lock(mu_);
+  add_row(entity, scope, entry, event_hash);
+  index_ids_locked();
+}
+
+void Index::add_deferring_id(std::string_view entity, std::string_view scope, const Entry& entry,
+                             const Hash32& event_hash) {
+  std::unique_lock lock(mu_);
+  add_row(entity, scope, entry, event_hash);
+}
+
+void Index::add_row(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
   std::optional<uint32_t> id = entity_id(entity);
   if (!id) id = add_entity(entity);
   EntityState& state = entities_[*id];
@@ -43,13 +54,35 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   state.sequences.push_back(global_sequence);
   state.kinds.push_back(entry.kind);
   state.head_hash = event_hash;
-  by_id_.insert(entry.event_id, global_sequence);
+}
+
+bool Index::index_ids() {
+  std::unique_lock lock(mu_);
+  return index_ids_locked();
+}
+
+bool Index::index_ids_locked() {
+  // Each insert is a cache miss in a table of megabytes; prefetching the home slot of the
+  // id kPrefetchAhead rows on lets those misses overlap (a hidden row's zero id is a
+  // harmless hint).
+  constexpr uint64_t kPrefetchAhead = 16;
+  const uint64_t rows = rows_.size();
+  if (rows - rows_with_ids_ > 1) by_id_.reserve(by_id_.size() + (rows - rows_with_ids_));
+  bool all_new = true;
+  for (uint64_t i = rows_with_ids_; i < rows; ++i) {
+    if (i + kPrefetchAhead < rows) by_id_.prefetch(rows_[i + kPrefetchAhead].entry.event_id);
+    const Row& row = rows_[i];
+    if (row.entity != kHiddenEntity && !by_id_.insert(row.entry.event_id, i + 1)) all_new = false;
+  }
+  rows_with_ids_ = rows;
+  return all_new;
 }
 
 void Index::add_hidden() {
   std::unique_lock lock(mu_);
   rows_.push_back(Row{Entry{}, kHiddenEntity, 0});
   ++hidden_count_;
+  if (rows_with_ids_ + 1 == rows_.size()) rows_with_ids_ = rows_.size();  // It has no id.
 }
 
 uint64_t Index::hidden_count() const {
@@ -73,6 +106,7 @@ uint64_t Index::entity_count() const {
 
 std::optional<uint64_t> Index::find(const EventId& id) const {
   std::shared_lock lock(mu_);
+  assert(rows_with_ids_ == rows_.size());
   return by_id_.find(id);
 }
 
@@ -211,6 +245,7 @@ void Index::clear() {
   scope_ids_.clear();
   scopes_.clear();
   hidden_count_ = 0;
+  rows_with_ids_ = 0;
 }
 
 }  // namespace batpak::index

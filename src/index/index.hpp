@@ -54,6 +54,13 @@ class Index {
   // Publishes one event whose event hash is `event_hash`. REQUIRES: its global_sequence ==
   // size() + 1 and entry.clock is the entity's next clock (the caller checked the chain).
   void add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
+  // As add(), but the event id goes into the id table only at the next index_ids() (or
+  // add()): a bulk load (open's scan) then inserts its ids together, their cache misses
+  // overlapped. REQUIRES: index_ids() before the next find().
+  void add_deferring_id(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
+  // Puts the ids of the rows added by add_deferring_id() into the id table. False when one
+  // of them was already there (that row is then not found by its id; the first one is).
+  bool index_ids();
   // Takes the next global sequence for an event hidden by a cancelled visibility fence: no
   // lookup, query or plan returns it, and its entity's chain continues without it.
   // REQUIRES: its global_sequence == size() + 1.
@@ -114,6 +121,9 @@ class Index {
   // REQUIRES: mu_ held exclusively.
   std::optional<uint32_t> add_entity(std::string_view entity);
   std::vector<const EntityState*> matching_entities(const Region& region) const;
+  // add() without the id table. REQUIRES: mu_ held exclusively.
+  void add_row(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
+  bool index_ids_locked();  // REQUIRES: mu_ held exclusively.
   EntityHead head_of(const EntityState& state) const;  // REQUIRES: mu_ held.
 
   mutable std::shared_mutex mu_;
@@ -126,6 +136,7 @@ class Index {
   std::unordered_map<std::string_view, uint32_t> scope_ids_;  // Keys view scopes_.
   std::deque<std::string> scopes_;
   uint64_t hidden_count_ = 0;
+  uint64_t rows_with_ids_ = 0;  // Rows 1..this have their ids in by_id_ (hidden rows have none).
 };
 
 }  // namespace batpak::index

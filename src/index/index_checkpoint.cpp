@@ -250,20 +250,6 @@ Status CheckpointCodec::read_entities(Reader& r, Index& index, uint32_t entity_c
   return {};
 }
 
-bool CheckpointCodec::insert_ids(Index& index) {
-  // Each insert is a cache miss in a table of tens of MB; prefetching the home slot of the
-  // id kPrefetchAhead rows on lets those misses overlap (a hidden row's zero id is a
-  // harmless hint).
-  constexpr size_t kPrefetchAhead = 16;
-  const size_t rows = index.rows_.size();
-  for (size_t i = 0; i < rows; ++i) {
-    if (i + kPrefetchAhead < rows) index.by_id_.prefetch(index.rows_[i + kPrefetchAhead].entry.event_id);
-    const Index::Row& row = index.rows_[i];
-    if (row.entity != Index::kHiddenEntity && !index.by_id_.insert(row.entry.event_id, i + 1)) return false;
-  }
-  return true;
-}
-
 Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
   if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
@@ -314,7 +300,6 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
   if (r.short_read() || r.remaining() != (row_count - hidden_total) * kRowBytes) {
     return tl::unexpected(corrupt("has a bad length"));
   }
-  index.by_id_.reserve(row_count - hidden_total);
   index.rows_.reserve(row_count);
   auto next_hidden = meta.hidden.begin();
   for (uint64_t seq = 1; seq <= row_count; ++seq) {
@@ -347,7 +332,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
       return tl::unexpected(corrupt("has an entity with more or fewer events than it declares"));
     }
   }
-  if (!insert_ids(index)) return tl::unexpected(corrupt("repeats an event id"));
+  if (!index.index_ids_locked()) return tl::unexpected(corrupt("repeats an event id"));
   return meta;
 }
 

@@ -51,9 +51,7 @@ class CheckpointCodec {
   // `event_counts`, reserving that many sequences. REQUIRES: index.mu_ held exclusively.
   static Status read_entities(Reader& r, Index& index, uint32_t entity_count, uint64_t row_count,
                               std::vector<uint32_t>& event_counts);
-  // Fills the id table from the loaded rows. False when an id repeats.
-  // REQUIRES: index.mu_ held exclusively.
-  static bool insert_ids(Index& index);
+
 };
 
 }  // namespace batpak::index

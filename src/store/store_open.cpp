@@ -114,7 +114,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
         s.index.add_hidden();
         return {};
       }
-      s.index.add(f.record.entity, f.record.scope,
+      s.index.add_deferring_id(f.record.entity, f.record.scope,
                   index::Entry{h.event_id, id, f.offset, h.wall_ms, f.frame_bytes, h.clock, h.kind},
                   h.event_hash);
       return {};
@@ -211,6 +211,8 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   if (!ids) return tl::unexpected(ids.error());
   auto recovered = recover(*s, *ids);
   if (!recovered) return tl::unexpected(recovered.error());
+  // As add() has always done, a repeated event id (no writer makes one) keeps the first.
+  (void)s->index.index_ids();
   if (auto st = settle_fences(*s); !st) return tl::unexpected(st.error());
   s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());
