@@ -53,6 +53,11 @@ struct StoreOptions {
   // Write the index checkpoint ("index.checkpoint") at close and load it at open instead of
   // scanning every frame it covers (docs/durability.md). False: always the full scan.
   bool index_checkpoint = true;
+  // Also write it in the background once this many events arrived since the last one (or
+  // as many as the last one covered, when that is more: the checkpoint grows with the store,
+  // and so its rewrites cost at most ~120 bytes per appended event), so that an open after
+  // a crash scans only what came after it. 0: only at close. kReadWrite only.
+  uint64_t index_checkpoint_every_events = 1'000'000;
   // Ed25519 seed. When set, every receipt is signed; the public key is Store::public_key().
   std::optional<std::array<uint8_t, 32>> signing_seed;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().

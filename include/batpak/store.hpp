@@ -60,6 +60,9 @@ struct StoreStats {
   uint64_t last_global_sequence = 0;     // Highest visible (or hidden) global sequence (0 = empty).
   uint64_t durable_global_sequence = 0;  // Highest global sequence known to be durable.
   uint64_t data_bytes = 0;               // Segment bytes up to each visible end (headers + frames).
+  // Index checkpoints written in the background since open (StoreOptions::
+  // index_checkpoint_every_events; close writes one more).
+  uint64_t index_checkpoints_written = 0;
 };
 
 // The first damage verify() found.

@@ -33,10 +33,15 @@ std::optional<uint32_t> Index::add_entity(std::string_view entity) {
 }
 
 void Index::add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
-  std::unique_lock lock(mu_);
-  add_row(entity, scope, entry, event_hash);
-  index_ids_locked();
+  adder().add(entity, scope, entry, event_hash);
 }
+
+void Index::Adder::add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
+  index_.add_row(entity, scope, entry, event_hash);
+  index_.index_ids_locked();
+}
+
+void Index::Adder::add_hidden() { index_.add_hidden_locked(); }
 
 void Index::add_deferring_id(std::string_view entity, std::string_view scope, const Entry& entry,
                              const Hash32& event_hash) {
@@ -78,10 +83,17 @@ bool Index::index_ids_locked() {
   return all_new;
 }
 
-void Index::add_hidden() {
-  std::unique_lock lock(mu_);
+void Index::add_hidden() { adder().add_hidden(); }
+
+void Index::add_hidden_locked() {
   rows_.push_back(Row{Entry{}, kHiddenEntity, 0});
   ++hidden_count_;
+  const uint64_t global_sequence = rows_.size();
+  if (!hidden_ranges_.empty() && hidden_ranges_.back().end == global_sequence) {
+    hidden_ranges_.back().end = global_sequence + 1;
+  } else {
+    hidden_ranges_.push_back(SequenceRange{global_sequence, global_sequence + 1});
+  }
   if (rows_with_ids_ + 1 == rows_.size()) rows_with_ids_ = rows_.size();  // It has no id.
 }
 
@@ -245,6 +257,7 @@ void Index::clear() {
   scope_ids_.clear();
   scopes_.clear();
   hidden_count_ = 0;
+  hidden_ranges_.clear();
   rows_with_ids_ = 0;
 }
 

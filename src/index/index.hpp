@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <shared_mutex>
@@ -13,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "batpak/fence.hpp"
 #include "batpak/types.hpp"
 #include "index/id_table.hpp"
 #include "util/page_array.hpp"
@@ -65,6 +67,22 @@ class Index {
   // lookup, query or plan returns it, and its entity's chain continues without it.
   // REQUIRES: its global_sequence == size() + 1.
   void add_hidden();
+
+  // Holds the index's lock exclusively while one group of events is added, so that no
+  // reader (a checkpoint cut among them) sees part of a batch. Its add() and add_hidden()
+  // are the Index's. Not thread-safe itself: one thread adds through it, then drops it.
+  class Adder {
+   public:
+    void add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
+    void add_hidden();
+
+   private:
+    friend class Index;
+    explicit Adder(Index& index) : index_(index), lock_(index.mu_) {}
+    Index& index_;
+    std::unique_lock<std::shared_mutex> lock_;
+  };
+  Adder adder() { return Adder(*this); }
 
   // The highest global sequence taken (hidden events included).
   uint64_t size() const;
@@ -124,6 +142,7 @@ class Index {
   // add() without the id table. REQUIRES: mu_ held exclusively.
   void add_row(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
   bool index_ids_locked();  // REQUIRES: mu_ held exclusively.
+  void add_hidden_locked();  // REQUIRES: mu_ held exclusively.
   EntityHead head_of(const EntityState& state) const;  // REQUIRES: mu_ held.
 
   mutable std::shared_mutex mu_;
@@ -136,6 +155,7 @@ class Index {
   std::unordered_map<std::string_view, uint32_t> scope_ids_;  // Keys view scopes_.
   std::deque<std::string> scopes_;
   uint64_t hidden_count_ = 0;
+  std::vector<SequenceRange> hidden_ranges_;  // The hidden rows, merged, ascending.
   uint64_t rows_with_ids_ = 0;  // Rows 1..this have their ids in by_id_ (hidden rows have none).
 };
 

@@ -148,47 +148,68 @@ static_assert(kRowBytes == 60, "read_row and write_row lay out 60 bytes");
 
 }  // namespace
 
-std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const CheckpointMeta& meta) {
+IndexCut CheckpointCodec::cut(const Index& index) {
   std::shared_lock lock(index.mu_);
-  std::vector<SequenceRange> hidden;
-  for (uint64_t seq = 1; seq <= index.rows_.size(); ++seq) {
-    if (index.rows_[seq - 1].entity != Index::kHiddenEntity) continue;
-    if (!hidden.empty() && hidden.back().end == seq) {
-      hidden.back().end = seq + 1;
-    } else {
-      hidden.push_back(SequenceRange{seq, seq + 1});
-    }
+  IndexCut out;
+  out.rows = index.rows_.size();
+  while (out.rows > 0 && index.rows_[out.rows - 1].entity == Index::kHiddenEntity) --out.rows;
+  if (out.rows == 0) return out;
+  out.last = index.rows_[out.rows - 1].entry;
+  // Rows after the cut are hidden ones, so every entity and scope is one of the cut's, and
+  // each entity's events and head are as of the cut.
+  out.entities.reserve(index.entities_.size());
+  for (const Index::EntityState& state : index.entities_) {
+    out.entities.push_back(IndexCut::EntityAtCut{state.name, state.head_hash, state.sequences.size()});
   }
+  out.scopes.assign(index.scopes_.begin(), index.scopes_.end());
+  for (const SequenceRange& range : index.hidden_ranges_) {
+    if (range.start > out.rows) break;
+    out.hidden.push_back(range);
+  }
+  return out;
+}
+
+std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const CheckpointMeta& meta) {
+  return encode(index, cut(index), meta);
+}
+
+std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const IndexCut& cut, const CheckpointMeta& meta) {
   std::vector<uint8_t> out;
-  out.reserve(kHeaderBytes + index.rows_.size() * kRowBytes);
+  out.reserve(kHeaderBytes + cut.rows * kRowBytes);
   util::ByteWriter w(out);
   w.bytes(kMagic);
   w.le<uint32_t>(kVersion);
   w.le<uint32_t>(0);
-  w.le<uint64_t>(index.rows_.size());
+  w.le<uint64_t>(cut.rows);
   w.le<uint32_t>(static_cast<uint32_t>(meta.segments.size()));
-  w.le<uint32_t>(static_cast<uint32_t>(index.entities_.size()));
-  w.le<uint32_t>(static_cast<uint32_t>(index.scopes_.size()));
-  w.le<uint32_t>(static_cast<uint32_t>(hidden.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(cut.entities.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(cut.scopes.size()));
+  w.le<uint32_t>(static_cast<uint32_t>(cut.hidden.size()));
   w.le<uint64_t>(meta.wall_ms_max);
   for (const CoveredSegment& s : meta.segments) {
     for (uint64_t v : {s.segment_id, s.covered_end, s.checksum}) {
       w.le<uint64_t>(v);
     }
   }
-  for (const Index::EntityState& state : index.entities_) {
-    write_name(w, state.name);
-    w.bytes(state.head_hash.bytes);
-    w.le<uint32_t>(static_cast<uint32_t>(state.sequences.size()));
+  for (const IndexCut::EntityAtCut& entity : cut.entities) {
+    write_name(w, entity.name);
+    w.bytes(entity.head_hash.bytes);
+    w.le<uint32_t>(static_cast<uint32_t>(entity.events));
   }
-  for (const std::string& scope : index.scopes_) write_name(w, scope);
-  for (const SequenceRange& r : hidden) {
+  for (const std::string& scope : cut.scopes) write_name(w, scope);
+  for (const SequenceRange& r : cut.hidden) {
     w.le<uint64_t>(r.start);
     w.le<uint64_t>(r.end);
   }
-  for (size_t i = 0; i < index.rows_.size(); ++i) {
-    const Index::Row& row = index.rows_[i];
-    if (row.entity != Index::kHiddenEntity) write_row(w, row.entry, row.entity, row.scope);
+  // The rows up to the cut never change, but the writer may be adding after them: the lock
+  // is taken a piece at a time, so it waits at most for one piece.
+  constexpr uint64_t kRowsPerLock = 65536;
+  for (uint64_t first = 0; first < cut.rows; first += kRowsPerLock) {
+    std::shared_lock lock(index.mu_);
+    for (uint64_t i = first; i < std::min(cut.rows, first + kRowsPerLock); ++i) {
+      const Index::Row& row = index.rows_[i];
+      if (row.entity != Index::kHiddenEntity) write_row(w, row.entry, row.entity, row.scope);
+    }
   }
   w.le<uint64_t>(util::checksum64(out));
   return out;
@@ -297,6 +318,10 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
     meta.hidden.push_back(range);
     hidden_total += range.end - range.start;
   }
+  if (!meta.hidden.empty() && meta.hidden.back().end == row_count + 1) {
+    return tl::unexpected(corrupt("ends with a hidden row"));  // A cut ends at a visible one.
+  }
+  index.hidden_ranges_ = meta.hidden;
   if (r.short_read() || r.remaining() != (row_count - hidden_total) * kRowBytes) {
     return tl::unexpected(corrupt("has a bad length"));
   }

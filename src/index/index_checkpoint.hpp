@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "batpak/env.hpp"
@@ -31,11 +32,30 @@ struct CheckpointMeta {
   std::vector<SequenceRange> hidden;     // Filled by decode: the hidden global sequences.
 };
 
-// Thread safety: stateless; the index passed in must not change during the call.
+// What a checkpoint holds of an index at one point, taken under its lock in time linear in
+// its entities, not its rows: global sequences 1..rows, ending at a visible event (a hidden
+// run at the end is left to the scan at open), and each entity as of that event.
+struct IndexCut {
+  struct EntityAtCut {
+    std::string name;
+    Hash32 head_hash;
+    uint64_t events = 0;
+  };
+  uint64_t rows = 0;  // 0: nothing to checkpoint.
+  Entry last;         // The row of global sequence `rows`: the end of what is covered.
+  std::vector<EntityAtCut> entities;
+  std::vector<std::string> scopes;
+  std::vector<SequenceRange> hidden;  // Within 1..rows.
+};
+
+// Thread safety: stateless; cut() and encode() may run while the writer adds to the index.
 class CheckpointCodec {
  public:
-  // The checkpoint bytes of `index` (hidden rows included, as ranges) and `meta.segments`.
-  // REQUIRES: nothing is added to `index` meanwhile (the writer has stopped).
+  static IndexCut cut(const Index& index);
+  // The checkpoint bytes of `cut` of `index` and `meta.segments`, the rows read a piece at a
+  // time under the index's lock. REQUIRES: `cut` was taken of `index`.
+  static std::vector<uint8_t> encode(const Index& index, const IndexCut& cut, const CheckpointMeta& meta);
+  // The same of a cut taken now (an index nothing else adds to, as in tests and fuzzing).
   static std::vector<uint8_t> encode(const Index& index, const CheckpointMeta& meta);
   // Rebuilds `index` (REQUIRES: empty) from checkpoint bytes. kCorruption for a damaged or
   // inconsistent file, kUnsupported for a newer version; `index` is left empty on error.

@@ -106,12 +106,15 @@ Result<std::vector<Receipt>> Store::Impl::finish(std::vector<writer::Committed> 
 Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepared> events) {
   auto committed = writer->commit(events);
   if (!committed) return tl::unexpected(committed.error());
+  nudge_periodic_checkpoint(*this);
   return finish(std::move(*committed));
 }
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() { (void)close(); }
+
+Store::Impl::~Impl() { stop_periodic_checkpoints(*this); }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions options) {
   auto impl = open_store(dir, std::move(options));
@@ -123,6 +126,7 @@ Status Store::close() {
   if (impl_->closed.exchange(true)) return {};
   Status result;
   if (impl_->writer) {
+    stop_periodic_checkpoints(*impl_);
     result = impl_->writer->close();
     // A checkpoint that cannot be written only makes the next open scan more: the next
     // open report says why. So its failure does not fail close.
@@ -209,7 +213,9 @@ Result<Receipt> Store::import_event(const Event& event) {
 
 Status Store::sync() {
   if (auto s = impl_->check_writable(); !s) return s;
-  return impl_->writer->sync();
+  Status synced = impl_->writer->sync();
+  nudge_periodic_checkpoint(*impl_);  // kAsync: its last commits may have become visible only now.
+  return synced;
 }
 
 Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const {

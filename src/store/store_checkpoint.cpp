@@ -1,6 +1,7 @@
 // The index checkpoint: written at close, validated and loaded at open (docs/durability.md,
 // "Index checkpoint"). Any doubt falls back to the full scan; the reason goes in the report.
 #include <algorithm>
+#include <chrono>
 
 #include "format/format.hpp"
 #include "index/index_checkpoint.hpp"
@@ -115,34 +116,91 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
   if (!meta) return fall_back(meta.error().message);
   if (auto why = mismatch(s, ids, *meta)) return fall_back(*why);
   s.report.index_source = IndexSource::kCheckpoint;
-  s.checkpoint_at_open = meta->segments;
+  s.checkpoint_segments = meta->segments;
+  s.checkpoint_rows = s.index.size();
   s.report.index_source_reason = "index checkpoint of " + std::to_string(s.index.size()) + " events loaded";
   return std::move(*meta);
 }
 
 Status write_index_checkpoint(Store::Impl& s) {
-  const bool unchanged = s.report.index_source == IndexSource::kCheckpoint && s.report.frames_scanned == 0 &&
-                         s.index.size() == s.rows_at_open;
-  if (!s.options.index_checkpoint || unchanged) return {};
+  if (!s.options.index_checkpoint) return {};
+  const index::IndexCut cut = index::CheckpointCodec::cut(s.index);
+  if (cut.rows == 0 || cut.rows == s.checkpoint_rows) return {};  // Nothing, or nothing new.
   index::CheckpointMeta meta;
+  // Read after the cut, so at least the largest wall_ms of the events it covers.
   meta.wall_ms_max = s.watermarks->frontier().written.wall_ms;
   std::vector<uint8_t> buffer;
   for (const auto& seg : s.segments.snapshot()) {
-    index::CoveredSegment covered{seg.segment_id, seg.visible_end, 0};
-    // Bytes a checkpoint checked at open are unchanged (append only): reuse their checksum.
-    auto loaded = std::find_if(s.checkpoint_at_open.begin(), s.checkpoint_at_open.end(),
-                               [&](const index::CoveredSegment& c) { return c.segment_id == seg.segment_id; });
-    if (loaded != s.checkpoint_at_open.end() && loaded->covered_end == seg.visible_end) {
-      covered.checksum = loaded->checksum;
+    if (seg.segment_id > cut.last.segment_id) break;
+    // Segments before the cut's last row are sealed and complete; that one is covered up to
+    // the end of the row's frame (a batch's last: the writer publishes whole batches).
+    const uint64_t end = seg.segment_id == cut.last.segment_id ? cut.last.offset + cut.last.frame_bytes : seg.visible_end;
+    index::CoveredSegment covered{seg.segment_id, end, 0};
+    // Bytes a checkpoint checked or wrote before are unchanged (append only): reuse their checksum.
+    auto known = std::find_if(s.checkpoint_segments.begin(), s.checkpoint_segments.end(),
+                              [&](const index::CoveredSegment& c) { return c.segment_id == seg.segment_id; });
+    if (known != s.checkpoint_segments.end() && known->covered_end == end) {
+      covered.checksum = known->checksum;
     } else {
-      auto checksum = checksum_of_prefix(*seg.file, seg.visible_end, buffer);
+      auto checksum = checksum_of_prefix(*seg.file, end, buffer);
       if (!checksum) return tl::unexpected(checksum.error());
       covered.checksum = *checksum;
     }
     meta.segments.push_back(covered);
   }
-  const std::vector<uint8_t> bytes = index::CheckpointCodec::encode(s.index, meta);
-  return util::replace_file_durably(*s.fs, s.dir, checkpoint_path(s), bytes);
+  const std::vector<uint8_t> bytes = index::CheckpointCodec::encode(s.index, cut, meta);
+  if (auto st = util::replace_file_durably(*s.fs, s.dir, checkpoint_path(s), bytes); !st) return st;
+  s.checkpoint_segments = std::move(meta.segments);
+  s.checkpoint_rows = cut.rows;
+  return {};
+}
+
+void start_periodic_checkpoints(Store::Impl& s) {
+  const uint64_t every = s.options.index_checkpoint_every_events;
+  if (!s.options.index_checkpoint || every == 0 || !s.writer) return;
+  s.periodic_checkpoints.thread = std::thread([&s, every] {
+    // Commits wake it when one is due (nudge_periodic_checkpoint); the timeout only bounds
+    // how late a kAsync commit, published after its call returned, can make it.
+    constexpr auto kWakeAtLeastEvery = std::chrono::seconds(1);
+    Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
+    uint64_t retry_at_size = 0;  // After a failed or empty try: wait for as many events again.
+    std::unique_lock lock(p.mu);
+    while (true) {
+      const uint64_t due = std::max(every, s.checkpoint_rows);
+      p.due_at_size.store(std::max(s.checkpoint_rows + due, retry_at_size), std::memory_order_relaxed);
+      p.cv.wait_for(lock, kWakeAtLeastEvery, [&] { return p.stop || s.index.size() >= p.due_at_size.load(); });
+      if (p.stop || s.writer->poisoned()) return;  // Poisoned: its index may be ahead of the disk.
+      const uint64_t size = s.index.size();
+      if (size < p.due_at_size.load()) continue;
+      lock.unlock();
+      // A failure (a full disk, say) only leaves more to scan after a crash.
+      const uint64_t rows_before = s.checkpoint_rows;
+      if (write_index_checkpoint(s) && s.checkpoint_rows != rows_before) {
+        p.written.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        retry_at_size = size + due;
+      }
+      lock.lock();
+    }
+  });
+}
+
+void nudge_periodic_checkpoint(Store::Impl& s) {
+  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
+  const uint64_t due_at_size = p.due_at_size.load(std::memory_order_relaxed);
+  if (due_at_size == UINT64_MAX || s.index.size() < due_at_size) return;
+  { std::lock_guard lock(p.mu); }  // The thread is waiting or writing, not between the two.
+  p.cv.notify_one();
+}
+
+void stop_periodic_checkpoints(Store::Impl& s) {
+  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
+  {
+    std::lock_guard lock(p.mu);
+    p.stop = true;
+  }
+  p.cv.notify_all();
+  if (p.thread.joinable()) p.thread.join();
 }
 
 }  // namespace batpak

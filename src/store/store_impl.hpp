@@ -2,9 +2,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "batpak/store.hpp"
 #include "delivery/subscription_hub.hpp"
@@ -20,6 +22,9 @@ class Store::Impl {
  public:
   Impl(std::string dir_in, StoreOptions options_in)
       : dir(std::move(dir_in)), options(std::move(options_in)), segments(dir) {}
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   Status check_open() const;
   Status check_writable() const;
@@ -66,8 +71,20 @@ class Store::Impl {
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
-  uint64_t rows_at_open = 0;  // index.size() when open finished.
-  std::vector<index::CoveredSegment> checkpoint_at_open;  // What a loaded checkpoint covered.
+  // What the last index checkpoint loaded or written covers: its segments (their checksums
+  // are reused for bytes unchanged since) and its rows. Only the thread writing checkpoints
+  // (the periodic one, then close) touches them after open.
+  std::vector<index::CoveredSegment> checkpoint_segments;
+  uint64_t checkpoint_rows = 0;
+  // The background checkpoint thread (store_checkpoint.cpp), when one runs.
+  struct PeriodicCheckpoints {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool stop = false;  // Guarded by mu.
+    std::atomic<uint64_t> due_at_size{UINT64_MAX};  // index.size() that makes the next one due.
+    std::atomic<uint64_t> written{0};
+  } periodic_checkpoints;
   std::atomic<bool> closed{false};
 };
 
@@ -78,8 +95,18 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
 // matches the segments `ids` and the fence file, and returns what it covers; otherwise
 // leaves `index` empty and returns nothing. Both record the outcome in `report`.
 std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const std::vector<uint64_t>& ids);
-// Writes the checkpoint of the current index. REQUIRES: the writer has stopped cleanly.
+// Writes the checkpoint of the index as it is now (a cut: appends may go on meanwhile), unless
+// it covers no more than the last one. REQUIRES: one caller at a time, and not a poisoned
+// writer (the index may hold events whose bytes did not reach the disk).
 Status write_index_checkpoint(Store::Impl& s);
+// Starts the thread that writes checkpoints as StoreOptions::index_checkpoint_every_events
+// asks (nothing when it is 0 or checkpoints are off), and stops it (idempotent; a checkpoint
+// being written is finished first). REQUIRES: a writer; stop before the writer closes.
+void start_periodic_checkpoints(Store::Impl& s);
+void stop_periodic_checkpoints(Store::Impl& s);
+// Wakes the checkpoint thread when enough events arrived (an atomic load otherwise): every
+// commit calls it.
+void nudge_periodic_checkpoint(Store::Impl& s);
 
 // The event built from a decoded record.
 Event event_from_record(const format::RecordView& record);

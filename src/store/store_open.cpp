@@ -219,9 +219,9 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
+    start_periodic_checkpoints(*s);
   }
   s->report.events_recovered = s->index.size() - s->index.hidden_count();
-  s->rows_at_open = s->index.size();
   s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - started)
                                                    .count());

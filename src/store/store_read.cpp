@@ -272,6 +272,7 @@ StoreStats Store::stats() const {
     ++st.segment_count;
     st.data_bytes += seg.visible_end;
   }
+  st.index_checkpoints_written = impl_->periodic_checkpoints.written.load(std::memory_order_relaxed);
   return st;
 }
 

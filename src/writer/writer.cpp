@@ -83,6 +83,11 @@ uint64_t Writer::durable_sequence() const {
   return durable_sequence_;
 }
 
+bool Writer::poisoned() const {
+  std::lock_guard lock(mu_);
+  return poisoned_.has_value();
+}
+
 index::EntityHead& Writer::head_of(const std::string& entity) {
   auto it = heads_.find(entity);
   if (it != heads_.end()) return it->second;
@@ -255,7 +260,10 @@ void Writer::recycle(Chunk& written) {
 }
 
 void Writer::publish(Chunk& chunk) {
-  for (const PendingEvent& p : chunk.events) index_.add(p.entity, p.scope, p.entry, p.event_hash);
+  {
+    index::Index::Adder adder = index_.adder();  // A chunk holds whole batches: all visible at once.
+    for (const PendingEvent& p : chunk.events) adder.add(p.entity, p.scope, p.entry, p.event_hash);
+  }
   segments_.set_visible_end(chunk.segment_id, chunk.start_offset + chunk.bytes.size());
 }
 
@@ -411,11 +419,14 @@ Status Writer::end_fence(uint64_t fence, bool commit) {
     poison(recorded.error());  // Whether the file changed is unknown: reopen decides.
     return recorded;
   }
-  for (const PendingEvent& p : fence_->held) {
-    if (commit) {
-      index_.add(p.entity, p.scope, p.entry, p.event_hash);
-    } else {
-      index_.add_hidden();
+  {
+    index::Index::Adder adder = index_.adder();
+    for (const PendingEvent& p : fence_->held) {
+      if (commit) {
+        adder.add(p.entity, p.scope, p.entry, p.event_hash);
+      } else {
+        adder.add_hidden();
+      }
     }
   }
   for (const auto& [segment_id, end] : fence_->segment_ends) segments_.set_visible_end(segment_id, end);

@@ -93,6 +93,8 @@ class Writer {
   Status cancel_fence(uint64_t fence);
 
   uint64_t durable_sequence() const;
+  // Whether a failed write or sync has stopped the writer (every later write fails).
+  bool poisoned() const;
 
  private:
   struct PendingEvent {

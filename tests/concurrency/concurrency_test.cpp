@@ -27,6 +27,7 @@ StoreOptions options_for(Durability durability) {
   o.preallocate_bytes = 16 * 1024;
   o.sync_every_events = 40;
   o.sync_every_ms = 5;
+  o.index_checkpoint_every_events = 100;  // Background checkpoints cut while threads append.
   return o;
 }
 
@@ -185,9 +186,11 @@ TEST_P(ConcurrencyTest, AppendersAndReadersTogetherKeepEveryInvariant) {
     EXPECT_EQ(r.clock, e.header.clock);
   }
   expect_verify_ok(*store, all.size());
+  EXPECT_GT(wait_for_background_checkpoints(*store, 1), 0u);
   BATPAK_ASSERT_OK(store->close());
   BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Store::open(dir()));
   EXPECT_FALSE(reopened->open_report().torn_tail);
+  EXPECT_EQ(reopened->open_report().index_source, IndexSource::kCheckpoint);
   EXPECT_EQ(expect_log_invariants(*reopened).size(), all.size());
   expect_verify_ok(*reopened, all.size());
 }

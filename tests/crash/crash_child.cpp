@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
   options.durability = durability == "sync" ? batpak::Durability::kSync : batpak::Durability::kBuffered;
   options.segment_bytes_max = 16 * 1024;  // Rotations happen while the kill may land.
   options.preallocate_bytes = 16 * 1024;
+  // Background index checkpoints are written (and may be cut short) while the kill lands.
+  options.index_checkpoint_every_events = 200;
   auto store = batpak::Store::open(dir, options);
   if (!store) {
     std::fprintf(stderr, "open: %s\n", store.error().to_string().c_str());

@@ -8,6 +8,7 @@
 
 #include "store/store_fixtures.hpp"
 #include "support/file_bytes.hpp"
+#include "support/store_invariants.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 
@@ -86,11 +87,12 @@ class IndexCheckpointTest : public ::testing::Test {
   // Opens the store read-only as it is (checkpoint allowed) and a copy of it without its
   // checkpoint (so by the full scan), checks that both answer alike and that verify() finds
   // nothing wrong, and returns the first open's report.
-  OpenReport open_and_compare_with_full_scan() {
+  OpenReport open_and_compare_with_full_scan() { return open_and_compare_with_full_scan(dir_); }
+  OpenReport open_and_compare_with_full_scan(const std::string& dir) {
     const std::string copy = tmp_.sub("copy-" + std::to_string(++copies_));
-    fs::copy(dir_, copy, fs::copy_options::recursive);
+    fs::copy(dir, copy, fs::copy_options::recursive);
     fs::remove(fs::path(copy) / "index.checkpoint");
-    auto loaded = Store::open(dir_, read_only(small_segments()));
+    auto loaded = Store::open(dir, read_only(small_segments()));
     auto scanned = Store::open(copy, read_only(small_segments()));
     EXPECT_TRUE(loaded.has_value() && scanned.has_value());
     if (!loaded || !scanned) return {};
@@ -250,6 +252,34 @@ TEST_F(IndexCheckpointTest, EveryByteFlipOrTruncationOfTheCheckpointFallsBackToT
   EXPECT_EQ(fell_back, cases);
   write_all(checkpoint_file(), pristine);
   EXPECT_EQ(open_report_of(dir_, read_only(small_segments())).index_source, IndexSource::kCheckpoint);
+}
+
+// A store that never closes (a crash) still opens from the checkpoint written in the
+// background, scanning only the frames after it, and answers as a full scan would.
+TEST_F(IndexCheckpointTest, APeriodicCheckpointLetsACrashedStoreScanOnlyWhatCameAfterIt) {
+  StoreOptions o = small_segments();
+  o.index_checkpoint_every_events = 100;
+  BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, o));
+  for (int i = 0; i < 120; ++i) {
+    BATPAK_ASSERT_OK(store->append(coord("order:" + std::to_string(i % 7)), kKindA, bytes("p" + std::to_string(i))));
+  }
+  ASSERT_EQ(testing::wait_for_background_checkpoints(*store, 1), 1u);
+  const uint64_t covered_rows = util::load_le<uint64_t>(read_all(checkpoint_file()).data() + 16);
+  ASSERT_GE(covered_rows, 100u);
+  // The next one is due only after max(100, covered_rows) more events: these 30 stay after it.
+  for (int i = 120; i < 150; ++i) {
+    BATPAK_ASSERT_OK(store->append(coord("order:" + std::to_string(i % 7)), kKindB, bytes("q" + std::to_string(i))));
+  }
+  EXPECT_EQ(store->stats().index_checkpoints_written, 1u);
+  // Every append returned durable and nothing is being written: a copy now is a crash image.
+  const std::string image = tmp_.sub("crash-image");
+  fs::copy(dir_, image, fs::copy_options::recursive);
+  const OpenReport r = open_and_compare_with_full_scan(image);
+  EXPECT_EQ(r.index_source, IndexSource::kCheckpoint) << r.index_source_reason;
+  EXPECT_EQ(r.frames_scanned, 150u - covered_rows);
+  EXPECT_EQ(r.events_recovered, 150u);
+  BATPAK_ASSERT_OK(store->close());
+  EXPECT_EQ(util::load_le<uint64_t>(read_all(checkpoint_file()).data() + 16), 150u) << "close covers everything";
 }
 
 // docs/format.md: a covered segment's checksum is XXH3-64 over 4 MiB chunks, each seeded

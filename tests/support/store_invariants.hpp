@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "batpak/batpak.hpp"
@@ -20,6 +22,16 @@ inline Coordinate coord(std::string_view entity, std::string_view scope = "s") {
   auto c = Coordinate::make(entity, scope);
   EXPECT_TRUE(c.has_value()) << entity;
   return *c;
+}
+
+// Waits, up to 20 s, until `store` has written at least `count` index checkpoints in the
+// background (they are written on their own thread), and returns how many it has.
+inline uint64_t wait_for_background_checkpoints(const Store& store, uint64_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (store.stats().index_checkpoints_written < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return store.stats().index_checkpoints_written;
 }
 
 inline std::vector<uint8_t> bytes(std::string_view text) { return {text.begin(), text.end()}; }
