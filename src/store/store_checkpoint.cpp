@@ -155,41 +155,59 @@ Status write_index_checkpoint(Store::Impl& s) {
   return {};
 }
 
-void start_periodic_checkpoints(Store::Impl& s) {
+namespace {
+
+// The index size at which the next background checkpoint is due.
+uint64_t next_due_at_size(const Store::Impl& s) {
   const uint64_t every = s.options.index_checkpoint_every_events;
-  if (!s.options.index_checkpoint || every == 0 || !s.writer) return;
-  s.periodic_checkpoints.thread = std::thread([&s, every] {
-    // Commits wake it when one is due (nudge_periodic_checkpoint); the timeout only bounds
-    // how late a kAsync commit, published after its call returned, can make it.
-    constexpr auto kWakeAtLeastEvery = std::chrono::seconds(1);
-    Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
-    uint64_t retry_at_size = 0;  // After a failed or empty try: wait for as many events again.
-    std::unique_lock lock(p.mu);
-    while (true) {
-      const uint64_t due = std::max(every, s.checkpoint_rows);
-      p.due_at_size.store(std::max(s.checkpoint_rows + due, retry_at_size), std::memory_order_relaxed);
-      p.cv.wait_for(lock, kWakeAtLeastEvery, [&] { return p.stop || s.index.size() >= p.due_at_size.load(); });
-      if (p.stop || s.writer->poisoned()) return;  // Poisoned: its index may be ahead of the disk.
-      const uint64_t size = s.index.size();
-      if (size < p.due_at_size.load()) continue;
+  return s.checkpoint_rows + std::max(every, s.checkpoint_rows);
+}
+
+// The checkpoint thread. REQUIRES: p.mu held by `lock`.
+void run_periodic_checkpoints(Store::Impl& s, std::unique_lock<std::mutex>& lock) {
+  // Commits wake it when one is due (nudge_periodic_checkpoint); the timeout only bounds how
+  // late a kAsync commit, published after its call returned, can make it.
+  constexpr auto kWakeAtLeastEvery = std::chrono::seconds(1);
+  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
+  while (!p.stop) {
+    if (s.writer->poisoned()) return;  // Its index may be ahead of the disk.
+    const uint64_t size = s.index.size();
+    if (size >= p.due_at_size.load()) {
       lock.unlock();
-      // A failure (a full disk, say) only leaves more to scan after a crash.
+      // A failure (a full disk, say) only leaves more to scan after a crash; an empty cut
+      // (all new events hidden) writes nothing. Either way: wait for as many events again.
       const uint64_t rows_before = s.checkpoint_rows;
-      if (write_index_checkpoint(s) && s.checkpoint_rows != rows_before) {
-        p.written.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        retry_at_size = size + due;
-      }
+      const bool written = write_index_checkpoint(s) && s.checkpoint_rows != rows_before;
+      if (written) p.written.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
+      p.due_at_size.store(written ? next_due_at_size(s) : size + next_due_at_size(s) - s.checkpoint_rows);
+      continue;
     }
-  });
+    p.cv.wait_for(lock, kWakeAtLeastEvery, [&] { return p.stop || s.index.size() >= p.due_at_size.load(); });
+  }
+}
+
+}  // namespace
+
+void start_periodic_checkpoints(Store::Impl& s) {
+  if (!s.options.index_checkpoint || s.options.index_checkpoint_every_events == 0 || !s.writer) return;
+  // The thread itself starts with the first checkpoint due: most stores never need one.
+  s.periodic_checkpoints.due_at_size.store(next_due_at_size(s));
 }
 
 void nudge_periodic_checkpoint(Store::Impl& s) {
   Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
   const uint64_t due_at_size = p.due_at_size.load(std::memory_order_relaxed);
   if (due_at_size == UINT64_MAX || s.index.size() < due_at_size) return;
-  { std::lock_guard lock(p.mu); }  // The thread is waiting or writing, not between the two.
+  {
+    std::lock_guard lock(p.mu);  // The thread is waiting or writing, not between the two.
+    if (!p.thread.joinable() && !p.stop) {
+      p.thread = std::thread([&s] {
+        std::unique_lock thread_lock(s.periodic_checkpoints.mu);
+        run_periodic_checkpoints(s, thread_lock);
+      });
+    }
+  }
   p.cv.notify_one();
 }
 

@@ -99,14 +99,14 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 // it covers no more than the last one. REQUIRES: one caller at a time, and not a poisoned
 // writer (the index may hold events whose bytes did not reach the disk).
 Status write_index_checkpoint(Store::Impl& s);
-// Starts the thread that writes checkpoints as StoreOptions::index_checkpoint_every_events
-// asks (nothing when it is 0 or checkpoints are off), and stops it (idempotent; a checkpoint
-// being written is finished first). REQUIRES: a writer; stop before the writer closes.
+// Background checkpoints as StoreOptions::index_checkpoint_every_events asks (none when it
+// is 0 or checkpoints are off). start arms them (REQUIRES: a writer, once, at open); every
+// commit nudges (an atomic load, unless one is due: then it starts or wakes the checkpoint
+// thread); stop ends the thread, if any (idempotent; a checkpoint being written is finished
+// first; REQUIRES: before the writer closes).
 void start_periodic_checkpoints(Store::Impl& s);
-void stop_periodic_checkpoints(Store::Impl& s);
-// Wakes the checkpoint thread when enough events arrived (an atomic load otherwise): every
-// commit calls it.
 void nudge_periodic_checkpoint(Store::Impl& s);
+void stop_periodic_checkpoints(Store::Impl& s);
 
 // The event built from a decoded record.
 Event event_from_record(const format::RecordView& record);
