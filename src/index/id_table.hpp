@@ -39,7 +39,7 @@ class IdTable {
   // A hint that `id` is about to be inserted or looked up: starts loading its home slot, so
   // a bulk load can overlap the cache misses of several ids. Changes nothing.
   void prefetch(const EventId& id) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[EventIdHash{}(id) & (slots_.size() - 1)], /*rw=*/1);
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(EventIdHash{}(id))], /*rw=*/1);
   }
   size_t size() const { return size_; }
   void clear();

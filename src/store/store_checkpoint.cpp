@@ -157,10 +157,9 @@ Status write_index_checkpoint(Store::Impl& s) {
 
 namespace {
 
-// The index size at which the next background checkpoint is due.
-uint64_t next_due_at_size(const Store::Impl& s) {
-  const uint64_t every = s.options.index_checkpoint_every_events;
-  return s.checkpoint_rows + std::max(every, s.checkpoint_rows);
+// How many events after the last background checkpoint (or failed try) the next one is due.
+uint64_t events_between_checkpoints(const Store::Impl& s) {
+  return std::max(s.options.index_checkpoint_every_events, s.checkpoint_rows);
 }
 
 // The checkpoint thread. REQUIRES: p.mu held by `lock`.
@@ -180,7 +179,7 @@ void run_periodic_checkpoints(Store::Impl& s, std::unique_lock<std::mutex>& lock
       const bool written = write_index_checkpoint(s) && s.checkpoint_rows != rows_before;
       if (written) p.written.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
-      p.due_at_size.store(written ? next_due_at_size(s) : size + next_due_at_size(s) - s.checkpoint_rows);
+      p.due_at_size.store((written ? s.checkpoint_rows : size) + events_between_checkpoints(s));
       continue;
     }
     p.cv.wait_for(lock, kWakeAtLeastEvery, [&] { return p.stop || s.index.size() >= p.due_at_size.load(); });
@@ -192,7 +191,7 @@ void run_periodic_checkpoints(Store::Impl& s, std::unique_lock<std::mutex>& lock
 void start_periodic_checkpoints(Store::Impl& s) {
   if (!s.options.index_checkpoint || s.options.index_checkpoint_every_events == 0 || !s.writer) return;
   // The thread itself starts with the first checkpoint due: most stores never need one.
-  s.periodic_checkpoints.due_at_size.store(next_due_at_size(s));
+  s.periodic_checkpoints.due_at_size.store(s.checkpoint_rows + events_between_checkpoints(s));
 }
 
 void nudge_periodic_checkpoint(Store::Impl& s) {

@@ -3,6 +3,9 @@
 // that only the trailing checksum can see, leaving the index empty.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "index/index_checkpoint.hpp"
 #include "support/assertions.hpp"
 #include "support/file_bytes.hpp"
@@ -115,6 +118,79 @@ TEST_F(CheckpointFileTest, AnEntityEventCountThatDisagreesWithTheRowsIsRefused) 
     }
     EXPECT_EQ(index.size(), 0u);
   }
+}
+
+Entry entry_at(uint64_t seq, uint32_t clock) {
+  Entry e;
+  e.event_id.bytes[0] = 0x02;
+  for (int b = 0; b < 8; ++b) e.event_id.bytes[8 + b] = static_cast<uint8_t>(seq >> (8 * b));
+  e.segment_id = 1;
+  e.offset = 64 + (seq - 1) * kFrameBytes;
+  e.frame_bytes = kFrameBytes;
+  e.clock = clock;
+  e.kind = EventKind(0x1001);
+  return e;
+}
+
+// A cut ends at the last visible event: hidden events after it are left to the scan at open.
+// So a file whose hidden ranges reach its last row was not written by a cut, and is refused.
+TEST(CheckpointCut, EndsAtTheLastVisibleEventAndAFileEndingHiddenIsRefused) {
+  Index index;
+  for (uint32_t clock = 1; clock <= 3; ++clock) index.add("a", "s", entry_at(clock, clock), Hash32{});
+  index.add_hidden();
+  index.add_hidden();
+  const IndexCut cut = CheckpointCodec::cut(index);
+  EXPECT_EQ(cut.rows, 3u);
+  EXPECT_TRUE(cut.hidden.empty());
+  CheckpointMeta meta;
+  meta.segments.push_back(CoveredSegment{1, 64 + 5 * kFrameBytes, 42});
+  std::vector<uint8_t> bytes = CheckpointCodec::encode(index, cut, meta);
+  ASSERT_EQ(util::load_le<uint64_t>(bytes.data() + 16), 3u);
+  // The same file claiming rows 4 and 5 as a hidden range at its end.
+  util::store_le<uint64_t>(bytes.data() + 16, 5);
+  util::store_le<uint32_t>(bytes.data() + 36, 1);
+  std::vector<uint8_t> range(16);
+  util::store_le<uint64_t>(range.data(), 4);
+  util::store_le<uint64_t>(range.data() + 8, 6);
+  const auto rows_at = static_cast<std::ptrdiff_t>(bytes.size() - 8 - 3 * 60);
+  bytes.insert(bytes.begin() + rows_at, range.begin(), range.end());
+  const size_t checksum_at = bytes.size() - 8;
+  util::store_le<uint64_t>(bytes.data() + checksum_at, util::checksum64(std::span<const uint8_t>(bytes).first(checksum_at)));
+  Index decoded;
+  auto refused = CheckpointCodec::decode(bytes, decoded);
+  BATPAK_EXPECT_ERROR(refused, ErrorCode::kCorruption);
+  if (!refused) {
+    EXPECT_NE(refused.error().message.find("ends with a hidden row"), std::string::npos) << refused.error().message;
+  }
+  EXPECT_EQ(decoded.size(), 0u);
+}
+
+// Invariant: the writer adds each published group through one Index::Adder, so a cut taken
+// meanwhile never holds part of a group (a batch). Here every group is two events.
+TEST(CheckpointCut, NeverSplitsAGroupAddedThroughOneAdder) {
+  constexpr uint64_t kGroups = 50000;
+  Index index;
+  std::atomic<bool> reader_ready{false};
+  std::thread writer([&] {
+    while (!reader_ready.load()) std::this_thread::yield();
+    for (uint64_t g = 0; g < kGroups; ++g) {
+      Index::Adder adder = index.adder();
+      const auto clock = static_cast<uint32_t>(g + 1);
+      adder.add("a", "s", entry_at(2 * g + 1, clock), Hash32{});
+      adder.add("b", "s", entry_at(2 * g + 2, clock), Hash32{});
+    }
+  });
+  uint64_t cuts_mid_way = 0;
+  uint64_t odd_cuts = 0;
+  reader_ready.store(true);
+  for (uint64_t rows = 0; rows < 2 * kGroups;) {
+    rows = CheckpointCodec::cut(index).rows;
+    odd_cuts += rows % 2;
+    cuts_mid_way += rows > 0 && rows < 2 * kGroups;
+  }
+  writer.join();
+  EXPECT_EQ(odd_cuts, 0u) << "a cut held half a group";
+  EXPECT_GT(cuts_mid_way, 0u) << "no cut was taken while the writer added: the test proved nothing";
 }
 
 }  // namespace
