@@ -1,5 +1,5 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
-// the fences file, the index checkpoint). The first byte picks the decoder. Arbitrary bytes must
+// the fences file, the index checkpoint, segment footers). The first byte picks the decoder. Arbitrary bytes must
 // never crash one, and a file a decoder accepts must re-encode to exactly the same bytes,
 // so no byte is ignored or misread.
 #include <cstddef>
@@ -10,6 +10,7 @@
 
 #include "delivery/checkpoint.hpp"
 #include "index/index_checkpoint.hpp"
+#include "index/segment_footer.hpp"
 #include "writer/fence_log.hpp"
 
 namespace {
@@ -23,7 +24,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -32,6 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: {
       auto fences = batpak::writer::decode_fence_file(bytes);
       if (fences) require_same(batpak::writer::encode_fence_file(*fences), bytes);
+      break;
+    }
+    case 3: {
+      auto footer = batpak::index::decode_segment_footer(bytes);
+      if (footer) require_same(batpak::index::encode_segment_footer(*footer), bytes);
       break;
     }
     default: {

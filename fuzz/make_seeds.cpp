@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   if (auto checkpoint = mem->get("/mem/index.checkpoint")) {
     write(out / "fuzz_small_files" / "index_checkpoint.bin", with_option(2, *checkpoint));
   }
+  // The footer of the sealed first segment (selector byte 3).
+  if (auto footer = mem->get("/mem/" + batpak::segment::segment_file_name(1) + ".footer")) {
+    write(out / "fuzz_small_files" / "segment_footer.bin", with_option(3, *footer));
+  }
   const Bytes seg1 = file(1);
   const Bytes seg2 = file(2);
   if (seg1.empty() || seg2.empty()) return 1;

@@ -76,13 +76,17 @@ class Engine {
   std::string error_;
 };
 
-// index_checkpoint false: every open rebuilds the index by the full scan (the W6 row
-// "full scan"); engine name "batpak-fullscan" in make_engine.
-std::unique_ptr<Engine> make_batpak(bool index_checkpoint = true);
+// What a batpak open may load instead of scanning frames: its default (the index checkpoint,
+// then segment footers); footers only (engine name "batpak-footers", the W6 row "from
+// footers"); or nothing, so every open rebuilds the index by the full scan
+// ("batpak-fullscan", the W6 row "full scan").
+enum class BatpakOpen { kCheckpointAndFooters, kFootersOnly, kFullScan };
+std::unique_ptr<Engine> make_batpak(BatpakOpen open = BatpakOpen::kCheckpointAndFooters);
 std::unique_ptr<Engine> make_sqlite();
 std::unique_ptr<Engine> make_rocksdb();
 std::unique_ptr<Engine> make_lmdb();
-// By name ("batpak", "sqlite", "rocksdb", "lmdb"); null for an unknown name.
+// By name ("batpak", "batpak-footers", "batpak-fullscan", "sqlite", "rocksdb", "lmdb"); null
+// for an unknown name.
 std::unique_ptr<Engine> make_engine(const std::string& name);
 
 // Big-endian encoding, so keys sort in numeric order.

@@ -17,14 +17,15 @@ std::string entity_name(uint32_t entity) { return "e" + std::to_string(entity); 
 
 class BatpakEngine final : public Engine {
  public:
-  explicit BatpakEngine(bool index_checkpoint) : index_checkpoint_(index_checkpoint) {}
+  explicit BatpakEngine(BatpakOpen open_path) : open_path_(open_path) {}
   std::string name() const override { return "batpak"; }
   bool wants_chain() const override { return false; }
 
   bool open(const std::string& dir, Mode mode) override {
     batpak::StoreOptions options;
     options.durability = mode == Mode::kDurable ? batpak::Durability::kSync : batpak::Durability::kBuffered;
-    options.index_checkpoint = index_checkpoint_;
+    options.index_checkpoint = open_path_ == BatpakOpen::kCheckpointAndFooters;
+    options.segment_footers = open_path_ != BatpakOpen::kFullScan;
     auto store = batpak::Store::open(dir, options);
     if (!store) return fail(store.error());
     store_ = std::move(*store);
@@ -103,7 +104,8 @@ class BatpakEngine final : public Engine {
     if (!store_) return "";
     const batpak::OpenReport& r = store_->open_report();
     return std::string(r.index_source == batpak::IndexSource::kCheckpoint ? "[checkpoint: " : "[full scan: ") +
-           r.index_source_reason + ", " + std::to_string(r.frames_scanned) + " frames scanned]";
+           r.index_source_reason + ", " + std::to_string(r.segments_from_footers) + " segments from footers, " +
+           std::to_string(r.frames_scanned) + " frames scanned]";
   }
 
  private:
@@ -112,13 +114,13 @@ class BatpakEngine final : public Engine {
     return false;
   }
 
-  const bool index_checkpoint_;
+  const BatpakOpen open_path_;
   std::unique_ptr<batpak::Store> store_;
   std::vector<batpak::Coordinate> coordinates_;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> make_batpak(bool index_checkpoint) { return std::make_unique<BatpakEngine>(index_checkpoint); }
+std::unique_ptr<Engine> make_batpak(BatpakOpen open) { return std::make_unique<BatpakEngine>(open); }
 
 }  // namespace engines

@@ -7,7 +7,8 @@ namespace engines {
 
 std::unique_ptr<Engine> make_engine(const std::string& name) {
   if (name == "batpak") return make_batpak();
-  if (name == "batpak-fullscan") return make_batpak(/*index_checkpoint=*/false);
+  if (name == "batpak-footers") return make_batpak(BatpakOpen::kFootersOnly);
+  if (name == "batpak-fullscan") return make_batpak(BatpakOpen::kFullScan);
   if (name == "sqlite") return make_sqlite();
   if (name == "rocksdb") return make_rocksdb();
   if (name == "lmdb") return make_lmdb();

@@ -58,6 +58,11 @@ struct StoreOptions {
   // and so its rewrites cost at most ~120 bytes per appended event), so that an open after
   // a crash scans only what came after it. 0: only at close. kReadWrite only.
   uint64_t index_checkpoint_every_events = 1'000'000;
+  // Write a footer ("<segment>.footer": that segment's index rows and checksum) for every
+  // segment once it is sealed, and at open load a sealed segment's footer instead of
+  // scanning its frames when the index checkpoint does not cover it (docs/durability.md).
+  // False: neither written nor read.
+  bool segment_footers = true;
   // Ed25519 seed. When set, every receipt is signed; the public key is Store::public_key().
   std::optional<std::array<uint8_t, 32>> signing_seed;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().

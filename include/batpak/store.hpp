@@ -35,6 +35,11 @@ struct OpenReport {
   // mismatch, a segment that changed since it was written, ...).
   std::string index_source_reason;
   uint64_t frames_scanned = 0;  // Frames read and checked by the scan (after the checkpoint).
+  // Sealed segments loaded from their footers instead of scanned.
+  uint64_t segments_from_footers = 0;
+  // Why each sealed segment that the checkpoint does not cover wholly was scanned instead
+  // ("segment 3: no footer", a checksum mismatch, ...), in segment order.
+  std::vector<std::string> segment_footer_fallbacks;
   // Segment files found and scanned (a read-write open of a store without any then creates
   // the first one, not counted here).
   uint64_t segments = 0;
@@ -63,6 +68,8 @@ struct StoreStats {
   // Index checkpoints written in the background since open (StoreOptions::
   // index_checkpoint_every_events; close writes one more).
   uint64_t index_checkpoints_written = 0;
+  // Segment footers written since open (StoreOptions::segment_footers).
+  uint64_t segment_footers_written = 0;
 };
 
 // The first damage verify() found.

@@ -29,11 +29,12 @@ class ChainChecker {
 
   // Returns the broken invariant, or nothing and advances past the record.
   std::optional<std::string> check_and_advance(const format::RecordView& record);
-  // Continues a check that stopped before `next_sequence` with these entity heads (those of
-  // an index loaded from a checkpoint). REQUIRES: nothing checked yet.
+  // Continues the check at `next_sequence` with these entity heads, which replace those it
+  // had (the events before it were loaded, not checked: from an index checkpoint or segment
+  // footers).
   void resume(uint64_t next_sequence, const std::vector<std::pair<std::string, EntityHead>>& heads) {
     next_sequence_ = next_sequence;
-    heads_.insert(heads.begin(), heads.end());
+    for (const auto& [entity, head] : heads) heads_.insert_or_assign(entity, head);
   }
   // Whether the last record check_and_advance() accepted is hidden.
   bool last_hidden() const { return last_hidden_; }

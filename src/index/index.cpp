@@ -106,6 +106,56 @@ bool Index::visible_row(uint64_t global_sequence) const {
   return global_sequence >= 1 && global_sequence <= rows_.size() && rows_[global_sequence - 1].entity != kHiddenEntity;
 }
 
+uint64_t Index::visible_at_or_after(uint64_t global_sequence) const {
+  // hidden_ranges_ is ascending and merged: the last one starting at or before the sequence
+  // is the only one that can hold it.
+  auto after = std::upper_bound(hidden_ranges_.begin(), hidden_ranges_.end(), global_sequence,
+                                [](uint64_t seq, const SequenceRange& r) { return seq < r.start; });
+  if (after != hidden_ranges_.begin() && global_sequence < std::prev(after)->end) return std::prev(after)->end;
+  return global_sequence;
+}
+
+uint64_t Index::first_sequence_of_segment_or_later(uint64_t segment_id) const {
+  // Visible rows' segment ids never decrease with the global sequence: binary search.
+  uint64_t low = 1;
+  uint64_t high = rows_.size() + 1;
+  while (low < high) {
+    const uint64_t mid = low + (high - low) / 2;
+    const uint64_t visible = visible_at_or_after(mid);
+    if (visible > rows_.size() || rows_[visible - 1].entry.segment_id >= segment_id) {
+      high = mid;
+    } else {
+      low = visible + 1;
+    }
+  }
+  return low;
+}
+
+Index::SegmentRows Index::segment_rows(uint64_t segment_id) const {
+  uint64_t first = 0;
+  uint64_t end = 0;
+  {
+    std::shared_lock lock(mu_);
+    first = first_sequence_of_segment_or_later(segment_id);
+    end = first_sequence_of_segment_or_later(segment_id + 1);
+  }
+  SegmentRows out;
+  constexpr uint64_t kRowsPerLock = 65536;
+  bool hidden_seen = false;
+  for (uint64_t piece = first; piece < end; piece += kRowsPerLock) {
+    std::shared_lock lock(mu_);
+    for (uint64_t seq = piece; seq < std::min(end, piece + kRowsPerLock); ++seq) {
+      if (!visible_row(seq)) {
+        hidden_seen = true;
+        continue;
+      }
+      out.hidden_among = out.hidden_among || (hidden_seen && !out.rows.empty());
+      out.rows.push_back(locate(seq));
+    }
+  }
+  return out;
+}
+
 uint64_t Index::size() const {
   std::shared_lock lock(mu_);
   return rows_.size();

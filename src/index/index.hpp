@@ -108,6 +108,14 @@ class Index {
   EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.
   std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
+  // The visible rows of one segment in global order, and whether a hidden row lies between
+  // the first and the last of them. Empty when no visible row is in that segment. The lock
+  // is taken a piece at a time: REQUIRES the segment is sealed (its rows no longer change).
+  struct SegmentRows {
+    std::vector<Located> rows;
+    bool hidden_among = false;
+  };
+  SegmentRows segment_rows(uint64_t segment_id) const;
   // Every entity's last visible event, for resuming a chain check after a checkpoint.
   std::vector<std::pair<std::string, EntityHead>> heads() const;
   // Empties the index (a checkpoint that failed to load leaves the way clear for a scan).
@@ -132,6 +140,11 @@ class Index {
   // REQUIRES: mu_ held, sequence valid and not hidden.
   Located locate(uint64_t global_sequence) const;
   bool visible_row(uint64_t global_sequence) const;  // REQUIRES: mu_ held.
+  // The first visible global sequence >= `global_sequence`, or size() + 1. REQUIRES: mu_ held.
+  uint64_t visible_at_or_after(uint64_t global_sequence) const;
+  // The first global sequence from which every visible row is in `segment_id` or a later
+  // segment (size() + 1 when none is). REQUIRES: mu_ held.
+  uint64_t first_sequence_of_segment_or_later(uint64_t segment_id) const;
   uint32_t intern_scope(std::string_view scope);    // REQUIRES: mu_ held exclusively.
   // The entity's id, or nothing when it has no event. REQUIRES: mu_ held.
   std::optional<uint32_t> entity_id(std::string_view entity) const;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "index/byte_reader.hpp"
+#include "index/row_codec.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "util/page_array.hpp"
@@ -21,94 +23,11 @@ constexpr size_t kHeaderBytes = 48;
 constexpr size_t kSegmentBytes = 24;
 constexpr size_t kRangeBytes = 16;
 constexpr size_t kEntityBytesMin = 2 + 1 + 32 + 4;  // Name length, a name, head hash, event count.
-constexpr size_t kRowBytes = 60;
 constexpr size_t kChecksumBytes = 8;
 
 Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "index checkpoint " + why, {}, 0, {}}; }
 
 }  // namespace
-
-// Bounds-checked forward reader over checkpoint bytes held in memory, or read from a file
-// one window at a time into a reused buffer (so loading a large checkpoint touches no more
-// fresh memory than the index it builds). Every read past the end, or after a failed file
-// read, sets `short_` and yields zeros.
-class CheckpointCodec::Reader {
- public:
-  explicit Reader(std::span<const uint8_t> bytes) : view_(bytes), left_(bytes.size()) {}
-  // Reads `file`'s bytes [0, end) and checksums them as they arrive (checksum()).
-  Reader(File& file, uint64_t end) : file_(&file), left_(end) {}
-
-  template <class T>
-  T le() {
-    const uint8_t* at = take(sizeof(T));
-    return at ? util::load_le<T>(at) : T{};
-  }
-  std::string_view text(size_t len) {
-    const uint8_t* at = take(len);
-    return at ? std::string_view(reinterpret_cast<const char*>(at), len) : std::string_view();
-  }
-  template <size_t N>
-  void copy(std::array<uint8_t, N>& out) {
-    if (const uint8_t* at = take(N)) std::memcpy(out.data(), at, N);
-  }
-  // The next `len` bytes, or nullptr (and short_read()) when there are not that many.
-  const uint8_t* take(size_t len) {
-    if (short_ || len > left_ || (len > view_.size() - at_ && !refill(len))) {
-      short_ = true;
-      return nullptr;
-    }
-    const uint8_t* out = view_.data() + at_;
-    at_ += len;
-    left_ -= len;
-    return out;
-  }
-  bool short_read() const { return short_; }
-  uint64_t remaining() const { return left_; }
-  // File mode: the error of a failed read, if any, and the XXH3-64 of the bytes read so far.
-  const std::optional<Error>& read_error() const { return read_error_; }
-  uint64_t checksum() const { return checksum_.digest(); }
-
- private:
-  static constexpr size_t kWindowBytes = 256u << 10;  // Stays in the CPU cache while decoded.
-
-  // File mode: keeps the unread bytes and reads more behind them, at least `len` in all.
-  bool refill(size_t len) {
-    if (file_ == nullptr) return false;
-    const size_t kept = view_.size() - at_;
-    // The buffer only grows (view_ may point into it), and never beyond the unread bytes: a
-    // small checkpoint gets a small buffer, not a zero-filled window.
-    const size_t window = std::max(len, static_cast<size_t>(std::min<uint64_t>(kWindowBytes, left_)));
-    if (buffer_.size() < window) {
-      util::PageArray<uint8_t> bigger(window);
-      if (kept != 0) std::memcpy(bigger.data(), view_.data() + at_, kept);
-      buffer_ = std::move(bigger);
-    } else if (kept != 0) {
-      std::memmove(buffer_.data(), view_.data() + at_, kept);
-    }
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size() - kept, left_ - kept));
-    const std::span<uint8_t> fresh(buffer_.data() + kept, want);
-    auto got = file_->pread(file_offset_, fresh);
-    if (!got || *got != want) {
-      read_error_ = got ? corrupt("is shorter than it was") : got.error();
-      return false;
-    }
-    checksum_.update(fresh);
-    file_offset_ += want;
-    view_ = std::span<const uint8_t>(buffer_.data(), kept + want);
-    at_ = 0;
-    return true;
-  }
-
-  File* file_ = nullptr;
-  util::PageArray<uint8_t> buffer_;
-  uint64_t file_offset_ = 0;
-  util::Checksum64Stream checksum_;
-  std::optional<Error> read_error_;
-  std::span<const uint8_t> view_;  // Bytes in memory: the whole input, or buffer_'s window.
-  size_t at_ = 0;                  // Read position in view_.
-  uint64_t left_ = 0;              // Bytes not yet read of the whole input.
-  bool short_ = false;
-};
 
 namespace {
 
@@ -117,34 +36,6 @@ void write_name(util::ByteWriter& w, const std::string& name) {
   w.text(name);
 }
 
-// A row's kRowBytes, as docs/format.md lays them out.
-void write_row(util::ByteWriter& w, const Entry& e, uint32_t entity, uint32_t scope) {
-  w.bytes(e.event_id.bytes);
-  w.le<uint32_t>(entity);
-  w.le<uint32_t>(scope);
-  w.le<uint64_t>(e.segment_id);
-  w.le<uint64_t>(e.offset);
-  w.le<uint64_t>(e.wall_ms);
-  w.le<uint32_t>(e.frame_bytes);
-  w.le<uint32_t>(e.clock);
-  w.le<uint16_t>(e.kind.raw());
-  w.le<uint16_t>(0);
-}
-
-// The inverse of write_row; false when its reserved field is not zero.
-bool read_row(const uint8_t* at, Entry& e, uint32_t& entity, uint32_t& scope) {
-  std::memcpy(e.event_id.bytes.data(), at, 16);
-  entity = util::load_le<uint32_t>(at + 16);
-  scope = util::load_le<uint32_t>(at + 20);
-  e.segment_id = util::load_le<uint64_t>(at + 24);
-  e.offset = util::load_le<uint64_t>(at + 32);
-  e.wall_ms = util::load_le<uint64_t>(at + 40);
-  e.frame_bytes = util::load_le<uint32_t>(at + 48);
-  e.clock = util::load_le<uint32_t>(at + 52);
-  e.kind = EventKind(util::load_le<uint16_t>(at + 56));
-  return util::load_le<uint16_t>(at + 58) == 0;
-}
-static_assert(kRowBytes == 60, "read_row and write_row lay out 60 bytes");
 
 }  // namespace
 
@@ -221,7 +112,7 @@ Result<CheckpointMeta> CheckpointCodec::decode(std::span<const uint8_t> bytes, I
   if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
     return tl::unexpected(corrupt("checksum mismatch"));
   }
-  Reader r(bytes.first(checksum_at));
+  ByteReader r(bytes.first(checksum_at));
   auto meta = decode_into(r, index);
   if (!meta) index.clear();
   return meta;
@@ -235,7 +126,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
   auto got = file.pread(*size - kChecksumBytes, trailer);
   if (!got) return tl::unexpected(got.error());
   if (*got != trailer.size()) return tl::unexpected(corrupt("is truncated"));
-  Reader r(file, *size - kChecksumBytes);
+  ByteReader r(file, *size - kChecksumBytes);
   auto meta = decode_into(r, index);
   // The checksum covers every byte, so it is known only at the end; until then the checks
   // above keep a damaged file from allocating more than its size justifies.
@@ -248,7 +139,7 @@ Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
   return meta;
 }
 
-Status CheckpointCodec::read_entities(Reader& r, Index& index, uint32_t entity_count, uint64_t row_count,
+Status CheckpointCodec::read_entities(ByteReader& r, Index& index, uint32_t entity_count, uint64_t row_count,
                                       std::vector<uint32_t>& event_counts) {
   uint64_t events_total = 0;
   event_counts.reserve(entity_count);
@@ -271,7 +162,7 @@ Status CheckpointCodec::read_entities(Reader& r, Index& index, uint32_t entity_c
   return {};
 }
 
-Result<CheckpointMeta> CheckpointCodec::decode_into(Reader& r, Index& index) {
+Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index) {
   if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
   }

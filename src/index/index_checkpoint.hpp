@@ -15,6 +15,8 @@
 
 namespace batpak::index {
 
+class ByteReader;
+
 inline constexpr char kCheckpointFileName[] = "index.checkpoint";
 
 // What a checkpoint records of one segment it covers, so that open can tell that the file
@@ -22,8 +24,7 @@ inline constexpr char kCheckpointFileName[] = "index.checkpoint";
 struct CoveredSegment {
   uint64_t segment_id = 0;
   uint64_t covered_end = 0;  // The checkpoint covers the segment's bytes before this offset.
-  uint64_t checksum = 0;     // Of those bytes: XXH3-64 chained over 4 MiB chunks.
-  static constexpr size_t kChunkBytes = 4u << 20;
+  uint64_t checksum = 0;     // Of those bytes: segment::checksum_of_prefix.
 };
 
 struct CheckpointMeta {
@@ -65,11 +66,10 @@ class CheckpointCodec {
   static Result<CheckpointMeta> decode_file(File& file, Index& index);
 
  private:
-  class Reader;
-  static Result<CheckpointMeta> decode_into(Reader& r, Index& index);
+  static Result<CheckpointMeta> decode_into(ByteReader& r, Index& index);
   // Reads the entity table into `index` and each entity's declared event count into
   // `event_counts`, reserving that many sequences. REQUIRES: index.mu_ held exclusively.
-  static Status read_entities(Reader& r, Index& index, uint32_t entity_count, uint64_t row_count,
+  static Status read_entities(ByteReader& r, Index& index, uint32_t entity_count, uint64_t row_count,
                               std::vector<uint32_t>& event_counts);
 
 };

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "format/format.hpp"
+#include "util/hash.hpp"
 
 namespace batpak::segment {
 
@@ -42,6 +43,22 @@ std::string join_path(const std::string& dir, std::string_view name) {
   if (!out.empty() && out.back() != '/') out += '/';
   out += name;
   return out;
+}
+
+Result<uint64_t> checksum_of_prefix(File& file, uint64_t end, std::vector<uint8_t>& buffer) {
+  constexpr size_t kReadBytes = 256u << 10;
+  const auto window = static_cast<size_t>(std::min<uint64_t>(kReadBytes, end));
+  if (buffer.size() < window) buffer.resize(window);
+  util::ChunkedChecksum64 checksum(kChecksumChunkBytes);
+  for (uint64_t at = 0; at < end;) {
+    const std::span<uint8_t> read(buffer.data(), static_cast<size_t>(std::min<uint64_t>(buffer.size(), end - at)));
+    auto got = file.pread(at, read);
+    if (!got) return tl::unexpected(got.error());
+    if (*got != read.size()) return make_error(ErrorCode::kCorruption, "a segment file is shorter than the bytes to checksum");
+    checksum.update(read);
+    at += read.size();
+  }
+  return checksum.digest();
 }
 
 }  // namespace batpak::segment

@@ -8,6 +8,7 @@ namespace batpak::segment {
 void SegmentSet::add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t visible_end) {
   std::lock_guard lock(mu_);
   segments_[segment_id] = Snapshot{segment_id, std::move(file), visible_end};
+  if (segment_id > newest_id_.load(std::memory_order_relaxed)) newest_id_.store(segment_id, std::memory_order_release);
 }
 
 void SegmentSet::set_visible_end(uint64_t segment_id, uint64_t visible_end) {

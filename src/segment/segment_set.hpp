@@ -2,6 +2,7 @@
 // the visible end) and readers. Internal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -32,11 +33,15 @@ class SegmentSet {
   std::vector<Snapshot> snapshot() const;
   std::shared_ptr<File> file(uint64_t segment_id) const;
   std::string path(uint64_t segment_id) const;
+  // The highest segment id added (0: none), without the lock: every segment below it is
+  // sealed once the writer has moved on to it.
+  uint64_t newest_id() const { return newest_id_.load(std::memory_order_acquire); }
 
  private:
   std::string dir_;
   mutable std::mutex mu_;
   std::map<uint64_t, Snapshot> segments_;
+  std::atomic<uint64_t> newest_id_{0};  // Written under mu_.
 };
 
 // Frames read together: `bytes` bytes at `offset` of a segment.

@@ -106,7 +106,7 @@ Result<std::vector<Receipt>> Store::Impl::finish(std::vector<writer::Committed> 
 Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepared> events) {
   auto committed = writer->commit(events);
   if (!committed) return tl::unexpected(committed.error());
-  nudge_periodic_checkpoint(*this);
+  nudge_background_work(*this);
   return finish(std::move(*committed));
 }
 
@@ -114,7 +114,7 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() { (void)close(); }
 
-Store::Impl::~Impl() { stop_periodic_checkpoints(*this); }
+Store::Impl::~Impl() { stop_background_work(*this); }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions options) {
   auto impl = open_store(dir, std::move(options));
@@ -126,11 +126,14 @@ Status Store::close() {
   if (impl_->closed.exchange(true)) return {};
   Status result;
   if (impl_->writer) {
-    stop_periodic_checkpoints(*impl_);
+    stop_background_work(*impl_);
     result = impl_->writer->close();
-    // A checkpoint that cannot be written only makes the next open scan more: the next
-    // open report says why. So its failure does not fail close.
-    if (result) (void)write_index_checkpoint(*impl_);
+    // A footer or checkpoint that cannot be written only makes the next open scan more: the
+    // next open report says why. So their failure does not fail close.
+    if (result) {
+      finish_background_work(*impl_);
+      (void)write_index_checkpoint(*impl_);
+    }
   }
   impl_->notifier->close();
   impl_->watermarks->close();
@@ -214,7 +217,7 @@ Result<Receipt> Store::import_event(const Event& event) {
 Status Store::sync() {
   if (auto s = impl_->check_writable(); !s) return s;
   Status synced = impl_->writer->sync();
-  nudge_periodic_checkpoint(*impl_);  // kAsync: its last commits may have become visible only now.
+  nudge_background_work(*impl_);  // kAsync: its last commits may have become visible only now.
   return synced;
 }
 

@@ -15,32 +15,6 @@ namespace {
 
 std::string checkpoint_path(const Store::Impl& s) { return segment::join_path(s.dir, index::kCheckpointFileName); }
 
-// The checksum of a segment's bytes [0, end), as CoveredSegment::checksum defines it. The
-// bytes are read kReadBytes at a time into `buffer` (reused from segment to segment): a
-// buffer that stays in the CPU cache makes the copy out of the page cache about the cost
-// of the hash, and each 4 MiB chunk is hashed as it streams through.
-Result<uint64_t> checksum_of_prefix(File& file, uint64_t end, std::vector<uint8_t>& buffer) {
-  constexpr size_t kReadBytes = 256u << 10;
-  const auto window = static_cast<size_t>(std::min<uint64_t>(kReadBytes, end));
-  if (buffer.size() < window) buffer.resize(window);
-  util::Checksum64Stream chunk;
-  uint64_t checksum = 0;
-  for (uint64_t chunk_at = 0; chunk_at < end; chunk_at += index::CoveredSegment::kChunkBytes) {
-    const uint64_t chunk_end = std::min<uint64_t>(end, chunk_at + index::CoveredSegment::kChunkBytes);
-    chunk.reset(checksum);
-    for (uint64_t at = chunk_at; at < chunk_end;) {
-      const std::span<uint8_t> read(buffer.data(), static_cast<size_t>(std::min<uint64_t>(buffer.size(), chunk_end - at)));
-      auto got = file.pread(at, read);
-      if (!got) return tl::unexpected(got.error());
-      if (*got != read.size()) return make_error(ErrorCode::kCorruption, "segment is shorter than the checkpoint covers");
-      chunk.update(read);
-      at += read.size();
-    }
-    checksum = chunk.digest();
-  }
-  return checksum;
-}
-
 // The hidden global sequences up to `rows` according to the fence file, as merged ranges.
 std::vector<SequenceRange> fence_hidden(const writer::FenceLog& fences, uint64_t rows) {
   std::vector<SequenceRange> ranges = fences.cancelled();
@@ -78,7 +52,7 @@ std::optional<std::string> mismatch(Store::Impl& s, const std::vector<uint64_t>&
     if (*size < covered.covered_end || (!last && *size != covered.covered_end)) {
       return "segment " + std::to_string(id) + " changed size since the checkpoint";
     }
-    auto checksum = checksum_of_prefix(**file, covered.covered_end, buffer);
+    auto checksum = segment::checksum_of_prefix(**file, covered.covered_end, buffer);
     if (!checksum) return checksum.error().message;
     if (*checksum != covered.checksum) {
       return "segment " + std::to_string(id) + " differs from the one the checkpoint was taken of";
@@ -142,7 +116,7 @@ Status write_index_checkpoint(Store::Impl& s) {
     if (known != s.checkpoint_segments.end() && known->covered_end == end) {
       covered.checksum = known->checksum;
     } else {
-      auto checksum = checksum_of_prefix(*seg.file, end, buffer);
+      auto checksum = segment::checksum_of_prefix(*seg.file, end, buffer);
       if (!checksum) return tl::unexpected(checksum.error());
       covered.checksum = *checksum;
     }
@@ -153,71 +127,6 @@ Status write_index_checkpoint(Store::Impl& s) {
   s.checkpoint_segments = std::move(meta.segments);
   s.checkpoint_rows = cut.rows;
   return {};
-}
-
-namespace {
-
-// How many events after the last background checkpoint (or failed try) the next one is due.
-uint64_t events_between_checkpoints(const Store::Impl& s) {
-  return std::max(s.options.index_checkpoint_every_events, s.checkpoint_rows);
-}
-
-// The checkpoint thread. REQUIRES: p.mu held by `lock`.
-void run_periodic_checkpoints(Store::Impl& s, std::unique_lock<std::mutex>& lock) {
-  // Commits wake it when one is due (nudge_periodic_checkpoint); the timeout only bounds how
-  // late a kAsync commit, published after its call returned, can make it.
-  constexpr auto kWakeAtLeastEvery = std::chrono::seconds(1);
-  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
-  while (!p.stop) {
-    if (s.writer->poisoned()) return;  // Its index may be ahead of the disk.
-    const uint64_t size = s.index.size();
-    if (size >= p.due_at_size.load()) {
-      lock.unlock();
-      // A failure (a full disk, say) only leaves more to scan after a crash; an empty cut
-      // (all new events hidden) writes nothing. Either way: wait for as many events again.
-      const uint64_t rows_before = s.checkpoint_rows;
-      const bool written = write_index_checkpoint(s) && s.checkpoint_rows != rows_before;
-      if (written) p.written.fetch_add(1, std::memory_order_relaxed);
-      lock.lock();
-      p.due_at_size.store((written ? s.checkpoint_rows : size) + events_between_checkpoints(s));
-      continue;
-    }
-    p.cv.wait_for(lock, kWakeAtLeastEvery, [&] { return p.stop || s.index.size() >= p.due_at_size.load(); });
-  }
-}
-
-}  // namespace
-
-void start_periodic_checkpoints(Store::Impl& s) {
-  if (!s.options.index_checkpoint || s.options.index_checkpoint_every_events == 0 || !s.writer) return;
-  // The thread itself starts with the first checkpoint due: most stores never need one.
-  s.periodic_checkpoints.due_at_size.store(s.checkpoint_rows + events_between_checkpoints(s));
-}
-
-void nudge_periodic_checkpoint(Store::Impl& s) {
-  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
-  const uint64_t due_at_size = p.due_at_size.load(std::memory_order_relaxed);
-  if (due_at_size == UINT64_MAX || s.index.size() < due_at_size) return;
-  {
-    std::lock_guard lock(p.mu);  // The thread is waiting or writing, not between the two.
-    if (!p.thread.joinable() && !p.stop) {
-      p.thread = std::thread([&s] {
-        std::unique_lock thread_lock(s.periodic_checkpoints.mu);
-        run_periodic_checkpoints(s, thread_lock);
-      });
-    }
-  }
-  p.cv.notify_one();
-}
-
-void stop_periodic_checkpoints(Store::Impl& s) {
-  Store::Impl::PeriodicCheckpoints& p = s.periodic_checkpoints;
-  {
-    std::lock_guard lock(p.mu);
-    p.stop = true;
-  }
-  p.cv.notify_all();
-  if (p.thread.joinable()) p.thread.join();
 }
 
 }  // namespace batpak

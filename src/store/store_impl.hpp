@@ -76,15 +76,22 @@ class Store::Impl {
   // (the periodic one, then close) touches them after open.
   std::vector<index::CoveredSegment> checkpoint_segments;
   uint64_t checkpoint_rows = 0;
-  // The background checkpoint thread (store_checkpoint.cpp), when one runs.
-  struct PeriodicCheckpoints {
+  // The background thread (store_background.cpp), when one runs: it writes index checkpoints
+  // as they fall due and the footers of segments as they are sealed.
+  struct Background {
     std::thread thread;
     std::mutex mu;
     std::condition_variable cv;
     bool stop = false;  // Guarded by mu.
-    std::atomic<uint64_t> due_at_size{UINT64_MAX};  // index.size() that makes the next one due.
-    std::atomic<uint64_t> written{0};
-  } periodic_checkpoints;
+    std::atomic<uint64_t> checkpoint_due_at_size{UINT64_MAX};  // index.size() that makes the next one due.
+    std::atomic<uint64_t> checkpoints_written{0};
+    std::vector<uint64_t> footers_due;  // Sealed segments still without a footer. Guarded by mu.
+    // Every sealed segment below this id is in footers_due or was dealt with (UINT64_MAX:
+    // footers are off).
+    std::atomic<uint64_t> footers_known_below{UINT64_MAX};
+    std::atomic<uint64_t> footers_written{0};
+    std::atomic<bool> footers_due_from_open{false};  // Open left footers_due non-empty.
+  } background;
   std::atomic<bool> closed{false};
 };
 
@@ -99,14 +106,31 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 // it covers no more than the last one. REQUIRES: one caller at a time, and not a poisoned
 // writer (the index may hold events whose bytes did not reach the disk).
 Status write_index_checkpoint(Store::Impl& s);
-// Background checkpoints as StoreOptions::index_checkpoint_every_events asks (none when it
-// is 0 or checkpoints are off). start arms them (REQUIRES: a writer, once, at open); every
-// commit nudges (an atomic load, unless one is due: then it starts or wakes the checkpoint
-// thread); stop ends the thread, if any (idempotent; a checkpoint being written is finished
-// first; REQUIRES: before the writer closes).
-void start_periodic_checkpoints(Store::Impl& s);
-void nudge_periodic_checkpoint(Store::Impl& s);
-void stop_periodic_checkpoints(Store::Impl& s);
+// Segment footers (store_footers.cpp). load: adds the rows of sealed segment `segment_id`
+// (open as `file`, `segment_bytes` long) to the index from its footer, if that footer
+// continues the index as it is now and the segment's bytes match it; `buffer` is reused
+// from segment to segment. write: writes the footer of a sealed segment from the index and
+// its bytes; false when it gets none (docs/durability.md says which do not).
+struct SegmentFooterLoad {
+  bool loaded = false;
+  uint64_t wall_ms_max = 0;  // Of its events, when loaded.
+  std::string why_not;       // When not: "segment 3: no footer", ...
+};
+SegmentFooterLoad load_segment_footer(Store::Impl& s, uint64_t segment_id, File& file, uint64_t segment_bytes,
+                                      std::vector<uint8_t>& buffer);
+Result<bool> write_segment_footer(Store::Impl& s, uint64_t segment_id);
+Result<bool> segment_footer_exists(const Store::Impl& s, uint64_t segment_id);
+
+// The background thread (store_background.cpp). start arms it (REQUIRES: a writer, once,
+// at the end of open, with Background::footers_due holding the sealed segments open found
+// without a footer); every commit nudges (two atomic loads, unless a checkpoint is due or a
+// segment was sealed: then it starts or wakes the thread); stop ends the thread, if any
+// (idempotent; a checkpoint or footer being written is finished first; REQUIRES: before the
+// writer closes). finish writes what is still due, at close after the writer closed.
+void start_background_work(Store::Impl& s);
+void nudge_background_work(Store::Impl& s);
+void stop_background_work(Store::Impl& s);
+void finish_background_work(Store::Impl& s);
 
 // The event built from a decoded record.
 Event event_from_record(const format::RecordView& record);

@@ -48,6 +48,19 @@ Status save_and_cut_torn_tail(Store::Impl& s, File& file, const std::string& pat
   return {};
 }
 
+// Puts sealed segment `segment_id` on the background thread's list for a footer when it has
+// none (or an invalid one) and this open writes them.
+Status note_footer_due(Store::Impl& s, uint64_t segment_id, bool footer_invalid) {
+  if (s.options.access != AccessMode::kReadWrite || !s.options.segment_footers) return {};
+  if (!footer_invalid) {
+    auto exists = segment_footer_exists(s, segment_id);
+    if (!exists) return tl::unexpected(exists.error());
+    if (*exists) return {};
+  }
+  s.background.footers_due.push_back(segment_id);
+  return {};
+}
+
 struct Recovered {
   uint64_t newest_id = 0;
   std::shared_ptr<File> newest_file;
@@ -65,6 +78,8 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
   Recovered rec;
   const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
+  bool checker_behind = false;  // Footers added events the checker has not seen.
+  std::vector<uint8_t> buffer;  // Reused by the footers' segment checksums.
   if (checkpoint) {
     checker.resume(s.index.size() + 1, s.index.heads());
     rec.wall_ms_max = checkpoint->wall_ms_max;
@@ -93,6 +108,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
     std::shared_ptr<File> file = std::move(*opened);
     if (i + 1 < covered_count) {  // Sealed and wholly covered by the checkpoint: nothing to read.
       const uint64_t end = checkpoint->segments[i].covered_end;
+      if (auto st = note_footer_due(s, id, /*footer_invalid=*/false); !st) return tl::unexpected(st.error());
       s.segments.add(id, file, end);
       rec = Recovered{id, file, end, rec.wall_ms_max};
       ++s.report.segments;
@@ -100,6 +116,25 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
     }
     auto size = file->size();
     if (!size) return tl::unexpected(size.error());
+    if (!newest && i >= covered_count && s.options.segment_footers) {  // Sealed, not covered at all.
+      const SegmentFooterLoad footer = load_segment_footer(s, id, *file, *size, buffer);
+      if (footer.loaded) {
+        s.segments.add(id, file, *size);
+        rec = Recovered{id, file, *size, std::max(rec.wall_ms_max, footer.wall_ms_max)};
+        ++s.report.segments;
+        ++s.report.segments_from_footers;
+        checker_behind = true;
+        continue;
+      }
+      s.report.segment_footer_fallbacks.push_back(footer.why_not);
+      if (auto st = note_footer_due(s, id, /*footer_invalid=*/true); !st) return tl::unexpected(st.error());
+    } else if (!newest) {  // Sealed, the checkpoint covers its start.
+      if (auto st = note_footer_due(s, id, /*footer_invalid=*/false); !st) return tl::unexpected(st.error());
+    }
+    if (checker_behind) {
+      checker.resume(s.index.size() + 1, s.index.heads());
+      checker_behind = false;
+    }
     const uint64_t start = i < covered_count ? checkpoint->segments[i].covered_end : 0;
     segment::ScanTarget target{file.get(), path, id, newest, *size, start};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
@@ -219,7 +254,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
     if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
-    start_periodic_checkpoints(*s);
+    start_background_work(*s);
   }
   s->report.events_recovered = s->index.size() - s->index.hidden_count();
   s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(

@@ -272,7 +272,8 @@ StoreStats Store::stats() const {
     ++st.segment_count;
     st.data_bytes += seg.visible_end;
   }
-  st.index_checkpoints_written = impl_->periodic_checkpoints.written.load(std::memory_order_relaxed);
+  st.index_checkpoints_written = impl_->background.checkpoints_written.load(std::memory_order_relaxed);
+  st.segment_footers_written = impl_->background.footers_written.load(std::memory_order_relaxed);
   return st;
 }
 

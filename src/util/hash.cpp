@@ -3,6 +3,8 @@
 #include <blake3.h>
 #include <xxhash.h>
 
+#include <algorithm>
+#include <cassert>
 #include <new>
 
 namespace batpak::util {
@@ -75,5 +77,26 @@ void Checksum64Stream::reset(uint64_t seed) { XXH3_64bits_reset_withSeed(state_-
 void Checksum64Stream::update(std::span<const uint8_t> data) { XXH3_64bits_update(state_->xxh, data.data(), data.size()); }
 
 uint64_t Checksum64Stream::digest() const { return XXH3_64bits_digest(state_->xxh); }
+
+ChunkedChecksum64::ChunkedChecksum64(uint64_t chunk_bytes) : chunk_bytes_(chunk_bytes) {
+  assert(chunk_bytes > 0);
+  stream_.reset(0);
+}
+
+void ChunkedChecksum64::update(std::span<const uint8_t> data) {
+  while (!data.empty()) {
+    const auto n = static_cast<size_t>(std::min<uint64_t>(data.size(), chunk_bytes_ - in_chunk_));
+    stream_.update(data.first(n));
+    data = data.subspan(n);
+    in_chunk_ += n;
+    if (in_chunk_ == chunk_bytes_) {
+      seed_ = stream_.digest();
+      stream_.reset(seed_);
+      in_chunk_ = 0;
+    }
+  }
+}
+
+uint64_t ChunkedChecksum64::digest() const { return in_chunk_ == 0 ? seed_ : stream_.digest(); }
 
 }  // namespace batpak::util

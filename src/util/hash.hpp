@@ -61,4 +61,21 @@ class Checksum64Stream {
   std::unique_ptr<State> state_;
 };
 
+// The checksum of a long byte range fed in order, as docs/format.md defines it for segments:
+// XXH3-64 of each `chunk_bytes` chunk, seeded with the previous chunk's value (the first
+// with 0); the value of the last chunk (0 for no bytes). Feeding the bytes in any pieces
+// gives the same value. Thread safety: none; one owner.
+class ChunkedChecksum64 {
+ public:
+  explicit ChunkedChecksum64(uint64_t chunk_bytes);
+  void update(std::span<const uint8_t> data);
+  uint64_t digest() const;  // Of the bytes given so far.
+
+ private:
+  Checksum64Stream stream_;  // The chunk being fed, seeded with seed_.
+  uint64_t chunk_bytes_;
+  uint64_t in_chunk_ = 0;    // Bytes of that chunk fed so far.
+  uint64_t seed_ = 0;        // The value of the last whole chunk.
+};
+
 }  // namespace batpak::util

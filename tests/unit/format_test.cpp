@@ -118,6 +118,25 @@ TEST(FormatPrimitives, SeededChecksumStreamEqualsTheOneShotSeededChecksum) {
   }
 }
 
+// docs/format.md: a segment checksum chains XXH3-64 over fixed chunks, each seeded with the
+// previous chunk's value. Fed in pieces that straddle chunk ends, it must equal that chain.
+TEST(FormatPrimitives, ChunkedChecksumEqualsTheChainOfSeededChunkChecksumsWhateverThePieces) {
+  constexpr uint64_t kChunk = 1000;
+  std::vector<uint8_t> data(4500);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7 + (i >> 5));
+  for (size_t size : {size_t{0}, size_t{999}, size_t{1000}, size_t{1001}, size_t{3000}, data.size()}) {
+    uint64_t expected = 0;
+    for (size_t at = 0; at < size; at += kChunk) {
+      expected = util::checksum64({data.data() + at, std::min<size_t>(kChunk, size - at)}, expected);
+    }
+    for (size_t piece : {size_t{1}, size_t{333}, size_t{1000}, size_t{2500}}) {
+      util::ChunkedChecksum64 chunked(kChunk);
+      for (size_t at = 0; at < size; at += piece) chunked.update({data.data() + at, std::min(piece, size - at)});
+      EXPECT_EQ(chunked.digest(), expected) << size << " bytes in pieces of " << piece;
+    }
+  }
+}
+
 TEST(FormatPrimitives, Blake3MatchesTheReferenceEmptyInputDigest) {
   EXPECT_EQ(util::blake3({}).to_hex(),
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");

@@ -186,5 +186,38 @@ TEST_F(IndexTest, PlanListsTheEntitysRelevantKindsInClockOrder) {
   EXPECT_TRUE(none.global_sequences.empty());
 }
 
+// Index::segment_rows finds one segment's rows among hidden ones: rows 1-2 in segment 1,
+// 3 hidden, 4-5 in segment 2 with 6 hidden between them and 7, 8 hidden, 9 in segment 3.
+TEST(IndexSegmentRowsTest, ASegmentsRowsAreFoundAroundHiddenOnes) {
+  index::Index idx;
+  const uint64_t segment_of[] = {1, 1, 0, 2, 2, 0, 2, 0, 3};  // 0: hidden.
+  uint32_t clock = 0;
+  for (uint64_t seq = 1; seq <= 9; ++seq) {
+    if (segment_of[seq - 1] == 0) {
+      idx.add_hidden();
+      continue;
+    }
+    index::Entry e;
+    e.event_id = id_for(seq);
+    e.segment_id = segment_of[seq - 1];
+    e.offset = 64 * seq;
+    e.frame_bytes = 64;
+    e.clock = ++clock;
+    idx.add("order:1", "s", e, Hash32{});
+  }
+  auto sequences = [&](uint64_t segment_id) {
+    std::vector<uint64_t> out;
+    for (const index::Located& l : idx.segment_rows(segment_id).rows) out.push_back(l.global_sequence);
+    return out;
+  };
+  EXPECT_EQ(sequences(1), (Seqs{1, 2}));
+  EXPECT_EQ(sequences(2), (Seqs{4, 5, 7}));
+  EXPECT_EQ(sequences(3), (Seqs{9}));
+  EXPECT_TRUE(sequences(4).empty());
+  EXPECT_FALSE(idx.segment_rows(1).hidden_among);
+  EXPECT_TRUE(idx.segment_rows(2).hidden_among);
+  EXPECT_FALSE(idx.segment_rows(3).hidden_among);
+}
+
 }  // namespace
 }  // namespace batpak

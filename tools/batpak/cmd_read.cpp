@@ -52,7 +52,8 @@ nlohmann::json open_report_json(const OpenReport& r) {
           {"torn_tail_offset", r.torn_tail_offset}, {"torn_tail_bytes", r.torn_tail_bytes},
           {"index_source", r.index_source == IndexSource::kCheckpoint ? "checkpoint" : "full_scan"},
           {"index_source_reason", r.index_source_reason}, {"frames_scanned", r.frames_scanned},
-          {"elapsed_us", r.elapsed_us}};
+          {"segments_from_footers", r.segments_from_footers},
+          {"segment_footer_fallbacks", r.segment_footer_fallbacks}, {"elapsed_us", r.elapsed_us}};
 }
 
 int run_stats(const std::string& dir) {

@@ -1,0 +1,186 @@
+#include "index/segment_footer.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_set>
+
+#include "format/format.hpp"
+#include "index/byte_reader.hpp"
+#include "index/row_codec.hpp"
+#include "segment/segment_files.hpp"
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
+
+namespace batpak::index {
+namespace {
+
+// docs/format.md, "Segment footers". All integers little-endian.
+constexpr uint8_t kMagic[8] = {'B', 'P', 'F', 'O', 'O', 'T', 'E', 'R'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 64;
+constexpr size_t kEntityBytesMin = 2 + 1 + 32 + 32 + 4;  // Name length, a name, two hashes, events.
+constexpr size_t kChecksumBytes = 8;
+
+Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "segment footer " + why, {}, 0, {}}; }
+
+void write_name(util::ByteWriter& w, const std::string& name) {
+  w.le<uint16_t>(static_cast<uint16_t>(name.size()));
+  w.text(name);
+}
+
+Status read_entities(ByteReader& r, uint32_t count, uint64_t row_count, SegmentFooter& out) {
+  std::unordered_set<std::string_view> seen;
+  uint64_t events_total = 0;
+  out.entities.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    SegmentFooter::EntityPart& part = out.entities.emplace_back();
+    const std::string_view name = r.text(r.le<uint16_t>());
+    r.copy(part.link_hash.bytes);
+    r.copy(part.head_hash.bytes);
+    part.events = r.le<uint32_t>();
+    if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
+    if (name.empty() || !seen.insert(name).second) return tl::unexpected(corrupt("has an empty or repeated entity"));
+    if (part.events == 0) return tl::unexpected(corrupt("names an entity without events"));
+    events_total += part.events;
+    if (events_total > row_count) return tl::unexpected(corrupt("declares more entity events than rows"));
+    part.name = name;
+  }
+  if (events_total != row_count) return tl::unexpected(corrupt("declares fewer entity events than rows"));
+  return {};
+}
+
+Status read_scopes(ByteReader& r, uint32_t count, SegmentFooter& out) {
+  std::unordered_set<std::string_view> seen;
+  out.scopes.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string_view name = r.text(r.le<uint16_t>());
+    if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
+    if (name.empty() || !seen.insert(name).second) return tl::unexpected(corrupt("has an empty or repeated scope"));
+    out.scopes.emplace_back(name);
+  }
+  return {};
+}
+
+// Reads the rows and checks that they tile the segment and continue each entity's chain.
+Status read_rows(ByteReader& r, uint32_t count, SegmentFooter& out) {
+  std::vector<uint32_t> seen(out.entities.size(), 0);        // Rows of each entity so far.
+  std::vector<uint64_t> last_wall_ms(out.entities.size(), 0);  // Its wall_ms so far.
+  uint64_t next_offset = format::kSegmentHeaderBytes;
+  out.rows.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint8_t* at = r.take(kRowBytes);
+    if (at == nullptr) return tl::unexpected(corrupt("is shorter than its rows"));
+    SegmentFooter::Row& row = out.rows.emplace_back();
+    const Entry& e = row.entry;
+    const bool zero_ok = read_row(at, row.entry, row.entity, row.scope);
+    if (!zero_ok || row.entity >= out.entities.size() || row.scope >= out.scopes.size() ||
+        e.segment_id != out.segment_id || e.offset != next_offset || e.frame_bytes == 0) {
+      return tl::unexpected(corrupt("has a row that does not follow the one before (row " + std::to_string(i) + ")"));
+    }
+    next_offset += e.frame_bytes;
+    SegmentFooter::EntityPart& part = out.entities[row.entity];
+    uint32_t& n = seen[row.entity];
+    if (n == 0) {
+      part.first_clock = e.clock;
+      part.first_wall_ms = e.wall_ms;
+    }
+    if (e.clock == 0 || e.clock != part.first_clock + n || n == part.events || e.wall_ms < last_wall_ms[row.entity]) {
+      return tl::unexpected(corrupt("has an entity clock or wall_ms out of order (row " + std::to_string(i) + ")"));
+    }
+    last_wall_ms[row.entity] = e.wall_ms;
+    ++n;
+  }
+  if (next_offset != out.segment_bytes) return tl::unexpected(corrupt("rows do not end where the segment ends"));
+  for (const SegmentFooter::EntityPart& part : out.entities) {
+    if (part.first_clock == 1 && !part.link_hash.is_zero()) {
+      return tl::unexpected(corrupt("links an entity's first event to an earlier one"));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+uint64_t SegmentFooter::wall_ms_max() const {
+  uint64_t out = 0;
+  for (const Row& row : rows) out = std::max(out, row.entry.wall_ms);
+  return out;
+}
+
+std::string segment_footer_file_name(uint64_t segment_id) { return segment::segment_file_name(segment_id) + ".footer"; }
+
+std::vector<uint8_t> encode_segment_footer(const SegmentFooter& footer) {
+  std::vector<uint8_t> out;
+  out.reserve(kHeaderBytes + footer.rows.size() * kRowBytes + kChecksumBytes);
+  util::ByteWriter w(out);
+  w.bytes(kMagic);
+  w.le<uint32_t>(kVersion);
+  w.le<uint32_t>(0);
+  for (uint64_t v : {footer.segment_id, footer.segment_bytes, footer.segment_checksum, footer.first_sequence}) {
+    w.le<uint64_t>(v);
+  }
+  for (size_t n : {footer.rows.size(), footer.entities.size(), footer.scopes.size(), size_t{0}}) {
+    w.le<uint32_t>(static_cast<uint32_t>(n));
+  }
+  for (const SegmentFooter::EntityPart& part : footer.entities) {
+    write_name(w, part.name);
+    w.bytes(part.link_hash.bytes);
+    w.bytes(part.head_hash.bytes);
+    w.le<uint32_t>(part.events);
+  }
+  for (const std::string& scope : footer.scopes) write_name(w, scope);
+  for (const SegmentFooter::Row& row : footer.rows) write_row(w, row.entry, row.entity, row.scope);
+  w.le<uint64_t>(util::checksum64(out));
+  return out;
+}
+
+Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
+  const size_t checksum_at = bytes.size() - kChecksumBytes;
+  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
+    return tl::unexpected(corrupt("checksum mismatch"));
+  }
+  ByteReader r(bytes.first(checksum_at));
+  if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
+    return tl::unexpected(corrupt("has a bad magic"));
+  }
+  const auto version = r.le<uint32_t>();
+  if (version != kVersion) {
+    return make_error(ErrorCode::kUnsupported, "segment footer version " + std::to_string(version) + " is not this library's " +
+                                                   std::to_string(kVersion));
+  }
+  SegmentFooter out;
+  const auto reserved = r.le<uint32_t>();
+  out.segment_id = r.le<uint64_t>();
+  out.segment_bytes = r.le<uint64_t>();
+  out.segment_checksum = r.le<uint64_t>();
+  out.first_sequence = r.le<uint64_t>();
+  const auto row_count = r.le<uint32_t>();
+  const auto entity_count = r.le<uint32_t>();
+  const auto scope_count = r.le<uint32_t>();
+  const auto reserved_too = r.le<uint32_t>();
+  if (reserved != 0 || reserved_too != 0) return tl::unexpected(corrupt("has a non-zero reserved field"));
+  if (out.segment_id == 0 || out.first_sequence == 0 || row_count == 0) {
+    return tl::unexpected(corrupt("has a zero segment id, first sequence or row count"));
+  }
+  // Every count is bounded by the bytes left before anything is allocated for it.
+  if (uint64_t{row_count} * kRowBytes > r.remaining() || uint64_t{entity_count} * kEntityBytesMin > r.remaining() ||
+      uint64_t{scope_count} * 3 > r.remaining()) {
+    return tl::unexpected(corrupt("has counts larger than the file"));
+  }
+  if (auto st = read_entities(r, entity_count, row_count, out); !st) return tl::unexpected(st.error());
+  if (auto st = read_scopes(r, scope_count, out); !st) return tl::unexpected(st.error());
+  if (r.remaining() != uint64_t{row_count} * kRowBytes) return tl::unexpected(corrupt("has a bad length"));
+  if (auto st = read_rows(r, row_count, out); !st) return tl::unexpected(st.error());
+  return out;
+}
+
+void add_footer_rows(Index& index, const SegmentFooter& footer) {
+  for (const SegmentFooter::Row& row : footer.rows) {
+    const SegmentFooter::EntityPart& part = footer.entities[row.entity];
+    // Each add sets the entity's head hash; only the last one's (the footer's head) stays.
+    index.add_deferring_id(part.name, footer.scopes[row.scope], row.entry, part.head_hash);
+  }
+}
+
+}  // namespace batpak::index
