@@ -21,6 +21,8 @@
 
 namespace batpak::index {
 
+struct SegmentFooter;
+
 // One committed event as the index knows it: where its frame is and what a query filters
 // on. No payload, no hashes (the frame has them; the index keeps only each entity's last
 // event hash, for the next append's link), so a row is 64 bytes.
@@ -123,6 +125,7 @@ class Index {
 
  private:
   friend class CheckpointCodec;  // Writes and rebuilds the tables below (index_checkpoint.cpp).
+  friend void add_footer_rows(Index& index, const SegmentFooter& footer);  // segment_footer.cpp
 
   struct EntityState {
     std::string name;

@@ -1,6 +1,9 @@
 #include "index/segment_footer.hpp"
 
 #include <algorithm>
+#include <array>
+#include <mutex>
+#include <optional>
 #include <string_view>
 #include <unordered_set>
 
@@ -39,11 +42,11 @@ Status read_entities(ByteReader& r, uint32_t count, uint64_t row_count, SegmentF
     r.copy(part.head_hash.bytes);
     part.events = r.le<uint32_t>();
     if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
-    if (name.empty() || !seen.insert(name).second) return tl::unexpected(corrupt("has an empty or repeated entity"));
+    part.name = name;  // Copied out of the reader's window; out.entities never reallocates.
+    if (name.empty() || !seen.insert(part.name).second) return tl::unexpected(corrupt("has an empty or repeated entity"));
     if (part.events == 0) return tl::unexpected(corrupt("names an entity without events"));
     events_total += part.events;
     if (events_total > row_count) return tl::unexpected(corrupt("declares more entity events than rows"));
-    part.name = name;
   }
   if (events_total != row_count) return tl::unexpected(corrupt("declares fewer entity events than rows"));
   return {};
@@ -55,8 +58,8 @@ Status read_scopes(ByteReader& r, uint32_t count, SegmentFooter& out) {
   for (uint32_t i = 0; i < count; ++i) {
     const std::string_view name = r.text(r.le<uint16_t>());
     if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
-    if (name.empty() || !seen.insert(name).second) return tl::unexpected(corrupt("has an empty or repeated scope"));
-    out.scopes.emplace_back(name);
+    const std::string& kept = out.scopes.emplace_back(name);  // out.scopes never reallocates.
+    if (kept.empty() || !seen.insert(kept).second) return tl::unexpected(corrupt("has an empty or repeated scope"));
   }
   return {};
 }
@@ -134,13 +137,13 @@ std::vector<uint8_t> encode_segment_footer(const SegmentFooter& footer) {
   return out;
 }
 
-Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
-  const size_t checksum_at = bytes.size() - kChecksumBytes;
-  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
-    return tl::unexpected(corrupt("checksum mismatch"));
-  }
-  ByteReader r(bytes.first(checksum_at));
+namespace {
+
+// Everything but the trailing checksum, into `out` (whose vectors keep their capacity).
+Status decode_body(ByteReader& r, SegmentFooter& out) {
+  out.entities.clear();
+  out.scopes.clear();
+  out.rows.clear();
   if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
   }
@@ -149,7 +152,6 @@ Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes) {
     return make_error(ErrorCode::kUnsupported, "segment footer version " + std::to_string(version) + " is not this library's " +
                                                    std::to_string(kVersion));
   }
-  SegmentFooter out;
   const auto reserved = r.le<uint32_t>();
   out.segment_id = r.le<uint64_t>();
   out.segment_bytes = r.le<uint64_t>();
@@ -172,14 +174,72 @@ Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes) {
   if (auto st = read_scopes(r, scope_count, out); !st) return tl::unexpected(st.error());
   if (r.remaining() != uint64_t{row_count} * kRowBytes) return tl::unexpected(corrupt("has a bad length"));
   if (auto st = read_rows(r, row_count, out); !st) return tl::unexpected(st.error());
+  return {};
+}
+
+
+}  // namespace
+
+Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
+  const size_t checksum_at = bytes.size() - kChecksumBytes;
+  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
+    return tl::unexpected(corrupt("checksum mismatch"));
+  }
+  ByteReader r(bytes.first(checksum_at));
+  SegmentFooter out;
+  if (auto st = decode_body(r, out); !st) return tl::unexpected(st.error());
   return out;
 }
 
+Status decode_segment_footer_file(File& file, SegmentFooter& out) {
+  auto size = file.size();
+  if (!size) return tl::unexpected(size.error());
+  if (*size < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
+  if (*size > kSegmentFooterBytesMax) return tl::unexpected(corrupt("is larger than any footer written"));
+  std::array<uint8_t, kChecksumBytes> trailer{};
+  auto got = file.pread(*size - kChecksumBytes, trailer);
+  if (!got) return tl::unexpected(got.error());
+  if (*got != trailer.size()) return tl::unexpected(corrupt("is truncated"));
+  ByteReader r(file, *size - kChecksumBytes);
+  Status decoded = decode_body(r, out);
+  // The checksum covers every byte, so it is known only at the end; until then the checks
+  // keep a damaged file from allocating more than its size justifies.
+  if (r.read_error()) return tl::unexpected(*r.read_error());
+  if (decoded && r.checksum() != util::load_le<uint64_t>(trailer.data())) {
+    return tl::unexpected(corrupt("checksum mismatch"));
+  }
+  return decoded;
+}
+
 void add_footer_rows(Index& index, const SegmentFooter& footer) {
+  std::unique_lock lock(index.mu_);
+  // Each footer entity and scope is looked up once; rows then refer to the index's numbers.
+  std::vector<uint32_t> entity_ids;
+  entity_ids.reserve(footer.entities.size());
+  for (const SegmentFooter::EntityPart& part : footer.entities) {
+    std::optional<uint32_t> id = index.entity_id(part.name);
+    if (!id) id = index.add_entity(part.name);
+    Index::EntityState& state = index.entities_[*id];
+    const size_t need = state.sequences.size() + part.events;
+    if (state.sequences.capacity() < need) {  // Geometric, should footers keep adding to it.
+      state.sequences.reserve(std::max(need, 2 * state.sequences.capacity()));
+      state.kinds.reserve(std::max(need, 2 * state.kinds.capacity()));
+    }
+    state.head_hash = part.head_hash;
+    entity_ids.push_back(*id);
+  }
+  std::vector<uint32_t> scope_ids;
+  scope_ids.reserve(footer.scopes.size());
+  for (const std::string& scope : footer.scopes) scope_ids.push_back(index.intern_scope(scope));
+  index.rows_.reserve(index.rows_.size() + footer.rows.size());
   for (const SegmentFooter::Row& row : footer.rows) {
-    const SegmentFooter::EntityPart& part = footer.entities[row.entity];
-    // Each add sets the entity's head hash; only the last one's (the footer's head) stays.
-    index.add_deferring_id(part.name, footer.scopes[row.scope], row.entry, part.head_hash);
+    const uint64_t global_sequence = index.rows_.size() + 1;
+    const uint32_t entity = entity_ids[row.entity];
+    index.rows_.push_back(Index::Row{row.entry, entity, scope_ids[row.scope]});
+    Index::EntityState& state = index.entities_[entity];
+    state.sequences.push_back(global_sequence);
+    state.kinds.push_back(row.entry.kind);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "batpak/env.hpp"
 #include "batpak/status.hpp"
 #include "batpak/types.hpp"
 #include "index/index.hpp"
@@ -56,6 +57,9 @@ std::vector<uint8_t> encode_segment_footer(const SegmentFooter& footer);
 // decreasing, its row count as declared. kCorruption for anything else, kUnsupported for
 // another version.
 Result<SegmentFooter> decode_segment_footer(std::span<const uint8_t> bytes);
+// The same from a footer file, read a window at a time, into `out` (its vectors keep their
+// capacity, so reuse one across segments); a failed read returns its error.
+Status decode_segment_footer_file(File& file, SegmentFooter& out);
 // Adds the footer's rows to `index` as the global sequences index.size() + 1 onwards, their
 // ids deferred (Index::add_deferring_id). REQUIRES: index.size() + 1 == first_sequence and
 // each entity's chain continues the index's (the caller checked the links).

@@ -130,9 +130,9 @@ Status Store::close() {
     result = impl_->writer->close();
     // A footer or checkpoint that cannot be written only makes the next open scan more: the
     // next open report says why. So their failure does not fail close.
-    if (result) {
-      finish_background_work(*impl_);
+    if (result) {  // The checkpoint first: the segments it covers need no footer.
       (void)write_index_checkpoint(*impl_);
+      finish_background_work(*impl_);
     }
   }
   impl_->notifier->close();

@@ -52,7 +52,7 @@ void run(Store::Impl& s, std::unique_lock<std::mutex>& lock) {
       lock.unlock();
       // A segment that gets no footer, or whose footer fails to be written, is scanned at
       // open: either way it is not tried again in this session.
-      (void)write_segment_footer(s, segment_id);
+      if (!checkpoint_covers_segment(s, segment_id)) (void)write_segment_footer(s, segment_id);
       lock.lock();
       b.footers_due.erase(b.footers_due.begin());
       continue;
@@ -113,7 +113,9 @@ void finish_background_work(Store::Impl& s) {
   Store::Impl::Background& b = s.background;
   std::lock_guard lock(b.mu);
   learn_sealed_segments(s);
-  for (uint64_t segment_id : b.footers_due) (void)write_segment_footer(s, segment_id);
+  for (uint64_t segment_id : b.footers_due) {
+    if (!checkpoint_covers_segment(s, segment_id)) (void)write_segment_footer(s, segment_id);
+  }
   b.footers_due.clear();
 }
 

@@ -124,8 +124,11 @@ Status write_index_checkpoint(Store::Impl& s) {
   }
   const std::vector<uint8_t> bytes = index::CheckpointCodec::encode(s.index, cut, meta);
   if (auto st = util::replace_file_durably(*s.fs, s.dir, checkpoint_path(s), bytes); !st) return st;
+  const uint64_t covered_before = s.checkpoint_segments.empty() ? 1 : s.checkpoint_segments.back().segment_id;
   s.checkpoint_segments = std::move(meta.segments);
   s.checkpoint_rows = cut.rows;
+  // The checkpoint is durable: the footers of the segments it now covers are not needed.
+  remove_segment_footers(s, covered_before, s.checkpoint_segments.back().segment_id);
   return {};
 }
 

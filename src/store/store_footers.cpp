@@ -134,21 +134,24 @@ Result<std::optional<index::SegmentFooter>> build_footer(const Store::Impl& s, u
 }  // namespace
 
 SegmentFooterLoad load_segment_footer(Store::Impl& s, uint64_t segment_id, File& file, uint64_t segment_bytes,
-                                      std::vector<uint8_t>& buffer) {
+                                      FooterLoadBuffers& buffers) {
   const std::string name = "segment " + std::to_string(segment_id) + ": ";
-  auto bytes = util::read_small_file(*s.fs, footer_path(s, segment_id), index::kSegmentFooterBytesMax);
-  if (!bytes) return {false, 0, name + bytes.error().message};
-  if (!*bytes) return {false, 0, name + "no footer"};
-  auto footer = index::decode_segment_footer(**bytes);
-  if (!footer) return {false, 0, name + footer.error().message};
-  if (footer->segment_id != segment_id) return {false, 0, name + "its footer is another segment's"};
-  if (auto why = mismatch(s, *footer, segment_bytes)) return {false, 0, name + *why};
+  const std::string path = footer_path(s, segment_id);
+  auto exists = s.fs->exists(path);
+  if (!exists) return {false, 0, name + exists.error().message};
+  if (!*exists) return {false, 0, name + "no footer"};
+  auto footer_file = s.fs->open(path, Fs::OpenMode::kRead);
+  if (!footer_file) return {false, 0, name + footer_file.error().message};
+  index::SegmentFooter& footer = buffers.footer;
+  if (auto st = index::decode_segment_footer_file(**footer_file, footer); !st) return {false, 0, name + st.error().message};
+  if (footer.segment_id != segment_id) return {false, 0, name + "its footer is another segment's"};
+  if (auto why = mismatch(s, footer, segment_bytes)) return {false, 0, name + *why};
   // Every byte is read and checksummed, so open still notices any damage to the segment.
-  auto checksum = segment::checksum_of_prefix(file, segment_bytes, buffer);
+  auto checksum = segment::checksum_of_prefix(file, segment_bytes, buffers.bytes);
   if (!checksum) return {false, 0, name + checksum.error().message};
-  if (*checksum != footer->segment_checksum) return {false, 0, name + "the segment differs from the one its footer describes"};
-  index::add_footer_rows(s.index, *footer);
-  return {true, footer->wall_ms_max(), {}};
+  if (*checksum != footer.segment_checksum) return {false, 0, name + "the segment differs from the one its footer describes"};
+  index::add_footer_rows(s.index, footer);
+  return {true, footer.wall_ms_max(), {}};
 }
 
 Result<bool> write_segment_footer(Store::Impl& s, uint64_t segment_id) {
@@ -166,6 +169,15 @@ Result<bool> write_segment_footer(Store::Impl& s, uint64_t segment_id) {
 
 Result<bool> segment_footer_exists(const Store::Impl& s, uint64_t segment_id) {
   return s.fs->exists(footer_path(s, segment_id));
+}
+
+bool checkpoint_covers_segment(const Store::Impl& s, uint64_t segment_id) {
+  // Segments before the checkpoint's last one are covered to their (sealed) end.
+  return !s.checkpoint_segments.empty() && segment_id < s.checkpoint_segments.back().segment_id;
+}
+
+void remove_segment_footers(Store::Impl& s, uint64_t first_id, uint64_t end_id) {
+  for (uint64_t id = first_id; id < end_id; ++id) (void)s.fs->remove(footer_path(s, id));
 }
 
 }  // namespace batpak

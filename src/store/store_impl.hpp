@@ -12,6 +12,7 @@
 #include "delivery/subscription_hub.hpp"
 #include "index/index.hpp"
 #include "index/index_checkpoint.hpp"
+#include "index/segment_footer.hpp"
 #include "segment/segment_set.hpp"
 #include "store/signer.hpp"
 #include "writer/writer.hpp"
@@ -108,25 +109,38 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 Status write_index_checkpoint(Store::Impl& s);
 // Segment footers (store_footers.cpp). load: adds the rows of sealed segment `segment_id`
 // (open as `file`, `segment_bytes` long) to the index from its footer, if that footer
-// continues the index as it is now and the segment's bytes match it; `buffer` is reused
-// from segment to segment. write: writes the footer of a sealed segment from the index and
-// its bytes; false when it gets none (docs/durability.md says which do not).
+// continues the index as it is now and the segment's bytes match it. write: writes the
+// footer of a sealed segment from the index and its bytes; false when it gets none
+// (docs/durability.md says which do not).
 struct SegmentFooterLoad {
   bool loaded = false;
   uint64_t wall_ms_max = 0;  // Of its events, when loaded.
   std::string why_not;       // When not: "segment 3: no footer", ...
 };
+// Reused from segment to segment, so that loading footers faults in fresh memory only once.
+struct FooterLoadBuffers {
+  index::SegmentFooter footer;
+  std::vector<uint8_t> bytes;
+};
 SegmentFooterLoad load_segment_footer(Store::Impl& s, uint64_t segment_id, File& file, uint64_t segment_bytes,
-                                      std::vector<uint8_t>& buffer);
+                                      FooterLoadBuffers& buffers);
 Result<bool> write_segment_footer(Store::Impl& s, uint64_t segment_id);
 Result<bool> segment_footer_exists(const Store::Impl& s, uint64_t segment_id);
+// Whether the last index checkpoint loaded or written covers the whole segment (then open
+// never reads its footer, so it needs none: footers are kept only for sealed segments after
+// the checkpoint). REQUIRES: the thread that writes checkpoints, or open.
+bool checkpoint_covers_segment(const Store::Impl& s, uint64_t segment_id);
+// Removes the footers of segments [first_id, end_id) (a checkpoint now covers them); a
+// footer that cannot be removed only takes space.
+void remove_segment_footers(Store::Impl& s, uint64_t first_id, uint64_t end_id);
 
 // The background thread (store_background.cpp). start arms it (REQUIRES: a writer, once,
 // at the end of open, with Background::footers_due holding the sealed segments open found
 // without a footer); every commit nudges (two atomic loads, unless a checkpoint is due or a
 // segment was sealed: then it starts or wakes the thread); stop ends the thread, if any
 // (idempotent; a checkpoint or footer being written is finished first; REQUIRES: before the
-// writer closes). finish writes what is still due, at close after the writer closed.
+// writer closes). finish writes the footers still due (but not of segments the checkpoint
+// covers), at close after the writer closed and the checkpoint was written.
 void start_background_work(Store::Impl& s);
 void nudge_background_work(Store::Impl& s);
 void stop_background_work(Store::Impl& s);

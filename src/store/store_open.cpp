@@ -79,7 +79,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
   const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
   bool checker_behind = false;  // Footers added events the checker has not seen.
-  std::vector<uint8_t> buffer;  // Reused by the footers' segment checksums.
+  FooterLoadBuffers footer_buffers;
   if (checkpoint) {
     checker.resume(s.index.size() + 1, s.index.heads());
     rec.wall_ms_max = checkpoint->wall_ms_max;
@@ -108,7 +108,6 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
     std::shared_ptr<File> file = std::move(*opened);
     if (i + 1 < covered_count) {  // Sealed and wholly covered by the checkpoint: nothing to read.
       const uint64_t end = checkpoint->segments[i].covered_end;
-      if (auto st = note_footer_due(s, id, /*footer_invalid=*/false); !st) return tl::unexpected(st.error());
       s.segments.add(id, file, end);
       rec = Recovered{id, file, end, rec.wall_ms_max};
       ++s.report.segments;
@@ -117,7 +116,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
     auto size = file->size();
     if (!size) return tl::unexpected(size.error());
     if (!newest && i >= covered_count && s.options.segment_footers) {  // Sealed, not covered at all.
-      const SegmentFooterLoad footer = load_segment_footer(s, id, *file, *size, buffer);
+      const SegmentFooterLoad footer = load_segment_footer(s, id, *file, *size, footer_buffers);
       if (footer.loaded) {
         s.segments.add(id, file, *size);
         rec = Recovered{id, file, *size, std::max(rec.wall_ms_max, footer.wall_ms_max)};

@@ -5,6 +5,8 @@
 
 #include "index/segment_footer.hpp"
 #include "support/assertions.hpp"
+#include "support/file_bytes.hpp"
+#include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 
@@ -138,6 +140,47 @@ TEST(SegmentFooterCodecTest, AnotherVersionIsUnsupported) {
   auto decoded = decode_segment_footer(bytes);
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().code, ErrorCode::kUnsupported);
+}
+
+// A footer of 6,000 rows (360 KB: more than one 256 KiB read window) decoded from a file
+// equals the in-memory decode, into a reused SegmentFooter; a flipped byte anywhere, which
+// only the trailing checksum sees, is refused.
+TEST(SegmentFooterCodecTest, DecodeFileReadsWhatDecodeReadsAcrossWindowsAndRefusesAFlip) {
+  SegmentFooter f;
+  f.segment_id = 1;
+  f.first_sequence = 1;
+  f.entities = {{"only", {}, {}, 6000, 0, 0}};
+  f.scopes = {"s"};
+  for (uint32_t i = 0; i < 6000; ++i) {
+    SegmentFooter::Row row;
+    row.entry.event_id.bytes[0] = static_cast<uint8_t>(i);
+    row.entry.event_id.bytes[1] = static_cast<uint8_t>(i >> 8);
+    row.entry.segment_id = 1;
+    row.entry.offset = 64 + uint64_t{i} * kFrameBytes;
+    row.entry.frame_bytes = kFrameBytes;
+    row.entry.clock = i + 1;
+    f.rows.push_back(row);
+  }
+  f.segment_bytes = 64 + 6000 * kFrameBytes;
+  const std::vector<uint8_t> bytes = encode_segment_footer(f);
+  ASSERT_GT(bytes.size(), size_t{256} << 10);
+  testing::TempDir tmp;
+  const std::string path = tmp.sub("footer");
+  auto decode_file = [&](const std::vector<uint8_t>& content, SegmentFooter& out) {
+    testing::write_file_bytes(path, content);
+    auto file = posix_fs()->open(path, Fs::OpenMode::kRead);
+    EXPECT_TRUE(file.has_value());
+    return decode_segment_footer_file(**file, out);
+  };
+  SegmentFooter reused = sample_footer();  // Whatever it held is replaced.
+  BATPAK_ASSERT_OK(decode_file(bytes, reused));
+  EXPECT_EQ(encode_segment_footer(reused), bytes);
+  for (size_t at : {size_t{20}, size_t{200000}, bytes.size() - 3}) {
+    std::vector<uint8_t> damaged = bytes;
+    damaged[at] ^= 0x04;
+    EXPECT_FALSE(decode_file(damaged, reused).has_value()) << "byte " << at;
+  }
+  EXPECT_FALSE(decode_file({bytes.begin(), bytes.begin() + 100}, reused).has_value());
 }
 
 TEST(SegmentFooterCodecTest, TheFooterFileSitsBesideItsSegment) {
