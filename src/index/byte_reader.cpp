@@ -31,4 +31,12 @@ bool ByteReader::refill(size_t len) {
   return true;
 }
 
+Result<uint64_t> read_trailing_checksum(File& file, uint64_t size) {
+  std::array<uint8_t, 8> trailer{};
+  auto got = file.pread(size - trailer.size(), trailer);
+  if (!got) return tl::unexpected(got.error());
+  if (*got != trailer.size()) return make_error(ErrorCode::kCorruption, "a file got shorter while it was read");
+  return util::load_le<uint64_t>(trailer.data());
+}
+
 }  // namespace batpak::index

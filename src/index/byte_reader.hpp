@@ -73,4 +73,8 @@ class ByteReader {
   bool short_ = false;
 };
 
+// The last 8 bytes of a file of `size` bytes (at least 8), as a little-endian u64: the
+// checksum the file formats end with. A short read is kCorruption.
+Result<uint64_t> read_trailing_checksum(File& file, uint64_t size);
+
 }  // namespace batpak::index

@@ -122,17 +122,15 @@ Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
   auto size = file.size();
   if (!size) return tl::unexpected(size.error());
   if (*size < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
-  std::array<uint8_t, kChecksumBytes> trailer{};
-  auto got = file.pread(*size - kChecksumBytes, trailer);
-  if (!got) return tl::unexpected(got.error());
-  if (*got != trailer.size()) return tl::unexpected(corrupt("is truncated"));
+  auto expected = read_trailing_checksum(file, *size);
+  if (!expected) return tl::unexpected(expected.error());
   ByteReader r(file, *size - kChecksumBytes);
   auto meta = decode_into(r, index);
   // The checksum covers every byte, so it is known only at the end; until then the checks
   // above keep a damaged file from allocating more than its size justifies.
   if (r.read_error()) {
     meta = tl::unexpected(*r.read_error());
-  } else if (meta && r.checksum() != util::load_le<uint64_t>(trailer.data())) {
+  } else if (meta && r.checksum() != *expected) {
     meta = tl::unexpected(corrupt("checksum mismatch"));
   }
   if (!meta) index.clear();

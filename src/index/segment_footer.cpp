@@ -1,7 +1,6 @@
 #include "index/segment_footer.hpp"
 
 #include <algorithm>
-#include <array>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -197,16 +196,14 @@ Status decode_segment_footer_file(File& file, SegmentFooter& out) {
   if (!size) return tl::unexpected(size.error());
   if (*size < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
   if (*size > kSegmentFooterBytesMax) return tl::unexpected(corrupt("is larger than any footer written"));
-  std::array<uint8_t, kChecksumBytes> trailer{};
-  auto got = file.pread(*size - kChecksumBytes, trailer);
-  if (!got) return tl::unexpected(got.error());
-  if (*got != trailer.size()) return tl::unexpected(corrupt("is truncated"));
+  auto expected = read_trailing_checksum(file, *size);
+  if (!expected) return tl::unexpected(expected.error());
   ByteReader r(file, *size - kChecksumBytes);
   Status decoded = decode_body(r, out);
   // The checksum covers every byte, so it is known only at the end; until then the checks
   // keep a damaged file from allocating more than its size justifies.
   if (r.read_error()) return tl::unexpected(*r.read_error());
-  if (decoded && r.checksum() != util::load_le<uint64_t>(trailer.data())) {
+  if (decoded && r.checksum() != *expected) {
     return tl::unexpected(corrupt("checksum mismatch"));
   }
   return decoded;
