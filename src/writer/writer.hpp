@@ -140,6 +140,8 @@ class Writer {
   Status check_conditions(std::span<const Prepared> events) const;
   Result<std::optional<std::vector<Committed>>> replay_if_duplicate(
       std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
+  // kConflict when an event's expected clock is not its entity's clock (counting the batch's
+  // earlier events); kTooLarge when an entity's clock would pass UINT32_MAX.
   Status check_expected_clocks(std::span<const Prepared> events);
   index::EntityHead& head_of(const std::string& entity);
   Chunk& chunk_for(uint64_t frame_bytes_total);
