@@ -36,9 +36,10 @@ void Index::add(std::string_view entity, std::string_view scope, const Entry& en
   adder().add(entity, scope, entry, event_hash);
 }
 
+Index::Adder::~Adder() { index_.index_ids_locked(); }
+
 void Index::Adder::add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash) {
   index_.add_row(entity, scope, entry, event_hash);
-  index_.index_ids_locked();
 }
 
 void Index::Adder::add_hidden() { index_.add_hidden_locked(); }

@@ -72,9 +72,14 @@ class Index {
 
   // Holds the index's lock exclusively while one group of events is added, so that no
   // reader (a checkpoint cut among them) sees part of a batch. Its add() and add_hidden()
-  // are the Index's. Not thread-safe itself: one thread adds through it, then drops it.
+  // are the Index's, except that the group's ids go into the id table together when the
+  // Adder is dropped (their cache misses overlapped), before the lock is released. Not
+  // thread-safe itself: one thread adds through it, then drops it.
   class Adder {
    public:
+    Adder(const Adder&) = delete;
+    Adder& operator=(const Adder&) = delete;
+    ~Adder();
     void add(std::string_view entity, std::string_view scope, const Entry& entry, const Hash32& event_hash);
     void add_hidden();
 

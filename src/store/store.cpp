@@ -86,19 +86,20 @@ writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind ki
   return p;
 }
 
-Result<std::vector<Receipt>> Store::Impl::finish(std::vector<writer::Committed> committed) const {
-  std::vector<Receipt> out;
-  out.reserve(committed.size());
-  for (writer::Committed& c : committed) {
-    if (c.replay_of) {
-      auto receipt = receipt_for(*c.replay_of);
-      if (!receipt) return tl::unexpected(receipt.error());
-      receipt->idempotent_replay = true;
-      out.push_back(std::move(*receipt));
-      continue;
+Result<std::vector<Receipt>> Store::Impl::finish(writer::Committed committed) const {
+  if (committed.replays_of.empty()) {
+    if (signer) {
+      for (Receipt& r : committed.receipts) r.signature = signer->sign(r.event_hash);
     }
-    if (signer) c.receipt.signature = signer->sign(c.receipt.event_hash);
-    out.push_back(std::move(c.receipt));
+    return std::move(committed.receipts);
+  }
+  std::vector<Receipt> out;
+  out.reserve(committed.replays_of.size());
+  for (uint64_t global_sequence : committed.replays_of) {
+    auto receipt = receipt_for(global_sequence);
+    if (!receipt) return tl::unexpected(receipt.error());
+    receipt->idempotent_replay = true;
+    out.push_back(std::move(*receipt));
   }
   return out;
 }

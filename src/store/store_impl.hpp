@@ -44,7 +44,7 @@ class Store::Impl {
   // The receipt of a committed event, signed when the store signs.
   Result<Receipt> receipt_for(uint64_t global_sequence) const;
   // Turns writer outcomes into receipts: signs fresh ones, rebuilds replayed ones.
-  Result<std::vector<Receipt>> finish(std::vector<writer::Committed> committed) const;
+  Result<std::vector<Receipt>> finish(writer::Committed committed) const;
   Result<std::vector<Receipt>> commit(std::span<const writer::Prepared> events);
   // Kind (reserved categories only when `reserved_allowed`: library events such as
   // denials), payload size and idempotency key.

@@ -94,10 +94,10 @@ index::EntityHead& Writer::head_of(const std::string& entity) {
   return heads_.emplace(entity, index_.head(entity).value_or(index::EntityHead{})).first->second;
 }
 
-Result<std::optional<std::vector<Committed>>> Writer::replay_if_duplicate(
+Result<std::optional<std::vector<uint64_t>>> Writer::replay_if_duplicate(
     std::unique_lock<std::mutex>& lock, std::span<const Prepared> events) {
   std::unordered_set<EventId, index::EventIdHash> seen;
-  std::vector<Committed> replays;
+  std::vector<uint64_t> replays;
   uint64_t newest = 0;
   for (const Prepared& e : events) {
     if (!e.keyed) continue;
@@ -113,16 +113,16 @@ Result<std::optional<std::vector<Committed>>> Writer::replay_if_duplicate(
     }
     if (!seq) continue;
     newest = std::max(newest, *seq);
-    replays.push_back(Committed{{}, seq});
+    replays.push_back(*seq);
   }
-  if (replays.empty()) return std::optional<std::vector<Committed>>();
+  if (replays.empty()) return std::optional<std::vector<uint64_t>>();
   if (replays.size() != events.size()) {
     return make_error(ErrorCode::kConflict,
                       "some, but not all, idempotency keys of the batch were already committed");
   }
   done_cv_.wait(lock, [&] { return visible_sequence_ >= newest || poisoned_; });
   if (visible_sequence_ < newest) return tl::unexpected(*poisoned_);
-  return std::optional<std::vector<Committed>>(std::move(replays));
+  return std::optional<std::vector<uint64_t>>(std::move(replays));
 }
 
 Status Writer::wait_until_all_visible_if_conditional(std::unique_lock<std::mutex>& lock,
@@ -160,6 +160,11 @@ Status Writer::check_conditions(std::span<const Prepared> events) const {
 }
 
 Status Writer::check_expected_clocks(std::span<const Prepared> events) {
+  const bool expectations = std::any_of(events.begin(), events.end(), [](const Prepared& e) { return e.expected_clock; });
+  // Each event adds 1 to one entity's clock, so no clock exceeds the sequences taken; without
+  // expectations only an exhausted clock can fail, and none can be while sequences are far
+  // from UINT32_MAX.
+  if (!expectations && next_sequence_ + events.size() <= UINT32_MAX) return {};
   std::unordered_map<std::string, uint32_t> clocks;  // Clock after the batch's earlier items.
   for (const Prepared& e : events) {
     const std::string& entity = e.coordinate->entity();
@@ -178,8 +183,8 @@ Status Writer::check_expected_clocks(std::span<const Prepared> events) {
   return {};
 }
 
-std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk& chunk) {
-  std::vector<Committed> out;
+std::vector<Receipt> Writer::sequence(std::span<const Prepared> events, Chunk& chunk) {
+  std::vector<Receipt> out;
   out.reserve(events.size());
   const uint64_t now = now_ms();
   const uint64_t floor = config_.durability == Durability::kSync ? chunk.start_offset
@@ -216,7 +221,7 @@ std::vector<Committed> Writer::sequence(std::span<const Prepared> events, Chunk&
     chunk.events.push_back(PendingEvent{entry, h.event_hash, entity, scope});
     chunk.last_point = accepted_point_;
 
-    Receipt& r = out.emplace_back().receipt;
+    Receipt& r = out.emplace_back();
     r.event_id = h.event_id;
     r.correlation_id = h.correlation_id;
     r.causation_id = h.causation_id;
@@ -300,16 +305,16 @@ Status Writer::write_chunk_now(Chunk& chunk) {
   return {};
 }
 
-Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) {
+Result<Committed> Writer::commit(std::span<const Prepared> events) {
   std::unique_lock lock(mu_);
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
-  if (events.empty()) return std::vector<Committed>();
+  if (events.empty()) return Committed{};
   if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());
   if (auto s = wait_until_all_visible_if_conditional(lock, events); !s) return tl::unexpected(s.error());
   if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());  // Began while waiting?
   auto replay = replay_if_duplicate(lock, events);
   if (!replay) return tl::unexpected(replay.error());
-  if (*replay) return std::move(**replay);
+  if (*replay) return Committed{{}, std::move(**replay)};
   if (auto s = check_conditions(events); !s) return tl::unexpected(s.error());
   if (auto s = check_expected_clocks(events); !s) return tl::unexpected(s.error());
 
@@ -319,8 +324,8 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
                                  e.payload.size());
   }
   Chunk& chunk = chunk_for(total);
-  std::vector<Committed> out = sequence(events, chunk);
-  const uint64_t last = out.back().receipt.global_sequence;
+  Committed out{sequence(events, chunk), {}};
+  const uint64_t last = out.receipts.back().global_sequence;
   if (fence_) {
     for (const Prepared& e : events) {
       if (e.keyed) fence_->keyed_ids.insert(e.event_id);
@@ -336,7 +341,7 @@ Result<std::vector<Committed>> Writer::commit(std::span<const Prepared> events) 
     return out;
   }
   for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i].keyed) unpublished_ids_[events[i].event_id] = out[i].receipt.global_sequence;
+    if (events[i].keyed) unpublished_ids_[events[i].event_id] = out.receipts[i].global_sequence;
   }
   // Wake the writer for a new group, or once the group is as large as the last one; the
   // writer is not woken for every event in between.

@@ -45,11 +45,12 @@ struct Prepared {
   uint64_t fence = 0;  // The open fence this event is appended through (its first sequence); 0: none.
 };
 
-// One outcome of commit(): a fresh receipt (unsigned), or the global sequence of the
-// earlier commit an idempotency key matched (the caller rebuilds that receipt).
+// The outcome of commit(): a fresh receipt (unsigned) per event, in order; or, when every
+// event's idempotency key matched an earlier commit, nothing was written and `replays_of`
+// holds those commits' global sequences, in order (the caller rebuilds their receipts).
 struct Committed {
-  Receipt receipt;
-  std::optional<uint64_t> replay_of;
+  std::vector<Receipt> receipts;
+  std::vector<uint64_t> replays_of;
 };
 
 struct WriterConfig {
@@ -77,7 +78,7 @@ class Writer {
   // Commits `events` atomically, in order. Returns when durable (kSync) or written
   // (kBuffered). On error nothing was committed, except after a failed write or sync, which
   // poisons the writer: the events' fate is unknown until reopen.
-  Result<std::vector<Committed>> commit(std::span<const Prepared> events);
+  Result<Committed> commit(std::span<const Prepared> events);
   Status sync();
   // Cancels an open fence, flushes and syncs pending events and stops the writer thread.
   Status close();
@@ -138,14 +139,18 @@ class Writer {
   // kConflict if an event matching a condition's region is after its sequence. REQUIRES: mu_
   // and every sequenced event visible.
   Status check_conditions(std::span<const Prepared> events) const;
-  Result<std::optional<std::vector<Committed>>> replay_if_duplicate(
+  // The global sequences the batch's keys matched when all did (after they are visible);
+  // nothing when none did; kConflict when some did.
+  Result<std::optional<std::vector<uint64_t>>> replay_if_duplicate(
       std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
+  // kConflict when an event's expected clock is not its entity's clock (counting the batch's
+  // earlier events); kTooLarge when an entity's clock would pass UINT32_MAX.
   Status check_expected_clocks(std::span<const Prepared> events);
   index::EntityHead& head_of(const std::string& entity);
   Chunk& chunk_for(uint64_t frame_bytes_total);
   // Keeps a written chunk's buffers (emptied) for the next chunk_for(). REQUIRES: mu_.
   void recycle(Chunk& written);
-  std::vector<Committed> sequence(std::span<const Prepared> events, Chunk& chunk);
+  std::vector<Receipt> sequence(std::span<const Prepared> events, Chunk& chunk);
   Status write_chunk_now(Chunk& chunk);  // kBuffered: write and publish in the caller.
   uint64_t now_ms() const;
 

@@ -219,5 +219,34 @@ TEST(IndexSegmentRowsTest, ASegmentsRowsAreFoundAroundHiddenOnes) {
   EXPECT_FALSE(idx.segment_rows(3).hidden_among);
 }
 
+// A group added through one Adder has its ids put in the id table when the Adder is
+// dropped: more rows than the id prefetch distance, one hidden among them.
+TEST(IndexAdder, EveryIdOfAGroupIsFoundOnceTheAdderIsDropped) {
+  constexpr uint64_t kGroup = 100;
+  constexpr uint64_t kHidden = 40;
+  index::Index idx;
+  {
+    index::Index::Adder adder = idx.adder();
+    for (uint64_t seq = 1; seq <= kGroup; ++seq) {
+      if (seq == kHidden) {
+        adder.add_hidden();
+        continue;
+      }
+      index::Entry e;
+      e.event_id = id_for(seq);
+      e.clock = static_cast<uint32_t>(seq < kHidden ? seq : seq - 1);
+      adder.add("entity", "scope", e, Hash32{});
+    }
+  }
+  EXPECT_EQ(idx.size(), kGroup);
+  for (uint64_t seq = 1; seq <= kGroup; ++seq) {
+    if (seq == kHidden) {
+      EXPECT_FALSE(idx.find(id_for(seq)).has_value());
+    } else {
+      EXPECT_EQ(idx.find(id_for(seq)), seq);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace batpak
