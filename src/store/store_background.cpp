@@ -15,7 +15,8 @@ uint64_t events_between_checkpoints(const Store::Impl& s) {
 }
 
 bool checkpoint_due(const Store::Impl& s) {
-  return s.index.size() >= s.background.checkpoint_due_at_size.load(std::memory_order_relaxed);
+  const uint64_t due_at_size = s.background.checkpoint_due_at_size.load(std::memory_order_relaxed);
+  return due_at_size != UINT64_MAX && s.index.size() >= due_at_size;  // MAX: none are written.
 }
 
 // Puts the segments sealed since the last call in footers_due. REQUIRES: b.mu held.

@@ -136,8 +136,9 @@ void remove_segment_footers(Store::Impl& s, uint64_t first_id, uint64_t end_id);
 
 // The background thread (store_background.cpp). start arms it (REQUIRES: a writer, once,
 // at the end of open, with Background::footers_due holding the sealed segments open found
-// without a footer); every commit nudges (two atomic loads, unless a checkpoint is due or a
-// segment was sealed: then it starts or wakes the thread); stop ends the thread, if any
+// without a footer); every commit nudges (two atomic loads, and the index size when
+// background checkpoints are on; unless a checkpoint is due or a segment was sealed: then
+// it starts or wakes the thread); stop ends the thread, if any
 // (idempotent; a checkpoint or footer being written is finished first; REQUIRES: before the
 // writer closes). finish writes the footers still due (but not of segments the checkpoint
 // covers), at close after the writer closed and the checkpoint was written.
