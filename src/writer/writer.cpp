@@ -68,13 +68,14 @@ void Writer::advance_marks() {
 }
 
 void Writer::announce() {
+  publish_group();
+  group_epoch_.advance();
+}
+
+void Writer::publish_group() {
   advance_marks();
   group_durable_.store(durable_sequence_);
   group_failed_.store(poisoned_.has_value());
-  // A waiter reads the epoch before checking the watermark: if it missed the stores above,
-  // it also read the old epoch, so its wait returns at once.
-  group_epoch_.fetch_add(1);
-  group_epoch_.notify_all();
   done_cv_.notify_all();
 }
 
@@ -344,15 +345,18 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
     if (events[i].keyed) unpublished_ids_[events[i].event_id] = out.receipts[i].global_sequence;
   }
   // Wake the writer for a new group, or once the group is as large as the last one; the
-  // writer is not woken for every event in between.
+  // writer is not woken for every event in between. It is woken after mu_ is released, so
+  // it does not wake only to block on mu_ again.
   const uint64_t queued = queued_events_in(chunks_);
-  if (queued == events.size() || queued >= group_target_) work_cv_.notify_one();
+  const bool wake_writer = queued == events.size() || queued >= group_target_;
+  lock.unlock();
+  if (wake_writer) work_cv_.notify_one();
   if (config_.durability == Durability::kAsync) return out;
   // Wait without the writer mutex, so a whole group wakes without queueing on it.
-  lock.unlock();
-  for (uint32_t epoch = group_epoch_.load(); group_durable_.load() < last && !group_failed_.load();
-       epoch = group_epoch_.load()) {
-    group_epoch_.wait(epoch);
+  util::WakeEpoch::Waiter waiter(group_epoch_);
+  for (uint32_t epoch = waiter.epoch(); group_durable_.load() < last && !group_failed_.load();
+       epoch = waiter.epoch()) {
+    waiter.wait(epoch);
   }
   if (group_durable_.load() >= last) return out;
   lock.lock();
@@ -587,8 +591,13 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     durable_point_ = written_point_;
     durable_segment_ = taken.back().segment_id;
     durable_offset_ = taken.back().start_offset + taken.back().bytes.size();
-    announce();
+    publish_group();
     recycle(taken.back());
+    // The group is woken without mu_ held: a woken appender often preempts this thread at
+    // once, and would otherwise only block on mu_ and hand the CPU back.
+    lock.unlock();
+    group_epoch_.advance();
+    lock.lock();
   }
 }
 

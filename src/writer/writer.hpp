@@ -20,6 +20,7 @@
 #include "index/index.hpp"
 #include "batpak/frontier.hpp"
 #include "writer/fence_log.hpp"
+#include "util/wake_epoch.hpp"
 #include "writer/segment_io.hpp"
 #include "writer/visibility.hpp"
 #include "writer/watermarks.hpp"
@@ -168,6 +169,8 @@ class Writer {
   void poison(const Error& error);
   // Publishes durable_sequence_ and poison to group waiters and wakes them. REQUIRES: mu_.
   void announce();
+  // announce() without the wake-up: the caller advances group_epoch_ later. REQUIRES: mu_.
+  void publish_group();
 
   const WriterConfig config_;
   index::Index& index_;
@@ -178,11 +181,11 @@ class Writer {
   std::condition_variable work_cv_;  // Writer thread: chunks queued, sync wanted, closing.
   std::condition_variable done_cv_;  // sync() and replays: watermarks moved, or poisoned.
   // kSync appenders wait for their group on group_epoch_ (a futex), not on mu_ or any other
-  // mutex, so a whole group wakes at once: announce(), under mu_, copies the durable
-  // watermark and the poison flag here, then bumps the epoch and wakes every waiter.
+  // mutex, so a whole group wakes at once: publish_group(), under mu_, copies the durable
+  // watermark and the poison flag here; advancing the epoch then wakes every waiter.
   std::atomic<uint64_t> group_durable_{0};
   std::atomic<bool> group_failed_{false};
-  std::atomic<uint32_t> group_epoch_{0};
+  util::WakeEpoch group_epoch_;
   std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
   std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
   std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
