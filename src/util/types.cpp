@@ -2,6 +2,7 @@
 #include "batpak/types.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "util/hex.hpp"
@@ -61,6 +62,28 @@ static bool is_well_formed_utf8(std::string_view text) {
   return true;
 }
 
+// Printable ASCII other than '/', '|' and '=': a byte that is valid anywhere in a component
+// ('.' too, as long as no other '.' follows it).
+static constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (unsigned b = 0x20; b < 0x7F; ++b) plain[b] = b != '/' && b != '|' && b != '=';
+  return plain;
+}();
+
+// The common case in one pass: true when `value` is made of plain bytes with no "..", which
+// makes it valid. False says nothing; the full checks then find the reason.
+static bool is_plain_component(std::string_view value) {
+  bool after_dot = false;
+  for (char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (!kPlainByte[byte]) return false;
+    const bool dot = byte == '.';
+    if (dot && after_dot) return false;
+    after_dot = dot;
+  }
+  return true;
+}
+
 Status Coordinate::validate_component(std::string_view value, std::string_view what) {
   auto fail = [&](const std::string& why) {
     return make_error(ErrorCode::kInvalidArgument, std::string(what) + " " + why);
@@ -70,6 +93,7 @@ Status Coordinate::validate_component(std::string_view value, std::string_view w
     return fail("is " + std::to_string(value.size()) + " bytes; the limit is " +
                 std::to_string(kCoordinateComponentBytesMax));
   }
+  if (is_plain_component(value)) return {};
   for (char c : value) {
     auto byte = static_cast<unsigned char>(c);
     if (byte == 0) return fail("contains a NUL byte");

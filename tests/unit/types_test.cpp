@@ -63,6 +63,42 @@ TEST(Coordinate, SingleDotsColonsAndUtf8AreAccepted) {
   }
 }
 
+// The rules, restated independently for strings of one to three bytes: printable ASCII
+// except '/', '|', '=' and "..", or a well-formed two-byte UTF-8 sequence (U+0080..U+07FF).
+bool component_is_valid_by_the_rules(std::string_view v) {
+  auto b = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(v[i])); };
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (b(i) >= 0x80) {
+      const bool lead = b(i) >= 0xC2 && b(i) <= 0xDF;
+      if (!lead || i + 1 >= v.size() || b(i + 1) < 0x80 || b(i + 1) > 0xBF) return false;
+      ++i;
+      continue;
+    }
+    if (b(i) < 0x20 || b(i) == 0x7F || b(i) == '/' || b(i) == '|' || b(i) == '=') return false;
+    if (b(i) == '.' && i + 1 < v.size() && b(i + 1) == '.') return false;
+  }
+  return true;
+}
+
+// Every byte value, alone, after a '.' and before 'a', gets the verdict of the rules: the
+// one-pass check for plain ASCII never accepts what the full checks would refuse.
+TEST(Coordinate, EveryByteInEveryPositionGetsTheVerdictOfTheRules) {
+  for (unsigned x = 0; x < 256; ++x) {
+    for (unsigned y = 0; y < 256; ++y) {
+      const char pair[2] = {static_cast<char>(x), static_cast<char>(y)};
+      const std::string_view two(pair, 2);
+      ASSERT_EQ(Coordinate::validate_component(two, "entity").has_value(), component_is_valid_by_the_rules(two))
+          << "bytes " << x << " " << y;
+    }
+    const char one[1] = {static_cast<char>(x)};
+    const std::string dotted = std::string(".") + static_cast<char>(x) + "a";
+    for (std::string_view v : {std::string_view(one, 1), std::string_view(dotted)}) {
+      ASSERT_EQ(Coordinate::validate_component(v, "entity").has_value(), component_is_valid_by_the_rules(v))
+          << "byte " << x << " in a string of " << v.size();
+    }
+  }
+}
+
 TEST(Coordinate, ValidateComponentNamesTheComponentInItsMessage) {
   auto s = Coordinate::validate_component("", "scope");
   ASSERT_FALSE(s.has_value());
