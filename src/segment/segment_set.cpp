@@ -42,7 +42,7 @@ Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offse
 
 }  // namespace
 
-Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, std::vector<uint8_t>& buffer) {
+Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, util::ReadBuffer& buffer) {
   uint64_t total = 0;
   for (const FrameRun& run : runs) total += run.bytes;
   buffer.resize(static_cast<size_t>(total));

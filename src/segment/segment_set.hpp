@@ -12,6 +12,7 @@
 
 #include "batpak/env.hpp"
 #include "format/record.hpp"
+#include "util/bytes.hpp"
 
 namespace batpak::segment {
 
@@ -53,7 +54,7 @@ struct FrameRun {
 // Reads every run into `buffer`, one after another in order (resized to their total; reuse
 // it across calls to skip the allocation and zero fill), with one Fs::read_batch. A short
 // read (or a missing segment) is kCorruption with file and offset.
-Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, std::vector<uint8_t>& buffer);
+Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, util::ReadBuffer& buffer);
 // Checks one frame read from `offset` of the segment: checksum, structure. Returns a view of
 // its record bytes; decode them with format::decode_record. Damage is kCorruption.
 Result<std::span<const uint8_t>> frame_record(const SegmentSet& segments, uint64_t segment_id, uint64_t offset,

@@ -94,7 +94,7 @@ size_t run_end(const std::vector<index::Located>& rows, size_t first, segment::F
 Status Store::Impl::visit_events(const std::vector<index::Located>& rows,
                                  const std::function<Status(const Event&)>& visit) const {
   std::optional<Event> slot;  // Reused: its strings and payload keep their capacity.
-  std::vector<uint8_t> frames;  // Reused for every batch: its runs back to back.
+  util::ReadBuffer frames;  // Reused for every batch: its runs back to back.
   std::vector<segment::FrameRun> runs;
   std::vector<size_t> run_ends;  // Row index after each run.
   for (size_t first = 0; first < rows.size();) {

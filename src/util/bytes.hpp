@@ -3,11 +3,38 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace batpak::util {
+
+// An allocator whose resize() leaves new bytes uninitialised, for buffers that a read fills
+// at once: zeroing them first cost about as many instructions as checksumming them.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* at) noexcept {
+    ::new (static_cast<void*>(at)) U;  // Default-initialisation: no zeroing.
+  }
+  template <class U, class... Args>
+  void construct(U* at, Args&&... args) {
+    ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
+  }
+};
+
+// Bytes read from a file; never read before they are written.
+using ReadBuffer = std::vector<uint8_t, DefaultInitAllocator<uint8_t>>;
 
 template <class T>
 inline void store_le(uint8_t* out, T value) {
