@@ -10,7 +10,9 @@ message(STATUS "BLAKE3 C sources: ${BLAKE3_C_DIR}")
 
 set(_b3 ${BLAKE3_C_DIR})
 add_library(batpak_blake3 OBJECT
-  ${_b3}/blake3.c ${_b3}/blake3_dispatch.c ${_b3}/blake3_portable.c)
+  ${_b3}/blake3.c ${_b3}/blake3_dispatch.c ${_b3}/blake3_portable.c
+  ${PROJECT_SOURCE_DIR}/src/util/blake3_many.c)  # Ours: the many-input kernel, through blake3_impl.h.
+target_include_directories(batpak_blake3 PRIVATE ${PROJECT_SOURCE_DIR}/src)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   target_sources(batpak_blake3 PRIVATE
     ${_b3}/blake3_sse2_x86-64_unix.S ${_b3}/blake3_sse41_x86-64_unix.S

@@ -68,12 +68,12 @@ Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes, con
 
 writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind kind,
                                       std::span<const uint8_t> payload,
-                                      const AppendOptions& o) const {
+                                      const AppendOptions& o, bool hash_content) const {
   writer::Prepared p;
   p.coordinate = &coordinate;
   p.kind = kind;
   p.payload = payload;
-  p.content_hash = util::blake3(payload);
+  if (hash_content) p.content_hash = util::blake3(payload);
   p.timestamp_us = clock->now_us();
   p.keyed = o.idempotency_key.has_value();
   p.event_id = p.keyed ? id_from_key(*o.idempotency_key) : uuid_v7(p.timestamp_us);
@@ -165,6 +165,20 @@ Result<std::vector<Receipt>> Store::append_batch(std::span<const BatchItem> item
   return impl_->append_items(items);
 }
 
+namespace {
+
+// Fills each event's content_hash, hashing the payloads side by side (util::blake3_each).
+void hash_payloads(std::vector<writer::Prepared>& prepared) {
+  std::vector<std::span<const uint8_t>> payloads;
+  payloads.reserve(prepared.size());
+  for (const writer::Prepared& p : prepared) payloads.push_back(p.payload);
+  std::vector<Hash32> hashes(prepared.size());
+  util::blake3_each(payloads, hashes);
+  for (size_t i = 0; i < prepared.size(); ++i) prepared[i].content_hash = hashes[i];
+}
+
+}  // namespace
+
 Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem> items, uint64_t fence) {
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
   if (items.size() > options.batch_events_max) {
@@ -183,7 +197,7 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
       return tl::unexpected(std::move(e));
     }
     total_bytes += item.payload.size();
-    prepared.push_back(prepare(item.coordinate, item.kind, item.payload, item.options));
+    prepared.push_back(prepare(item.coordinate, item.kind, item.payload, item.options, /*hash_content=*/false));
     prepared.back().fence = fence;
   }
   if (total_bytes > options.batch_bytes_max) {
@@ -191,6 +205,7 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
                                                 " bytes; the limit is " +
                                                 std::to_string(options.batch_bytes_max));
   }
+  hash_payloads(prepared);
   return commit(prepared);
 }
 

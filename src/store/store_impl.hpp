@@ -54,8 +54,11 @@ class Store::Impl {
   Result<Receipt> append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
                              const AppendOptions& append_options, bool reserved_allowed, uint64_t fence = 0);
   Result<std::vector<Receipt>> append_items(std::span<const BatchItem> items, uint64_t fence = 0);
+  // Everything an append needs before the writer's lock. Without `hash_content`, the
+  // caller fills content_hash itself (append_items hashes a batch's payloads together).
   writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
-                           std::span<const uint8_t> payload, const AppendOptions& o) const;
+                           std::span<const uint8_t> payload, const AppendOptions& o,
+                           bool hash_content = true) const;
 
   const std::string dir;
   const StoreOptions options;

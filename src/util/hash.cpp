@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <new>
+#include <vector>
+
+#include "util/blake3_many.h"
 
 namespace batpak::util {
 
@@ -23,6 +27,27 @@ Hash32 blake3(std::span<const uint8_t> data) {
   Blake3 hasher;
   hasher.update(data);
   return hasher.finish();
+}
+
+void blake3_each(std::span<const std::span<const uint8_t>> inputs, std::span<Hash32> out) {
+  assert(out.size() == inputs.size());
+  constexpr size_t kChunkBytes = 1024;
+  std::vector<const uint8_t*> small_inputs;
+  std::vector<size_t> small_lens, small_at;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].size() > kChunkBytes) {
+      out[i] = blake3(inputs[i]);
+      continue;
+    }
+    small_inputs.push_back(inputs[i].data());
+    small_lens.push_back(inputs[i].size());
+    small_at.push_back(i);
+  }
+  std::vector<uint8_t> hashes(small_inputs.size() * sizeof(Hash32::bytes));
+  batpak_blake3_many_small(small_inputs.data(), small_lens.data(), small_inputs.size(), hashes.data());
+  for (size_t k = 0; k < small_at.size(); ++k) {
+    std::memcpy(out[small_at[k]].bytes.data(), hashes.data() + k * sizeof(Hash32::bytes), sizeof(Hash32::bytes));
+  }
 }
 
 Blake3::Blake3() { blake3_hasher_init(new (state_) blake3_hasher); }

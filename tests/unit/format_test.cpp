@@ -142,6 +142,29 @@ TEST(FormatPrimitives, Blake3MatchesTheReferenceEmptyInputDigest) {
             "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
 }
 
+// The many-input path gives BLAKE3 itself: every length from 0 to 2,100 bytes (one-block,
+// multi-block, exactly one chunk, and the one-at-a-time fallback above a chunk), in one call
+// where lengths are interleaved so that each SIMD group mixes inputs from far apart.
+TEST(FormatPrimitives, Blake3EachEqualsBlake3OfEveryInputWhateverItsLength) {
+  std::vector<uint8_t> bytes(2100);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 131 + 7);
+  std::vector<std::span<const uint8_t>> inputs;
+  for (size_t len = 0; len <= bytes.size(); ++len) {
+    const size_t start = (len * 17) % (bytes.size() - len + 1);
+    inputs.emplace_back(bytes.data() + start, len);
+  }
+  std::vector<size_t> order(inputs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = (i * 389) % order.size();  // 389 is coprime to 2101.
+  std::vector<std::span<const uint8_t>> shuffled;
+  for (size_t i : order) shuffled.push_back(inputs[i]);
+  std::vector<Hash32> hashes(shuffled.size());
+  util::blake3_each(shuffled, hashes);
+  for (size_t k = 0; k < shuffled.size(); ++k) {
+    ASSERT_EQ(hashes[k], util::blake3(shuffled[k])) << "input of " << shuffled[k].size() << " bytes";
+  }
+  util::blake3_each({}, {});  // No inputs: nothing to do, and no crash.
+}
+
 TEST(FormatGolden, FrameChecksumIsXxh3OfMagicThroughRecordEnd) {
   const std::vector<uint8_t> frame = golden_frame();
   const uint64_t expected = util::checksum64({frame.data() + 8, 8 + 219});
