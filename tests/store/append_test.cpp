@@ -1,4 +1,6 @@
 // The write API: append, typed append, limits, idempotency, expected clocks, batches.
+#include <map>
+
 #include "store_fixtures.hpp"
 #include "util/hash.hpp"
 
@@ -414,6 +416,46 @@ TEST_F(AppendTest, BatchSurvivesReopenWhole) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->stats().event_count, 50u);
   EXPECT_EQ(store->entity_generation("e:3"), 10u);
+}
+
+// Every event of a batch links to its entity's previous event, whether that one is before
+// the batch or earlier in it: a hot entity that appears every other event, entities that
+// appear once or a few times, and an entity whose name makes the hash input longer than one
+// BLAKE3 chunk.
+TEST_F(AppendTest, BatchedEventHashesLinkEachEventToItsEntitysPreviousOne) {
+  const std::string long_entity(1000, 'l');  // Its hash input is 1,145 bytes.
+  std::map<std::string, Hash32> head;  // Entity -> event hash of its latest event.
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    for (const std::string& entity : {std::string("hot"), std::string("cold:3"), long_entity}) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord(entity), kKindA, bytes("before")));
+      head[entity] = r.event_hash;
+    }
+    std::vector<BatchItem> items;
+    for (int i = 0; i < 200; ++i) {
+      const std::string entity = i % 2 == 0 ? "hot" : i % 7 == 1 ? long_entity : "cold:" + std::to_string(i % 40);
+      items.push_back({coord(entity), kKindA, bytes("p" + std::to_string(i)), {}});
+    }
+    BATPAK_ASSERT_OK_AND_ASSIGN(rs, store->append_batch(items));
+    ASSERT_EQ(rs.size(), items.size());
+    for (size_t i = 0; i < rs.size(); ++i) {
+      const std::string& entity = items[i].coordinate.entity();
+      const Hash32 expected_prev = head.count(entity) ? head[entity] : Hash32{};
+      EXPECT_EQ(rs[i].prev_hash, expected_prev) << "event " << i << " of the batch";
+      head[entity] = rs[i].event_hash;
+    }
+    BATPAK_ASSERT_OK_AND_ASSIGN(report, store->verify());  // Recomputes every hash one at a time.
+    EXPECT_TRUE(report.ok());
+  }
+  StoreOptions full_scan;
+  full_scan.index_checkpoint = false;
+  full_scan.segment_footers = false;
+  auto store = open(full_scan);  // Checks every event hash and chain link again.
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->stats().event_count, 203u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(next, store->append(coord("hot"), kKindA, bytes("after")));
+  EXPECT_EQ(next.prev_hash, head["hot"]);
 }
 
 }  // namespace
