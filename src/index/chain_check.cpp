@@ -1,7 +1,5 @@
 #include "index/chain_check.hpp"
 
-#include "util/hash.hpp"
-
 namespace batpak::index {
 
 std::optional<std::string> ChainChecker::check_and_advance(const format::RecordView& r) {
@@ -12,7 +10,7 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
   }
   last_hidden_ = hidden_ && hidden_(h.global_sequence);
   if (last_hidden_) {
-    if (auto broken = check_hashes(r)) return broken;
+    if (auto broken = check_event_hash(r)) return broken;
     ++next_sequence_;
     return std::nullopt;
   }
@@ -22,7 +20,7 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
   if (h.clock != head.clock + 1) return "entity clock does not follow its previous event";
   if (h.prev_hash != head.event_hash) return "prev_hash does not link to the entity's previous event";
   if (h.wall_ms < head.wall_ms) return "wall_ms went backwards within the entity";
-  if (auto broken = check_hashes(r)) return broken;
+  if (auto broken = check_event_hash(r)) return broken;
   EntityHead next{h.clock, h.event_hash, h.wall_ms};
   if (it == heads_.end()) {
     heads_.emplace(std::string(r.entity), next);
@@ -33,12 +31,9 @@ std::optional<std::string> ChainChecker::check_and_advance(const format::RecordV
   return std::nullopt;
 }
 
-std::optional<std::string> ChainChecker::check_hashes(const format::RecordView& r) const {
+std::optional<std::string> ChainChecker::check_event_hash(const format::RecordView& r) const {
   if (format::compute_event_hash(r.header, r.entity, r.scope) != r.header.event_hash) {
     return "event_hash does not match the event's fields";
-  }
-  if (check_content_ && util::blake3(r.payload) != r.header.content_hash) {
-    return "content_hash does not match the payload";
   }
   return std::nullopt;
 }

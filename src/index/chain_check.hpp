@@ -16,16 +16,15 @@ namespace batpak::index {
 
 // Checks that records arrive as one unbroken journal: global sequences 1, 2, 3, ...;
 // per entity clocks 1, 2, 3, ... with monotone wall_ms; prev_hash equal to the entity's
-// previous event_hash (zero for its first event); event_hash equal to its recomputation;
-// and, when `check_content` is set, content_hash equal to BLAKE3 of the payload. Events
+// previous event_hash (zero for its first event); and event_hash equal to its
+// recomputation. (verify() checks content hashes itself, many at a time.) Events
 // for which `hidden` is true (hidden by a cancelled visibility fence) keep their place in the
 // global sequence and their own hashes are checked, but they are not links of their
 // entity's chain: the entity's next visible event links to its previous visible one.
 // Thread safety: none; one checker per scan.
 class ChainChecker {
  public:
-  explicit ChainChecker(bool check_content, std::function<bool(uint64_t)> hidden = {})
-      : check_content_(check_content), hidden_(std::move(hidden)) {}
+  explicit ChainChecker(std::function<bool(uint64_t)> hidden = {}) : hidden_(std::move(hidden)) {}
 
   // Returns the broken invariant, or nothing and advances past the record.
   std::optional<std::string> check_and_advance(const format::RecordView& record);
@@ -41,10 +40,8 @@ class ChainChecker {
   uint64_t events_checked() const { return next_sequence_ - 1; }
 
  private:
-  // The event hash, and the content hash when checked.
-  std::optional<std::string> check_hashes(const format::RecordView& record) const;
+  std::optional<std::string> check_event_hash(const format::RecordView& record) const;
 
-  bool check_content_;
   std::function<bool(uint64_t)> hidden_;
   uint64_t next_sequence_ = 1;
   bool last_hidden_ = false;

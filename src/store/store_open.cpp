@@ -73,8 +73,7 @@ struct Recovered {
 Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
-  index::ChainChecker checker(/*check_content=*/false,
-                              [&s](uint64_t seq) { return s.fence_log->hidden(seq); });
+  index::ChainChecker checker([&s](uint64_t seq) { return s.fence_log->hidden(seq); });
   Recovered rec;
   const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;

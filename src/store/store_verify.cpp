@@ -1,43 +1,122 @@
 // Store::verify: a full re-read of every committed frame.
+#include <vector>
+
 #include "format/format.hpp"
 #include "index/chain_check.hpp"
 #include "segment/scan.hpp"
 #include "store/store_impl.hpp"
+#include "util/hash.hpp"
 
 namespace batpak {
+namespace {
+
+// Content hashes checked a batch at a time, side by side (util::blake3_each): payloads of up
+// to 1 KiB are copied here until kFramesMax are pending. take_first_mismatch() reports the
+// first pending frame whose payload does not match its content_hash, so damage is still
+// reported at the first broken place in commit order.
+class ContentCheck {
+ public:
+  static constexpr size_t kFramesMax = 256;
+  static constexpr size_t kPayloadBytesMax = 1024;  // Larger payloads are hashed at once.
+
+  // Adds one frame. Returns damage found, if any, among the pending frames or this one.
+  std::optional<Damage> add(const std::string& path, const segment::ScannedFrame& f) {
+    const format::RecordView& r = f.record;
+    if (r.payload.size() > kPayloadBytesMax) {
+      if (auto damage = take_first_mismatch()) return damage;
+      if (util::blake3(r.payload) != r.header.content_hash) return mismatch(path, f.offset, r.header);
+      return std::nullopt;
+    }
+    pending_.push_back(Pending{path, f.offset, r.header.global_sequence, r.header.event_id,
+                               r.header.content_hash, bytes_.size(), r.payload.size()});
+    bytes_.insert(bytes_.end(), r.payload.begin(), r.payload.end());
+    if (pending_.size() == kFramesMax) return take_first_mismatch();
+    return std::nullopt;
+  }
+
+  // Hashes every pending payload; the first mismatch in commit order, if any.
+  std::optional<Damage> take_first_mismatch() {
+    std::vector<std::span<const uint8_t>> payloads;
+    payloads.reserve(pending_.size());
+    for (const Pending& p : pending_) payloads.emplace_back(bytes_.data() + p.at, p.bytes);
+    std::vector<Hash32> hashes(pending_.size());
+    util::blake3_each(payloads, hashes);
+    std::optional<Damage> damage;
+    for (size_t i = 0; i < pending_.size() && !damage; ++i) {
+      if (hashes[i] != pending_[i].content_hash) {
+        damage = Damage{pending_[i].path, pending_[i].offset, pending_[i].global_sequence, pending_[i].event_id,
+                        kMismatch};
+      }
+    }
+    pending_.clear();
+    bytes_.clear();
+    return damage;
+  }
+
+ private:
+  static constexpr const char* kMismatch = "content_hash does not match the payload";
+  struct Pending {
+    std::string path;
+    uint64_t offset;
+    uint64_t global_sequence;
+    EventId event_id;
+    Hash32 content_hash;
+    size_t at;  // In bytes_.
+    size_t bytes;
+  };
+  static Damage mismatch(const std::string& path, uint64_t offset, const EventHeader& h) {
+    return Damage{path, offset, h.global_sequence, h.event_id, kMismatch};
+  }
+  std::vector<Pending> pending_;
+  std::vector<uint8_t> bytes_;
+};
+
+}  // namespace
 
 Result<VerifyReport> Store::verify() const {
   if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
   VerifyReport report;
-  index::ChainChecker checker(/*check_content=*/true,
-                              [this](uint64_t seq) { return impl_->fence_log->hidden(seq); });
+  index::ChainChecker checker([this](uint64_t seq) { return impl_->fence_log->hidden(seq); });
+  ContentCheck contents;
+  // A frame whose content does not match: every frame before it passed all checks.
+  auto content_damage = [&](Damage damage) {
+    report.events_checked = damage.global_sequence - 1;
+    report.damage = std::move(damage);
+    return report;
+  };
+  // Other damage is reported only once the content of every frame before it checked out.
+  auto other_damage = [&](Damage damage) {
+    if (auto earlier = contents.take_first_mismatch()) return content_damage(std::move(*earlier));
+    report.events_checked = checker.events_checked();
+    report.damage = std::move(damage);
+    return report;
+  };
   // Each segment is checked up to its visible end as of now: later frames may be mid-write.
   for (const auto& seg : impl_->segments.snapshot()) {
     if (seg.visible_end < format::kSegmentHeaderBytes) continue;  // Torn header: no data.
     const std::string path = impl_->segments.path(seg.segment_id);
-    std::optional<Damage> chain_damage;
+    std::optional<Damage> chain_broken, content_broken;
     segment::ScanTarget target{seg.file.get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
       if (auto broken = checker.check_and_advance(f.record)) {
-        chain_damage = Damage{path, f.offset, f.record.header.global_sequence,
-                              f.record.header.event_id, *broken};
+        chain_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id, *broken};
         return make_error(ErrorCode::kCorruption, *broken);
       }
+      content_broken = contents.add(path, f);
+      if (content_broken) return make_error(ErrorCode::kCorruption, content_broken->reason);
       return {};
     });
     ++report.segments_checked;
     report.events_checked = checker.events_checked();
-    if (chain_damage) {
-      report.damage = std::move(chain_damage);
-      return report;
-    }
+    if (content_broken) return content_damage(std::move(*content_broken));
+    if (chain_broken) return other_damage(std::move(*chain_broken));
     if (!scan) {
       if (scan.error().code != ErrorCode::kCorruption) return tl::unexpected(scan.error());
-      report.damage = Damage{scan.error().file, scan.error().offset, checker.events_checked() + 1,
-                             std::nullopt, scan.error().message};
-      return report;
+      return other_damage(Damage{scan.error().file, scan.error().offset, checker.events_checked() + 1,
+                                 std::nullopt, scan.error().message});
     }
   }
+  if (auto damage = contents.take_first_mismatch()) return content_damage(std::move(*damage));
   return report;
 }
 
