@@ -1,4 +1,5 @@
 // Store::verify: a full re-read of every committed frame.
+#include <cassert>
 #include <vector>
 
 #include "format/format.hpp"
@@ -13,22 +14,29 @@ namespace {
 // Content hashes checked a batch at a time, side by side (util::blake3_each): payloads of up
 // to 1 KiB are copied here until kFramesMax are pending. take_first_mismatch() reports the
 // first pending frame whose payload does not match its content_hash, so damage is still
-// reported at the first broken place in commit order.
+// reported at the first broken place in commit order. A batch holds frames of one segment:
+// the caller takes the mismatches before it moves to the next segment.
 class ContentCheck {
  public:
   static constexpr size_t kFramesMax = 256;
   static constexpr size_t kPayloadBytesMax = 1024;  // Larger payloads are hashed at once.
 
+  // REQUIRES: nothing pending (take_first_mismatch() since the last segment's frames).
+  void begin_segment(const std::string& path) {
+    assert(pending_.empty());
+    path_ = path;
+  }
+
   // Adds one frame. Returns damage found, if any, among the pending frames or this one.
-  std::optional<Damage> add(const std::string& path, const segment::ScannedFrame& f) {
+  std::optional<Damage> add(const segment::ScannedFrame& f) {
     const format::RecordView& r = f.record;
     if (r.payload.size() > kPayloadBytesMax) {
       if (auto damage = take_first_mismatch()) return damage;
-      if (util::blake3(r.payload) != r.header.content_hash) return mismatch(path, f.offset, r.header);
+      if (util::blake3(r.payload) != r.header.content_hash) return mismatch(f.offset, r.header);
       return std::nullopt;
     }
-    pending_.push_back(Pending{path, f.offset, r.header.global_sequence, r.header.event_id,
-                               r.header.content_hash, bytes_.size(), r.payload.size()});
+    pending_.push_back(Pending{f.offset, r.header.global_sequence, r.header.event_id, r.header.content_hash,
+                               bytes_.size(), r.payload.size()});
     bytes_.insert(bytes_.end(), r.payload.begin(), r.payload.end());
     if (pending_.size() == kFramesMax) return take_first_mismatch();
     return std::nullopt;
@@ -44,8 +52,7 @@ class ContentCheck {
     std::optional<Damage> damage;
     for (size_t i = 0; i < pending_.size() && !damage; ++i) {
       if (hashes[i] != pending_[i].content_hash) {
-        damage = Damage{pending_[i].path, pending_[i].offset, pending_[i].global_sequence, pending_[i].event_id,
-                        kMismatch};
+        damage = Damage{path_, pending_[i].offset, pending_[i].global_sequence, pending_[i].event_id, kMismatch};
       }
     }
     pending_.clear();
@@ -56,7 +63,6 @@ class ContentCheck {
  private:
   static constexpr const char* kMismatch = "content_hash does not match the payload";
   struct Pending {
-    std::string path;
     uint64_t offset;
     uint64_t global_sequence;
     EventId event_id;
@@ -64,9 +70,10 @@ class ContentCheck {
     size_t at;  // In bytes_.
     size_t bytes;
   };
-  static Damage mismatch(const std::string& path, uint64_t offset, const EventHeader& h) {
-    return Damage{path, offset, h.global_sequence, h.event_id, kMismatch};
+  Damage mismatch(uint64_t offset, const EventHeader& h) const {
+    return Damage{path_, offset, h.global_sequence, h.event_id, kMismatch};
   }
+  std::string path_;
   std::vector<Pending> pending_;
   std::vector<uint8_t> bytes_;
 };
@@ -95,6 +102,7 @@ Result<VerifyReport> Store::verify() const {
   for (const auto& seg : impl_->segments.snapshot()) {
     if (seg.visible_end < format::kSegmentHeaderBytes) continue;  // Torn header: no data.
     const std::string path = impl_->segments.path(seg.segment_id);
+    contents.begin_segment(path);
     std::optional<Damage> chain_broken, content_broken;
     segment::ScanTarget target{seg.file.get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
@@ -102,7 +110,7 @@ Result<VerifyReport> Store::verify() const {
         chain_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id, *broken};
         return make_error(ErrorCode::kCorruption, *broken);
       }
-      content_broken = contents.add(path, f);
+      content_broken = contents.add(f);
       if (content_broken) return make_error(ErrorCode::kCorruption, content_broken->reason);
       return {};
     });
@@ -115,8 +123,8 @@ Result<VerifyReport> Store::verify() const {
       return other_damage(Damage{scan.error().file, scan.error().offset, checker.events_checked() + 1,
                                  std::nullopt, scan.error().message});
     }
+    if (auto damage = contents.take_first_mismatch()) return content_damage(std::move(*damage));
   }
-  if (auto damage = contents.take_first_mismatch()) return content_damage(std::move(*damage));
   return report;
 }
 
