@@ -33,7 +33,7 @@ struct Outcome {
 Outcome scan(const Bytes& bytes, bool newest, uint64_t strict_end) {
   auto shared = std::make_shared<Bytes>(bytes);
   MemoryFile file(shared);
-  batpak::index::ChainChecker checker(/*check_content=*/true);
+  batpak::index::ChainChecker checker;
   Outcome out;
   uint64_t expected = batpak::format::kSegmentHeaderBytes;
   batpak::segment::ScanTarget target{&file, "fuzz.seg", 1, newest, strict_end};
