@@ -12,14 +12,13 @@ namespace batpak {
 namespace {
 
 // Content hashes checked a batch at a time, side by side (util::blake3_each): payloads of up
-// to 1 KiB are copied here until kFramesMax are pending. take_first_mismatch() reports the
+// to util::kBlake3SideBySideBytesMax are copied here until kFramesMax are pending. take_first_mismatch() reports the
 // first pending frame whose payload does not match its content_hash, so damage is still
 // reported at the first broken place in commit order. A batch holds frames of one segment:
 // the caller takes the mismatches before it moves to the next segment.
 class ContentCheck {
  public:
   static constexpr size_t kFramesMax = 256;
-  static constexpr size_t kPayloadBytesMax = 1024;  // Larger payloads are hashed at once.
 
   // REQUIRES: nothing pending (take_first_mismatch() since the last segment's frames).
   void begin_segment(const std::string& path) {
@@ -30,9 +29,11 @@ class ContentCheck {
   // Adds one frame. Returns damage found, if any, among the pending frames or this one.
   std::optional<Damage> add(const segment::ScannedFrame& f) {
     const format::RecordView& r = f.record;
-    if (r.payload.size() > kPayloadBytesMax) {
+    if (r.payload.size() > util::kBlake3SideBySideBytesMax) {  // Hashed at once.
       if (auto damage = take_first_mismatch()) return damage;
-      if (util::blake3(r.payload) != r.header.content_hash) return mismatch(f.offset, r.header);
+      if (util::blake3(r.payload) != r.header.content_hash) {
+        return mismatch(f.offset, r.header.global_sequence, r.header.event_id);
+      }
       return std::nullopt;
     }
     pending_.push_back(Pending{f.offset, r.header.global_sequence, r.header.event_id, r.header.content_hash,
@@ -51,9 +52,8 @@ class ContentCheck {
     util::blake3_each(payloads, hashes);
     std::optional<Damage> damage;
     for (size_t i = 0; i < pending_.size() && !damage; ++i) {
-      if (hashes[i] != pending_[i].content_hash) {
-        damage = Damage{path_, pending_[i].offset, pending_[i].global_sequence, pending_[i].event_id, kMismatch};
-      }
+      const Pending& p = pending_[i];
+      if (hashes[i] != p.content_hash) damage = mismatch(p.offset, p.global_sequence, p.event_id);
     }
     pending_.clear();
     bytes_.clear();
@@ -61,7 +61,6 @@ class ContentCheck {
   }
 
  private:
-  static constexpr const char* kMismatch = "content_hash does not match the payload";
   struct Pending {
     uint64_t offset;
     uint64_t global_sequence;
@@ -70,8 +69,8 @@ class ContentCheck {
     size_t at;  // In bytes_.
     size_t bytes;
   };
-  Damage mismatch(uint64_t offset, const EventHeader& h) const {
-    return Damage{path_, offset, h.global_sequence, h.event_id, kMismatch};
+  Damage mismatch(uint64_t offset, uint64_t global_sequence, const EventId& event_id) const {
+    return Damage{path_, offset, global_sequence, event_id, "content_hash does not match the payload"};
   }
   std::string path_;
   std::vector<Pending> pending_;

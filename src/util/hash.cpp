@@ -31,11 +31,10 @@ Hash32 blake3(std::span<const uint8_t> data) {
 
 void blake3_each(std::span<const std::span<const uint8_t>> inputs, std::span<Hash32> out) {
   assert(out.size() == inputs.size());
-  constexpr size_t kChunkBytes = 1024;
   std::vector<const uint8_t*> small_inputs;
   std::vector<size_t> small_lens, small_at;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i].size() > kChunkBytes) {
+    if (inputs[i].size() > kBlake3SideBySideBytesMax) {
       out[i] = blake3(inputs[i]);
       continue;
     }
