@@ -1,9 +1,10 @@
 // Writes seed corpora for the fuzz targets, from a real store written by the library into an
 // in-memory file system (single events, a batch, a rotation, a torn tail):
-//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,...,fuzz_cli_json}/*
+//   make_seeds OUT_DIR   ->  OUT_DIR/{fuzz_record,...,fuzz_cli_json,fuzz_tail_ring}/*
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "delivery/checkpoint.hpp"
 #include "segment/segment_files.hpp"
 #include "writer/fence_log.hpp"
+#include "writer/tail_ring.hpp"
 
 namespace {
 
@@ -20,6 +22,11 @@ using batpak::fuzz::Bytes;
 void write(const std::filesystem::path& path, const Bytes& bytes) {
   std::ofstream(path, std::ios::binary)
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+Bytes read_whole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 Bytes with_option(uint8_t option, const Bytes& rest) {
@@ -33,13 +40,49 @@ class FixedClock final : public batpak::Clock {
   int64_t now_us() override { return 1'767'225'600'000'000; }
 };
 
+// A real tail ring (it maps its file, so it lives on disk, in `out`/tail_ring.tmp while
+// written) with three records, then with the first released. Each seed is the ring's first
+// 8 KiB (the fuzz runs cap inputs at 16 KiB) after option byte 1, which seals the header for
+// that length.
+bool write_tail_ring_seeds(const std::filesystem::path& out) {
+  namespace fs = std::filesystem;
+  const fs::path dir = out / "tail_ring.tmp";
+  fs::create_directories(dir);
+  auto posix = batpak::posix_fs();
+  auto ring = batpak::writer::TailRing::create(*posix, dir.string(), batpak::writer::kTailRingBytesMin, 0x5eed);
+  if (!ring) {
+    std::fprintf(stderr, "make_seeds: %s\n", ring.error().to_string().c_str());
+    return false;
+  }
+  auto seed = [&](const char* name) {
+    const Bytes all = read_whole(dir / batpak::writer::kTailRingFileName);
+    if (all.size() < 8192) return false;
+    write(out / "fuzz_tail_ring" / name, with_option(1, Bytes(all.begin(), all.begin() + 8192)));
+    return true;
+  };
+  const Bytes frames(448, 0xA5);
+  uint64_t first_end = 0;
+  for (uint64_t i = 0; i < 3; ++i) {
+    auto end = (*ring)->append({1 + 2 * i, 2, 1, 64 + i * frames.size(), frames});
+    if (!end) return false;
+    if (i == 0) first_end = *end;
+  }
+  if (!seed("three_records")) return false;
+  (*ring)->release_to(first_end);
+  if (!seed("first_released")) return false;
+  ring->reset();
+  fs::remove_all(dir);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   namespace fs = std::filesystem;
   const fs::path out = argv[1];
-  for (const char* target : {"fuzz_record", "fuzz_segment_scan", "fuzz_open", "fuzz_small_files", "fuzz_cli_json"}) {
+  for (const char* target :
+       {"fuzz_record", "fuzz_segment_scan", "fuzz_open", "fuzz_small_files", "fuzz_cli_json", "fuzz_tail_ring"}) {
     fs::create_directories(out / target);
   }
   // JSON Lines the CLI accepts: an append with every optional field, and an export line.
@@ -56,6 +99,8 @@ int main(int argc, char** argv) {
         with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
   write(out / "fuzz_small_files" / "fences.bin",
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
+
+  if (!write_tail_ring_seeds(out)) return 1;
 
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::StoreOptions options;

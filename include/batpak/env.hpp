@@ -28,6 +28,15 @@ class File {
   virtual Status sync_all() = 0;
   virtual Status truncate(uint64_t size) = 0;
   virtual Result<uint64_t> size() = 0;
+  // Maps the first `bytes` bytes of the file shared and writable: a store into the span
+  // reaches the operating system's page cache at once (it survives a process crash, not a
+  // power cut, like a pwrite). The mapping lives as long as this File. REQUIRES: the file
+  // is at least `bytes` long and is not truncated while mapped. The default returns
+  // kUnsupported; the store then writes kBuffered events with one pwrite each.
+  virtual Result<std::span<uint8_t>> map_shared(uint64_t bytes) {
+    (void)bytes;
+    return make_error(ErrorCode::kUnsupported, "this file system does not map files");
+  }
 };
 
 // An exclusive advisory lock on a path; released when destroyed.

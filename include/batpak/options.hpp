@@ -20,9 +20,13 @@ enum class Durability : uint8_t {
   // Return only after the event's bytes are durable (fdatasync completed). Concurrent
   // appenders share one write and one fdatasync (group commit).
   kSync,
-  // Return once the bytes reached the operating system (written with pwrite): the event
-  // survives a process crash but not a power cut until the next sync, which happens every
-  // `sync_every_events` events, every `sync_every_ms` milliseconds, or on Store::sync().
+  // Return once the bytes reached the operating system: stored into the tail ring, a file
+  // mapped shared (or, on an Fs that cannot map files, written with pwrite). The event
+  // survives a process crash (the next read-write open takes it from the ring if need be)
+  // but not a power cut until the next sync, which happens every `sync_every_events`
+  // events, every `sync_every_ms` milliseconds, or on Store::sync(). The writer thread
+  // writes the ring's events to their segment; a read waits for it, so it sees every append
+  // that returned before it.
   kBuffered,
   // Return once the event is sequenced and encoded in the writer's queue; the writer thread
   // writes queued events continuously and syncs on the kBuffered cadence. A process crash can
@@ -50,6 +54,10 @@ struct StoreOptions {
   uint32_t batch_events_max = 4096;           // Per append_batch; 1 .. 65536.
   uint64_t batch_bytes_max = 64ull << 20;     // Sum of payloads per batch.
   uint32_t preallocate_bytes = 4u << 20;      // Zero-filled space written ahead of the tail.
+  // kBuffered: the size of the tail ring ("tail.ring"), the shared file mapping where an
+  // append leaves its frames before it returns (docs/durability.md). A multiple of 4096
+  // within 64 KiB .. 1 GiB. A commit larger than half of it waits for its segment write.
+  uint64_t tail_ring_bytes = 8ull << 20;
   // Write the index checkpoint ("index.checkpoint") at close and load it at open instead of
   // scanning every frame it covers (docs/durability.md). False: always the full scan.
   bool index_checkpoint = true;

@@ -29,7 +29,7 @@ enum class ErrorCode : uint16_t {
   kInvalidSignature = 12, // A receipt's signature or fields do not verify.
   kDecode = 13,           // A payload could not be decoded into the requested type.
   kTimeout = 14,          // A wait ran out of time.
-  kUnsupported = 15,      // The files were written by a newer format version.
+  kUnsupported = 15,      // Files of a newer format version, or a file system that cannot map files.
   kCheckpointMismatch = 16,  // A cursor checkpoint was written for a different region.
   kPruned = 17,           // A lossy subscriber fell behind its queue capacity and was dropped.
   kHandlerFailed = 18,    // A consumer's handler threw more often than its restart budget.

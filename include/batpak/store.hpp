@@ -53,6 +53,9 @@ struct OpenReport {
   // A visibility fence was open when the store last stopped (a crash): its events are
   // hidden and the fence was recorded as cancelled (kReadWrite; read-only modes just hide).
   bool open_fence_cancelled = false;
+  // kReadWrite: events that only the tail ring held (kBuffered appends acknowledged before a
+  // process crash and not yet in their segment), written into their segments by this open.
+  uint64_t events_from_tail_ring = 0;
   // kSalvage only: the damage at which reading stopped, if any.
   std::optional<Error> salvage_stopped_at;
   uint64_t elapsed_us = 0;

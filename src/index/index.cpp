@@ -81,6 +81,7 @@ bool Index::index_ids_locked() {
     if (row.entity != kHiddenEntity && !by_id_.insert(row.entry.event_id, i + 1)) all_new = false;
   }
   rows_with_ids_ = rows;
+  published_rows_.store(rows, std::memory_order_release);
   return all_new;
 }
 
@@ -301,6 +302,7 @@ std::vector<std::pair<std::string, EntityHead>> Index::heads() const {
 void Index::clear() {
   std::unique_lock lock(mu_);
   rows_.clear();
+  published_rows_.store(0, std::memory_order_release);
   by_id_.clear();
   entity_lookup_.clear();
   entity_ids_.clear();

@@ -1,6 +1,7 @@
 // The in-memory index of committed, visible events, rebuilt at open. Internal.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -93,6 +94,9 @@ class Index {
 
   // The highest global sequence taken (hidden events included).
   uint64_t size() const;
+  // size() as of the end of the last Adder or index_ids() call, read without the lock (so it
+  // may lag size()). For callers on a hot path that must not wait for a publishing writer.
+  uint64_t published_size() const { return published_rows_.load(std::memory_order_acquire); }
   uint64_t hidden_count() const;
   uint64_t entity_count() const;
   std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
@@ -178,6 +182,7 @@ class Index {
   uint64_t hidden_count_ = 0;
   std::vector<SequenceRange> hidden_ranges_;  // The hidden rows, merged, ascending.
   uint64_t rows_with_ids_ = 0;  // Rows 1..this have their ids in by_id_ (hidden rows have none).
+  std::atomic<uint64_t> published_rows_{0};  // Set with rows_with_ids_, under the lock.
 };
 
 }  // namespace batpak::index

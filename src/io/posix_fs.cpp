@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,10 @@ tl::unexpected<Error> io_error(const std::string& what, const std::string& path,
 class PosixFile final : public File {
  public:
   PosixFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~PosixFile() override { ::close(fd_); }
+  ~PosixFile() override {
+    if (mapped_ != nullptr) ::munmap(mapped_, mapped_bytes_);
+    ::close(fd_);
+  }
 
   Result<size_t> pread(uint64_t offset, std::span<uint8_t> data) override {
     size_t done = 0;
@@ -72,12 +76,25 @@ class PosixFile final : public File {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Result<std::span<uint8_t>> map_shared(uint64_t bytes) override {
+    if (mapped_ != nullptr || bytes == 0) {
+      return tl::unexpected(Error{ErrorCode::kInvalidArgument, "map_shared: mapped already, or 0 bytes", path_, 0, {}});
+    }
+    void* at = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (at == MAP_FAILED) return io_error("mmap", path_, errno);
+    mapped_ = at;
+    mapped_bytes_ = bytes;
+    return std::span<uint8_t>(static_cast<uint8_t*>(at), bytes);
+  }
+
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
 
  private:
   int fd_;
   std::string path_;
+  void* mapped_ = nullptr;  // map_shared()'s mapping, unmapped before the descriptor closes.
+  uint64_t mapped_bytes_ = 0;
 };
 
 class PosixLock final : public FileLock {

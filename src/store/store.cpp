@@ -42,6 +42,12 @@ Status Store::Impl::check_open() const {
   return {};
 }
 
+Status Store::Impl::check_readable() const {
+  if (auto s = check_open(); !s) return s;
+  if (writer && options.durability == Durability::kBuffered) writer->wait_until_written(writer->sequenced());
+  return {};
+}
+
 Status Store::Impl::check_writable() const {
   if (auto s = check_open(); !s) return s;
   if (!writer) return make_error(ErrorCode::kReadOnly, "the store was opened read-only");

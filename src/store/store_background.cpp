@@ -14,9 +14,11 @@ uint64_t events_between_checkpoints(const Store::Impl& s) {
   return std::max(s.options.index_checkpoint_every_events, s.checkpoint_rows);
 }
 
+// Reads the index's size without its lock, which the writer thread holds while it publishes
+// (kBuffered and kAsync appenders would wait for it on every commit).
 bool checkpoint_due(const Store::Impl& s) {
   const uint64_t due_at_size = s.background.checkpoint_due_at_size.load(std::memory_order_relaxed);
-  return due_at_size != UINT64_MAX && s.index.size() >= due_at_size;  // MAX: none are written.
+  return due_at_size != UINT64_MAX && s.index.published_size() >= due_at_size;  // MAX: none are written.
 }
 
 // Puts the segments sealed since the last call in footers_due. REQUIRES: b.mu held.

@@ -10,6 +10,7 @@
 
 #include "batpak/store.hpp"
 #include "delivery/subscription_hub.hpp"
+#include "index/chain_check.hpp"
 #include "index/index.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
@@ -28,6 +29,10 @@ class Store::Impl {
   Impl& operator=(const Impl&) = delete;
 
   Status check_open() const;
+  // check_open(), and in kBuffered mode (where an append returns before the writer thread
+  // writes it) waits until every event sequenced before the call is written, so a read sees
+  // the appends that returned before it. Every read of events or of the index starts with it.
+  Status check_readable() const;
   Status check_writable() const;
   // Reads and decodes the event at `global_sequence` (checksum checked).
   Result<Event> read_event(uint64_t global_sequence) const;
@@ -101,6 +106,25 @@ class Store::Impl {
 
 // Opening and recovery (store_open.cpp).
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options);
+// Where recovery found the journal's end.
+struct Recovered {
+  uint64_t newest_id = 0;
+  std::shared_ptr<File> newest_file;
+  uint64_t newest_data_end = 0;
+  uint64_t wall_ms_max = 0;  // The hybrid clock's physical part at the last event.
+};
+// Puts sealed segment `segment_id` on the background thread's list for a footer when it has
+// none (or an invalid one) and this open writes them.
+Status note_footer_due(Store::Impl& s, uint64_t segment_id, bool footer_invalid);
+
+// The tail ring (store_tail_ring.cpp). replay: in kReadWrite mode, writes the ring's
+// records that continue the journal after `end` into their segments, durably, after
+// `checker` (which has seen the whole journal) accepted them and the index took them; returns
+// the new end. Other modes leave the ring alone. make: for kBuffered, the ring of this open
+// (null when the file system cannot map files); otherwise removes any ring file, durably.
+// REQUIRES: replay before make.
+Result<Recovered> replay_tail_ring(Store::Impl& s, index::ChainChecker& checker, Recovered end);
+Result<std::unique_ptr<writer::TailRing>> make_tail_ring(Store::Impl& s);
 
 // The index checkpoint (store_checkpoint.cpp). load: fills `index` from a checkpoint that
 // matches the segments `ids` and the fence file, and returns what it covers; otherwise

@@ -25,6 +25,9 @@ Status check_options(const StoreOptions& o) {
     return bad("batch_events_max must be within 1 .. 65536");
   }
   if (o.batch_bytes_max == 0) return bad("batch_bytes_max must be > 0");
+  if (o.tail_ring_bytes < writer::kTailRingBytesMin || o.tail_ring_bytes > (1ull << 30) || o.tail_ring_bytes % 4096 != 0) {
+    return bad("tail_ring_bytes must be a multiple of 4096 within 64 KiB .. 1 GiB");
+  }
   return {};
 }
 
@@ -48,8 +51,8 @@ Status save_and_cut_torn_tail(Store::Impl& s, File& file, const std::string& pat
   return {};
 }
 
-// Puts sealed segment `segment_id` on the background thread's list for a footer when it has
-// none (or an invalid one) and this open writes them.
+}  // namespace
+
 Status note_footer_due(Store::Impl& s, uint64_t segment_id, bool footer_invalid) {
   if (s.options.access != AccessMode::kReadWrite || !s.options.segment_footers) return {};
   if (!footer_invalid) {
@@ -61,19 +64,13 @@ Status note_footer_due(Store::Impl& s, uint64_t segment_id, bool footer_invalid)
   return {};
 }
 
-struct Recovered {
-  uint64_t newest_id = 0;
-  std::shared_ptr<File> newest_file;
-  uint64_t newest_data_end = 0;
-  uint64_t wall_ms_max = 0;  // The hybrid clock's physical part at the last event.
-};
+namespace {
 
-// Scans every segment into the index, checking the chain. Applies the torn-tail and salvage
-// rules of docs/durability.md.
-Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids) {
+// Scans every segment into the index, checking the chain with `checker`. Applies the
+// torn-tail and salvage rules of docs/durability.md.
+Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, index::ChainChecker& checker) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
-  index::ChainChecker checker([&s](uint64_t seq) { return s.fence_log->hidden(seq); });
   Recovered rec;
   const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
@@ -185,7 +182,9 @@ Status start_writer(Store::Impl& s, const Recovered& rec) {
   writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
                               s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get(),
                               s.notifier.get(), s.watermarks.get(), s.fence_log.get()};
-  s.writer = std::make_unique<writer::Writer>(config, s.index, s.segments, std::move(io));
+  auto tail_ring = make_tail_ring(s);
+  if (!tail_ring) return tl::unexpected(tail_ring.error());
+  s.writer = std::make_unique<writer::Writer>(config, s.index, s.segments, std::move(io), std::move(*tail_ring));
   return {};
 }
 
@@ -242,7 +241,10 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   s->fence_log = std::move(*fence_log);
   auto ids = segment::list_segment_ids(*s->fs, dir);
   if (!ids) return tl::unexpected(ids.error());
-  auto recovered = recover(*s, *ids);
+  index::ChainChecker checker([&s = *s](uint64_t seq) { return s.fence_log->hidden(seq); });
+  auto recovered = recover(*s, *ids, checker);
+  if (!recovered) return tl::unexpected(recovered.error());
+  recovered = replay_tail_ring(*s, checker, std::move(*recovered));
   if (!recovered) return tl::unexpected(recovered.error());
   // As add() has always done, a repeated event id (no writer makes one) keeps the first.
   (void)s->index.index_ids();

@@ -166,7 +166,7 @@ Result<Receipt> Store::Impl::receipt_for(uint64_t global_sequence) const {
 }
 
 Result<Event> Store::get(const EventId& event_id) const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   auto seq = impl_->index.find(event_id);
   if (!seq) return make_error(ErrorCode::kNotFound, "no event " + event_id.to_hex());
   return impl_->read_event(*seq);
@@ -178,13 +178,13 @@ Result<std::vector<Event>> Store::query(const Region& region) const {
 
 Result<std::vector<Event>> Store::query_after(const Region& region, uint64_t after_global_sequence,
                                               size_t limit) const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   return impl_->read_events(impl_->index.select(region, after_global_sequence, limit));
 }
 
 Status Store::for_each_matching(const Region& region, uint64_t after_global_sequence,
                                 const std::function<Status(const Event&)>& visit) const {
-  if (auto s = impl_->check_open(); !s) return s;
+  if (auto s = impl_->check_readable(); !s) return s;
   // Index rows are selected a step at a time, so memory stays bounded for any store size.
   constexpr size_t kRowsPerStep = 4096;
   const uint64_t last = impl_->index.size();
@@ -199,7 +199,7 @@ Status Store::for_each_matching(const Region& region, uint64_t after_global_sequ
 }
 
 Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t limit) const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   auto seq = impl_->index.find(event_id);
   if (!seq) return make_error(ErrorCode::kNotFound, "no event " + event_id.to_hex());
   auto anchor = impl_->index.at(*seq);
@@ -220,7 +220,7 @@ Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t
 
 Result<ReplayPlan> Store::replay_plan(std::string_view entity,
                                       std::span<const EventKind> relevant_kinds) const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   index::Index::EntityPlan plan = impl_->index.plan(entity, relevant_kinds);
   ReplayPlan out;
   out.watermark = plan.global_sequences.empty() ? 0 : plan.global_sequences.back();
@@ -230,13 +230,13 @@ Result<ReplayPlan> Store::replay_plan(std::string_view entity,
 }
 
 Result<std::vector<Event>> Store::read_sequences(std::span<const uint64_t> global_sequences) const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   return impl_->read_events(global_sequences);
 }
 
 Status Store::for_each_event(std::span<const uint64_t> global_sequences,
                              const std::function<Status(const Event&)>& visit) const {
-  if (auto s = impl_->check_open(); !s) return s;
+  if (auto s = impl_->check_readable(); !s) return s;
   auto rows = impl_->rows_of(global_sequences);
   if (!rows) return tl::unexpected(rows.error());
   return impl_->visit_events(*rows, visit);
@@ -259,10 +259,12 @@ const std::shared_ptr<Fs>& Store::fs() const { return impl_->fs; }
 AccessMode Store::access_mode() const { return impl_->options.access; }
 
 uint64_t Store::entity_generation(std::string_view entity) const {
+  (void)impl_->check_readable();  // Closed: the generation as it was.
   return impl_->index.entity_generation(entity);
 }
 
 StoreStats Store::stats() const {
+  (void)impl_->check_readable();  // Closed: the figures as they were.
   StoreStats st;
   st.last_global_sequence = impl_->index.size();
   st.event_count = st.last_global_sequence - impl_->index.hidden_count();
@@ -278,7 +280,7 @@ StoreStats Store::stats() const {
 }
 
 Status Store::verify_receipt(const Receipt& receipt) const {
-  if (auto s = impl_->check_open(); !s) return s;
+  if (auto s = impl_->check_readable(); !s) return s;
   auto invalid = [](const std::string& why) { return make_error(ErrorCode::kInvalidSignature, why); };
   auto seq = impl_->index.find(receipt.event_id);
   if (!seq) return invalid("no committed event has this receipt's event id");

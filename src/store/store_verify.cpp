@@ -80,7 +80,7 @@ class ContentCheck {
 }  // namespace
 
 Result<VerifyReport> Store::verify() const {
-  if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   VerifyReport report;
   index::ChainChecker checker([this](uint64_t seq) { return impl_->fence_log->hidden(seq); });
   ContentCheck contents;

@@ -11,12 +11,13 @@
 namespace batpak::writer {
 
 Writer::Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
-               std::unique_ptr<SegmentIo> io)
-    : config_(config), index_(index), segments_(segments), io_(std::move(io)) {
+               std::unique_ptr<SegmentIo> io, std::unique_ptr<TailRing> tail_ring)
+    : config_(config), index_(index), segments_(segments), io_(std::move(io)), tail_ring_(std::move(tail_ring)) {
   assert(config_.clock != nullptr && config_.notifier != nullptr && config_.watermarks != nullptr &&
          config_.fence_log != nullptr);
   next_sequence_ = index_.size() + 1;
   visible_sequence_ = written_sequence_ = durable_sequence_ = index_.size();
+  sequenced_atomic_ = written_atomic_ = index_.size();
   accepted_point_ = written_point_ = durable_point_ = visible_point_ = config_.watermarks->frontier().visible;
   group_durable_ = durable_sequence_;
   active_segment_ = durable_segment_ = io_->active_id();
@@ -253,6 +254,7 @@ Writer::Chunk& Writer::chunk_for(uint64_t frame_bytes_total) {
     fresh.segment_id = active_segment_;
     fresh.start_offset = next_offset_;
     fresh.last_point = {};
+    fresh.ring_end = 0;
   }
   return chunks_.back();
 }
@@ -279,37 +281,9 @@ void Writer::publish_or_hold(Chunk& chunk) {
   std::move(chunk.events.begin(), chunk.events.end(), std::back_inserter(fence_->held));
 }
 
-Status Writer::write_chunk_now(Chunk& chunk) {
-  const uint64_t segment_before = io_->active_id();
-  if (auto s = io_->write(chunk.segment_id, chunk.start_offset, chunk.bytes, now_ms()); !s) {
-    poison(s.error());
-    return s;
-  }
-  if (chunk.segment_id != segment_before) {  // Rotation sealed (synced) the old segment.
-    durable_sequence_ = written_sequence_;
-    durable_point_ = written_point_;
-    durable_segment_ = chunk.segment_id;
-    durable_offset_ = format::kSegmentHeaderBytes;
-  }
-  const uint64_t events = chunk.events.size();
-  publish_or_hold(chunk);
-  written_sequence_ = next_sequence_ - 1;
-  written_point_ = chunk.last_point;
-  if (!fence_) {
-    visible_sequence_ = written_sequence_;
-    visible_point_ = written_point_;
-    config_.notifier->publish(visible_sequence_);
-  }
-  advance_marks();
-  unsynced_events_ += events;
-  if (unsynced_events_ >= config_.sync_every_events) work_cv_.notify_one();
-  return {};
-}
-
-Result<Committed> Writer::commit(std::span<const Prepared> events) {
-  std::unique_lock lock(mu_);
+Result<std::optional<Committed>> Writer::admit(std::unique_lock<std::mutex>& lock,
+                                               std::span<const Prepared> events) {
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
-  if (events.empty()) return Committed{};
   if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());
   if (auto s = wait_until_all_visible_if_conditional(lock, events); !s) return tl::unexpected(s.error());
   if (auto s = check_fence(events.front()); !s) return tl::unexpected(s.error());  // Began while waiting?
@@ -318,29 +292,44 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
   if (*replay) return Committed{{}, std::move(**replay)};
   if (auto s = check_conditions(events); !s) return tl::unexpected(s.error());
   if (auto s = check_expected_clocks(events); !s) return tl::unexpected(s.error());
+  return std::optional<Committed>();
+}
 
+Result<Committed> Writer::commit(std::span<const Prepared> events) {
+  std::unique_lock lock(mu_);
+  if (events.empty()) {
+    if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+    return Committed{};
+  }
   uint64_t total = 0;
   for (const Prepared& e : events) {
     total += format::frame_bytes(e.coordinate->entity().size(), e.coordinate->scope().size(),
                                  e.payload.size());
   }
+  const bool in_ring = tail_ring_ != nullptr && tail_ring_->fits(total);
+  while (true) {
+    auto admitted = admit(lock, events);
+    if (!admitted) return tl::unexpected(admitted.error());
+    if (*admitted) return std::move(**admitted);
+    if (!in_ring || tail_ring_->has_room(total)) break;
+    // The ring is full until the writer thread writes what it holds. Waiting releases mu_,
+    // so every check is made again.
+    done_cv_.wait(lock, [&] { return tail_ring_->has_room(total) || poisoned_ || closing_ || closed_; });
+  }
+
   Chunk& chunk = chunk_for(total);
+  const size_t chunk_bytes_before = chunk.bytes.size();
   Committed out{sequence(events, chunk), {}};
   const uint64_t last = out.receipts.back().global_sequence;
+  sequenced_atomic_.store(last, std::memory_order_release);
+  assert(chunk.bytes.size() - chunk_bytes_before == total);  // The room asked for is what was encoded.
+  if (in_ring) copy_to_ring(chunk, chunk_bytes_before, out.receipts.front().global_sequence, events.size());
   if (fence_) {
     for (const Prepared& e : events) {
       if (e.keyed) fence_->keyed_ids.insert(e.event_id);
     }
   }
   advance_marks();
-
-  if (config_.durability == Durability::kBuffered) {
-    Chunk taken = std::move(chunk);
-    chunks_.pop_back();
-    if (auto s = write_chunk_now(taken); !s) return tl::unexpected(s.error());
-    recycle(taken);
-    return out;
-  }
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].keyed) unpublished_ids_[events[i].event_id] = out.receipts[i].global_sequence;
   }
@@ -351,16 +340,41 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
   const bool wake_writer = queued == events.size() || queued >= group_target_;
   lock.unlock();
   if (wake_writer) work_cv_.notify_one();
-  if (config_.durability == Durability::kAsync) return out;
-  // Wait without the writer mutex, so a whole group wakes without queueing on it.
+  if (config_.durability == Durability::kAsync || in_ring) return out;
+  if (auto s = await_commit(lock, last); !s) return tl::unexpected(s.error());
+  return out;
+}
+
+void Writer::copy_to_ring(Chunk& chunk, size_t bytes_before, uint64_t first_sequence, size_t events) {
+  const TailRecord record{first_sequence, static_cast<uint32_t>(events), chunk.segment_id,
+                          chunk.start_offset + bytes_before, std::span<const uint8_t>(chunk.bytes).subspan(bytes_before)};
+  const std::optional<uint64_t> ring_end = tail_ring_->append(record);
+  assert(ring_end.has_value());  // has_room() said so, under mu_.
+  chunk.ring_end = ring_end.value_or(chunk.ring_end);
+}
+
+Status Writer::await_commit(std::unique_lock<std::mutex>& lock, uint64_t last) {
+  if (config_.durability == Durability::kBuffered) {
+    wait_until_written(last);
+    lock.lock();
+    if (written_sequence_ >= last) return {};
+    return tl::unexpected(poisoned_.value_or(Error{ErrorCode::kClosed, "the store closed", {}, 0, {}}));
+  }
+  // kSync. Wait without the writer mutex, so a whole group wakes without queueing on it.
   util::WakeEpoch::Waiter waiter(group_epoch_);
   for (uint32_t epoch = waiter.epoch(); group_durable_.load() < last && !group_failed_.load();
        epoch = waiter.epoch()) {
     waiter.wait(epoch);
   }
-  if (group_durable_.load() >= last) return out;
+  if (group_durable_.load() >= last) return {};
   lock.lock();
   return tl::unexpected(*poisoned_);
+}
+
+void Writer::wait_until_written(uint64_t sequence) {
+  if (written_atomic_.load(std::memory_order_acquire) >= sequence) return;
+  std::unique_lock lock(mu_);
+  done_cv_.wait(lock, [&] { return written_sequence_ >= sequence || poisoned_ || closed_; });
 }
 
 Status Writer::sync() {
@@ -475,7 +489,7 @@ void Writer::run() {
   std::unique_lock lock(mu_);
   switch (config_.durability) {
     case Durability::kSync: return run_sync_mode(lock);
-    case Durability::kBuffered: return run_buffered_mode(lock);
+    case Durability::kBuffered:
     case Durability::kAsync: return run_async_mode(lock);
   }
 }
@@ -505,6 +519,7 @@ uint64_t Writer::retire(std::deque<Chunk>& taken, bool fenced) {
     if (fenced) publish_or_hold(chunk);  // Holds: the fence stays open while chunks are in flight.
   }
   written_sequence_ += events;
+  written_atomic_.store(written_sequence_, std::memory_order_release);
   if (!fenced) {
     visible_sequence_ = written_sequence_;
     visible_point_ = written_point_;
@@ -540,6 +555,7 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
       return;
     }
     unsynced_events_ += retire(taken, fenced);
+    release_ring(taken);
     if (sync_due) {
       durable_sequence_ = written_sequence_;
       durable_point_ = written_point_;
@@ -551,6 +567,15 @@ void Writer::run_async_mode(std::unique_lock<std::mutex>& lock) {
     announce();
     if (!taken.empty()) recycle(taken.back());
     if (closing_ && chunks_.empty() && durable_sequence_ == written_sequence_) return;
+  }
+}
+
+void Writer::release_ring(const std::deque<Chunk>& written) {
+  if (tail_ring_ == nullptr) return;
+  for (auto it = written.rbegin(); it != written.rend(); ++it) {
+    if (it->ring_end == 0) continue;
+    tail_ring_->release_to(it->ring_end);
+    return;
   }
 }
 
@@ -598,45 +623,6 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     group_epoch_.advance();
     lock.lock();
-  }
-}
-
-void Writer::run_buffered_mode(std::unique_lock<std::mutex>& lock) {
-  const auto period = std::chrono::milliseconds(config_.sync_every_ms);
-  while (true) {
-    work_cv_.wait_for(lock, period, [&] {
-      return closing_ || unsynced_events_ >= config_.sync_every_events ||
-             sync_requested_ > durable_sequence_;
-    });
-    if (poisoned_) return;
-    if (written_sequence_ > durable_sequence_) {
-      const uint64_t target = written_sequence_;
-      const HlcPoint target_point = written_point_;
-      const uint64_t segment_id = io_->active_id();
-      const uint64_t offset = io_->data_end();
-      std::shared_ptr<File> file = io_->active_file();
-      unsynced_events_ = 0;
-      lock.unlock();
-      Status s = file->sync();
-      lock.lock();
-      if (!s) {
-        poison(s.error());
-        return;
-      }
-      if (target > durable_sequence_) {
-        durable_sequence_ = target;
-        durable_point_ = target_point;
-      }
-      if (segment_id == durable_segment_) {
-        durable_offset_ = std::max(durable_offset_, offset);
-      } else if (segment_id > durable_segment_) {
-        durable_segment_ = segment_id;
-        durable_offset_ = offset;
-      }
-      advance_marks();
-      done_cv_.notify_all();
-    }
-    if (closing_) return;
   }
 }
 

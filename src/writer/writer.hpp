@@ -22,6 +22,7 @@
 #include "util/wake_epoch.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/segment_io.hpp"
+#include "writer/tail_ring.hpp"
 #include "writer/visibility.hpp"
 #include "writer/watermarks.hpp"
 
@@ -68,12 +69,15 @@ struct WriterConfig {
 // Thread safety: commit(), sync() and the fence calls may be called from any number of
 // threads; close() must be called once, after which every call fails with kClosed.
 // Lock order: mu_ before the index's lock; the writer thread never holds mu_ during I/O
-// in kSync mode. In kBuffered mode appenders write under mu_ (no thread handoff).
+// in kSync mode. In kBuffered mode an appender copies its frames into the tail ring under
+// mu_ and returns; the writer thread writes them to the segment, as in kAsync mode.
 class Writer {
  public:
-  // REQUIRES: `io` has an active segment whose data ends where the index's last event ends.
+  // REQUIRES: `io` has an active segment whose data ends where the index's last event ends;
+  // `tail_ring` is empty, or null. Without a ring (or for a commit too large for it) a
+  // kBuffered commit waits until the writer thread has written it.
   Writer(WriterConfig config, index::Index& index, segment::SegmentSet& segments,
-         std::unique_ptr<SegmentIo> io);
+         std::unique_ptr<SegmentIo> io, std::unique_ptr<TailRing> tail_ring);
   ~Writer();
 
   // Commits `events` atomically, in order. Returns when durable (kSync) or written
@@ -95,6 +99,11 @@ class Writer {
   Status cancel_fence(uint64_t fence);
 
   uint64_t durable_sequence() const;
+  // The last global sequence handed out (0: none yet). Lock-free.
+  uint64_t sequenced() const { return sequenced_atomic_.load(std::memory_order_acquire); }
+  // Waits until every event up to `sequence` is written, and so visible unless a fence holds
+  // it, or the writer failed or closed. Returns at once, without mu_, when they are.
+  void wait_until_written(uint64_t sequence);
   // Whether a failed write or sync has stopped the writer (every later write fails).
   bool poisoned() const;
 
@@ -112,6 +121,7 @@ class Writer {
     std::vector<uint8_t> bytes;
     std::vector<PendingEvent> events;
     HlcPoint last_point;  // The accepted point after its last event.
+    uint64_t ring_end = 0;  // The tail ring's position after this chunk's last record; 0: none.
   };
   // An open visibility fence: its events are written, then held here until it ends.
   struct FenceState {
@@ -152,13 +162,14 @@ class Writer {
   // Keeps a written chunk's buffers (emptied) for the next chunk_for(). REQUIRES: mu_.
   void recycle(Chunk& written);
   std::vector<Receipt> sequence(std::span<const Prepared> events, Chunk& chunk);
-  Status write_chunk_now(Chunk& chunk);  // kBuffered: write and publish in the caller.
+  // Every check before a commit is sequenced; a replay when all its keys were committed.
+  // May wait (releasing mu_). REQUIRES: mu_.
+  Result<std::optional<Committed>> admit(std::unique_lock<std::mutex>& lock, std::span<const Prepared> events);
   uint64_t now_ms() const;
 
   void run();          // The writer thread.
   static uint64_t queued_events_in(const std::deque<Chunk>& chunks);
   void run_sync_mode(std::unique_lock<std::mutex>& lock);
-  void run_buffered_mode(std::unique_lock<std::mutex>& lock);
   void run_async_mode(std::unique_lock<std::mutex>& lock);
   Status write_chunks(std::deque<Chunk>& chunks);
   Status write_and_publish(std::deque<Chunk>& chunks, bool fenced);
@@ -166,6 +177,14 @@ class Writer {
   // moved to the fence); returns their event count. REQUIRES: mu_.
   uint64_t retire(std::deque<Chunk>& taken, bool fenced);
   void publish(Chunk& chunk);
+  // Copies the frames `chunk` gained from `bytes_before` on (one commit) into the tail ring.
+  // REQUIRES: mu_, and the ring has room for them.
+  void copy_to_ring(Chunk& chunk, size_t bytes_before, uint64_t first_sequence, size_t events);
+  // Waits until the commit ending at `last` is durable (kSync) or written (kBuffered without
+  // the ring). REQUIRES: `lock` released; on return it may be held again.
+  Status await_commit(std::unique_lock<std::mutex>& lock, uint64_t last);
+  // Frees the tail ring's records of written chunks. REQUIRES: mu_.
+  void release_ring(const std::deque<Chunk>& written);
   void poison(const Error& error);
   // Publishes durable_sequence_ and poison to group waiters and wakes them. REQUIRES: mu_.
   void announce();
@@ -176,6 +195,7 @@ class Writer {
   index::Index& index_;
   segment::SegmentSet& segments_;
   std::unique_ptr<SegmentIo> io_;
+  std::unique_ptr<TailRing> tail_ring_;  // kBuffered only; used under mu_.
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;  // Writer thread: chunks queued, sync wanted, closing.
@@ -198,6 +218,8 @@ class Writer {
   uint64_t visible_sequence_ = 0;    // Published to the index (or hidden by a cancelled fence).
   uint64_t written_sequence_ = 0;    // Written to the segment (published or held by a fence).
   uint64_t durable_sequence_ = 0;
+  std::atomic<uint64_t> sequenced_atomic_{0};  // next_sequence_ - 1 and written_sequence_, for
+  std::atomic<uint64_t> written_atomic_{0};    // lock-free reads.
   // The watermarks' points (the writer's four), kept with the sequences above.
   HlcPoint accepted_point_;
   HlcPoint written_point_;

@@ -29,6 +29,13 @@ class FaultFs::FaultFile final : public File {
     return fs_.file_truncate(*base_, path_, size);
   }
   Result<uint64_t> size() override { return base_->size(); }
+  Result<std::span<uint8_t>> map_shared(uint64_t bytes) override {
+    {
+      std::lock_guard lock(fs_.mu_);
+      if (!fs_.pass_map_shared_) return File::map_shared(bytes);
+    }
+    return base_->map_shared(bytes);
+  }
 
  private:
   FaultFs& fs_;
@@ -41,6 +48,11 @@ FaultFs::FaultFs(std::shared_ptr<Fs> base) : base_(std::move(base)) {}
 void FaultFs::fail_nth_sync(uint64_t n) {
   std::lock_guard lock(mu_);
   sync_countdown_ = n;
+}
+
+void FaultFs::pass_map_shared(bool pass) {
+  std::lock_guard lock(mu_);
+  pass_map_shared_ = pass;
 }
 
 void FaultFs::fail_nth_write(uint64_t n) {

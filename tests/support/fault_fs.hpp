@@ -43,6 +43,10 @@ class FaultFs final : public Fs {
   // the directory, fails with kIo without touching the disk. Reads still pass through.
   void freeze();
   bool frozen() const;
+  // When true, File::map_shared passes through to the real file (by default it is
+  // unsupported, as for any Fs that does not map). crash() does not model a mapping: what
+  // was stored into it stays, as after a process crash.
+  void pass_map_shared(bool pass);
   // How many injected failures have fired.
   uint64_t faults_fired() const;
   // How many File::sync()/sync_all() and File::pwrite() calls succeeded so far.
@@ -104,6 +108,7 @@ class FaultFs final : public Fs {
   uint64_t sync_countdown_ = 0;
   uint64_t write_countdown_ = 0;
   bool freeze_on_fault_ = false;
+  bool pass_map_shared_ = false;
   bool frozen_ = false;
   uint64_t faults_fired_ = 0;
   uint64_t syncs_ = 0;
