@@ -31,8 +31,9 @@ class File {
   // Maps the first `bytes` bytes of the file shared and writable: a store into the span
   // reaches the operating system's page cache at once (it survives a process crash, not a
   // power cut, like a pwrite). The mapping lives as long as this File. REQUIRES: the file
-  // is at least `bytes` long and is not truncated while mapped. The default returns
-  // kUnsupported; the store then writes kBuffered events with one pwrite each.
+  // is at least `bytes` long before the span is touched (it may grow after the call), and is
+  // not shortened while mapped. The default returns kUnsupported; a kBuffered commit then
+  // waits until the writer thread has written it.
   virtual Result<std::span<uint8_t>> map_shared(uint64_t bytes) {
     (void)bytes;
     return make_error(ErrorCode::kUnsupported, "this file system does not map files");

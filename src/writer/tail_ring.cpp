@@ -186,16 +186,24 @@ Result<std::unique_ptr<TailRing>> TailRing::create(Fs& fs, const std::string& di
                       "tail ring bytes must be a multiple of 4096, at least " + std::to_string(kTailRingBytesMin));
   }
   if (epoch == 0) return make_error(ErrorCode::kInvalidArgument, "tail ring epoch must not be 0");
-  auto file = fs.open(segment::join_path(dir, kTailRingFileName), Fs::OpenMode::kCreateReadWrite);
+  const std::string path = segment::join_path(dir, kTailRingFileName);
+  auto file = fs.open(path, Fs::OpenMode::kCreateReadWrite);
   if (!file) return tl::unexpected(file.error());
   // Truncating to 0 first leaves zeros past the header: no record of an earlier ring remains.
   if (auto s = (*file)->truncate(0); !s) return tl::unexpected(s.error());
+  // Mapped before the file grows, so that a file system that cannot map files costs neither
+  // the ring's bytes nor a ring file.
+  auto map = (*file)->map_shared(ring_bytes);
+  if (!map) {
+    file->reset();
+    if (auto s = fs.remove(path); !s) return tl::unexpected(s.error());
+    if (auto s = fs.sync_dir(dir); !s) return tl::unexpected(s.error());
+    return tl::unexpected(map.error());
+  }
   if (auto s = (*file)->truncate(ring_bytes); !s) return tl::unexpected(s.error());
   if (auto s = (*file)->pwrite(0, encode_ring_header(ring_bytes, epoch)); !s) return tl::unexpected(s.error());
   if (auto s = (*file)->sync_all(); !s) return tl::unexpected(s.error());
   if (auto s = fs.sync_dir(dir); !s) return tl::unexpected(s.error());
-  auto map = (*file)->map_shared(ring_bytes);
-  if (!map) return tl::unexpected(map.error());
   return std::unique_ptr<TailRing>(new TailRing(std::move(*file), *map, epoch));
 }
 
