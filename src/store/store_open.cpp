@@ -25,7 +25,7 @@ Status check_options(const StoreOptions& o) {
     return bad("batch_events_max must be within 1 .. 65536");
   }
   if (o.batch_bytes_max == 0) return bad("batch_bytes_max must be > 0");
-  if (o.tail_ring_bytes < writer::kTailRingBytesMin || o.tail_ring_bytes > (1ull << 30) || o.tail_ring_bytes % 4096 != 0) {
+  if (o.tail_ring_bytes < writer::kTailRingBytesMin || o.tail_ring_bytes > writer::kTailRingBytesMax || o.tail_ring_bytes % 4096 != 0) {
     return bad("tail_ring_bytes must be a multiple of 4096 within 64 KiB .. 1 GiB");
   }
   return {};

@@ -7,27 +7,12 @@
 #include "segment/segment_files.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
+#include "util/durable_file.hpp"
 #include "util/random.hpp"
 #include "writer/tail_ring.hpp"
 
 namespace batpak {
 namespace {
-
-// The whole ring file's bytes; empty when there is none.
-Result<std::vector<uint8_t>> read_ring_file(Store::Impl& s, const std::string& path) {
-  auto exists = s.fs->exists(path);
-  if (!exists) return tl::unexpected(exists.error());
-  if (!*exists) return std::vector<uint8_t>();
-  auto file = s.fs->open(path, Fs::OpenMode::kRead);
-  if (!file) return tl::unexpected(file.error());
-  auto size = (*file)->size();
-  if (!size) return tl::unexpected(size.error());
-  std::vector<uint8_t> bytes(*size);
-  auto got = (*file)->pread(0, bytes);
-  if (!got) return tl::unexpected(got.error());
-  bytes.resize(*got);
-  return bytes;
-}
 
 // An event of a record, checked: where its frame goes and what the index keeps of it.
 struct CheckedEvent {
@@ -121,10 +106,10 @@ Status write_records(Store::Impl& s, const Recovered& from, bool header_torn,
 Result<Recovered> replay_tail_ring(Store::Impl& s, index::ChainChecker& checker, Recovered end) {
   if (s.options.access != AccessMode::kReadWrite) return end;
   const std::string path = segment::join_path(s.dir, writer::kTailRingFileName);
-  auto bytes = read_ring_file(s, path);
+  auto bytes = util::read_small_file(*s.fs, path, writer::kTailRingBytesMax);
   if (!bytes) return tl::unexpected(bytes.error());
-  if (bytes->empty() || end.newest_file == nullptr) return end;
-  const std::vector<writer::TailRecord> records = writer::decode_tail_ring(*bytes);
+  if (!*bytes || end.newest_file == nullptr) return end;
+  const std::vector<writer::TailRecord> records = writer::decode_tail_ring(**bytes);
   // A torn segment header is written again (as the writer would): its frames start after it.
   const bool header_torn = end.newest_data_end < format::kSegmentHeaderBytes;
   Recovered from = end;

@@ -22,6 +22,7 @@ inline constexpr char kTailRingFileName[] = "tail.ring";
 inline constexpr uint64_t kTailRingHeaderBytes = 4096;  // The record area starts here.
 inline constexpr uint64_t kTailRecordHeaderBytes = 56;
 inline constexpr uint64_t kTailRingBytesMin = 64u << 10;
+inline constexpr uint64_t kTailRingBytesMax = 1ull << 30;
 
 // The frames of one commit, bound for `segment_offset` in segment `segment_id`.
 struct TailRecord {

@@ -163,7 +163,7 @@ TEST(TailRingStore, AnFsThatCannotMapStillGetsBufferedAppends) {
 TEST(TailRingStore, RingSizesOutsideTheLimitsAreRefused) {
   testing::TempDir tmp;
   const uint64_t min = writer::kTailRingBytesMin;
-  for (uint64_t bad : {uint64_t{0}, min - 4096, min + 1, uint64_t{(1u << 30) + 4096}}) {
+  for (uint64_t bad : {uint64_t{0}, min - 4096, min + 1, writer::kTailRingBytesMax + 4096}) {
     StoreOptions o = buffered();
     o.tail_ring_bytes = bad;
     auto store = Store::open(tmp.sub("s"), o);
