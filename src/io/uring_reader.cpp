@@ -31,6 +31,14 @@ struct ThreadReader {
 };
 thread_local ThreadReader t_reader;
 
+// liburing maps and unmaps a ring with its own system calls, which ThreadSanitizer does not
+// see, and the kernel may map a new ring where an ended thread's ring was. Each ring passes
+// through this counter after it is mapped and before it is unmapped, with read-modify-write
+// operations, so every use of an unmapped ring is ordered before every use of a later one,
+// as munmap before mmap does order them. Without it ThreadSanitizer reports a race on the
+// reused memory (tests/concurrency/uring_ring_reuse_test.cpp).
+std::atomic<uint64_t> g_ring_handovers{0};
+
 tl::unexpected<Error> ring_error(const char* what, int err) {
   return make_error(ErrorCode::kIo, std::string(what) + ": " + std::strerror(err));
 }
@@ -39,9 +47,14 @@ bool retryable(int err) { return err == EINTR || err == EAGAIN || err == EBUSY; 
 
 }  // namespace
 
-UringReader::UringReader(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {}
+UringReader::UringReader(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {
+  g_ring_handovers.fetch_add(1, std::memory_order_acq_rel);
+}
 
-UringReader::~UringReader() { io_uring_queue_exit(&ring_->ring); }
+UringReader::~UringReader() {
+  g_ring_handovers.fetch_add(1, std::memory_order_acq_rel);
+  io_uring_queue_exit(&ring_->ring);
+}
 
 UringReader* UringReader::for_this_thread() {
   static std::once_flag watch_forks;
