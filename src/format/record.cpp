@@ -224,4 +224,22 @@ Status check_segment_header(std::span<const uint8_t> header, uint64_t expected_s
   return {};
 }
 
+Receipt receipt_of(const EventHeader& h, std::string_view entity, std::string_view scope) {
+  Receipt r;
+  r.event_id = h.event_id;
+  r.correlation_id = h.correlation_id;
+  r.causation_id = h.causation_id;
+  r.global_sequence = h.global_sequence;
+  r.entity = entity;
+  r.scope = scope;
+  r.kind = h.kind;
+  r.clock = h.clock;
+  r.wall_ms = h.wall_ms;
+  r.payload_version = h.payload_version;
+  r.content_hash = h.content_hash;
+  r.prev_hash = h.prev_hash;
+  r.event_hash = h.event_hash;
+  return r;
+}
+
 }  // namespace batpak::format

@@ -29,6 +29,9 @@ struct RecordView {
   std::span<const uint8_t> payload;
 };
 
+// The receipt (unsigned, not a replay) of the event with this header and coordinate.
+Receipt receipt_of(const EventHeader& header, std::string_view entity, std::string_view scope);
+
 // Bytes a frame occupies on disk for the given variable lengths (aligned, padded).
 uint64_t frame_bytes(size_t entity_bytes, size_t scope_bytes, size_t payload_bytes);
 

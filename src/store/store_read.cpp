@@ -12,22 +12,7 @@ Event event_from_record(const format::RecordView& r) {
 }
 
 Receipt receipt_from_event(const Event& e) {
-  const EventHeader& h = e.header;
-  Receipt r;
-  r.event_id = h.event_id;
-  r.correlation_id = h.correlation_id;
-  r.causation_id = h.causation_id;
-  r.global_sequence = h.global_sequence;
-  r.entity = e.coordinate.entity();
-  r.scope = e.coordinate.scope();
-  r.kind = h.kind;
-  r.clock = h.clock;
-  r.wall_ms = h.wall_ms;
-  r.payload_version = h.payload_version;
-  r.content_hash = h.content_hash;
-  r.prev_hash = h.prev_hash;
-  r.event_hash = h.event_hash;
-  return r;
+  return format::receipt_of(e.header, e.coordinate.entity(), e.coordinate.scope());
 }
 
 namespace {

@@ -223,20 +223,7 @@ std::vector<Receipt> Writer::sequence(std::span<const Prepared> events, Chunk& c
     chunk.events.push_back(PendingEvent{entry, h.event_hash, entity, scope});
     chunk.last_point = accepted_point_;
 
-    Receipt& r = out.emplace_back();
-    r.event_id = h.event_id;
-    r.correlation_id = h.correlation_id;
-    r.causation_id = h.causation_id;
-    r.global_sequence = h.global_sequence;
-    r.entity = entity;
-    r.scope = scope;
-    r.kind = h.kind;
-    r.clock = h.clock;
-    r.wall_ms = h.wall_ms;
-    r.payload_version = h.payload_version;
-    r.content_hash = h.content_hash;
-    r.prev_hash = h.prev_hash;
-    r.event_hash = h.event_hash;
+    out.push_back(format::receipt_of(h, entity, scope));
   }
   return out;
 }
