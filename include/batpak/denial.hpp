@@ -1,5 +1,6 @@
 // The payloads of the reserved events gates leave behind: DENIAL (Store::append_denial) and
 // BYPASS (Store::append_bypassing_gates), and their decoders.
+// Thread safety: plain values and pure functions.
 //
 //   auto denials = store.query(batpak::Region::entity("order:7").with_kinds(
 //       batpak::KindFilter::exact(batpak::kDenialKind)));

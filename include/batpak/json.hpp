@@ -1,5 +1,6 @@
 // The JSON lane: MessagePack payload bytes to and from nlohmann::json, and the JSON forms of
 // receipts and events used by the CLI (docs/cli.md). Both lanes read the same bytes.
+// Thread safety: pure functions.
 #pragma once
 
 #include <nlohmann/json.hpp>

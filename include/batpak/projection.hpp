@@ -14,6 +14,9 @@
 //
 // The full fold starts from a default State and applies every relevant event in the
 // entity's order; no relevant event means no state.
+//
+// Thread safety: the types here are plain values; projection_cache_key is a pure function.
+// A projection's apply() may run on any thread that calls Store::project, several at once.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@
 //   };
 //
 // The JSON lane (batpak/json.hpp) decodes the same bytes into nlohmann::json.
+// Thread safety: encode_typed_payload is a pure function; the typed appends are as safe as
+// the Store::append and Fence::append they call.
 #pragma once
 
 #include "batpak/codec.hpp"
