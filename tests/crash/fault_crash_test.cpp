@@ -51,6 +51,15 @@ StoreOptions options_with(std::shared_ptr<Fs> fs) {
   return o;
 }
 
+// kBuffered over `fs`, syncing only when asked: no background sync interferes with a test.
+StoreOptions buffered_options_with(std::shared_ptr<Fs> fs) {
+  StoreOptions o = options_with(std::move(fs));
+  o.durability = Durability::kBuffered;
+  o.sync_every_events = 1000000;
+  o.sync_every_ms = 60000;
+  return o;
+}
+
 // The outcome of one simulated crash in the middle of a commit.
 struct CrashedCommit {
   std::vector<Receipt> acked;  // Appends that returned before the crash.
@@ -332,11 +341,7 @@ TEST_F(FaultCrashTest, FailedSyncOfABufferedStorePoisonsItUntilReopen) {
   auto fs = std::make_shared<FaultFs>();
   std::vector<Receipt> written;
   {
-    StoreOptions o = options_with(fs);
-    o.durability = Durability::kBuffered;
-    o.sync_every_events = 1000000;
-    o.sync_every_ms = 60000;
-    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir, o));
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir, buffered_options_with(fs)));
     for (int i = 0; i < 4; ++i) {
       BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("acct:0"), kKind, bytes("buffered")));
       written.push_back(r);
@@ -360,11 +365,7 @@ TEST_F(FaultCrashTest, PowerCutOfABufferedStoreKeepsEverySyncedEventAndAPrefix) 
   std::vector<Receipt> synced;
   std::vector<Receipt> unsynced;
   {
-    StoreOptions o = options_with(fs);
-    o.durability = Durability::kBuffered;
-    o.sync_every_events = 1000000;
-    o.sync_every_ms = 60000;
-    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir, o));
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir, buffered_options_with(fs)));
     for (int i = 0; i < 8; ++i) {
       BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("acct:" + std::to_string(i % 2)), kKind, bytes("s")));
       synced.push_back(r);
