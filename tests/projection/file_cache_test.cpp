@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
+#include "projection/cache_contract.hpp"
 #include "projection/projection_fixtures.hpp"
 
 namespace batpak::testing {
@@ -28,34 +28,18 @@ std::filesystem::path only_row_file(const std::string& root) {
   return {};
 }
 
-TEST(FileCache, RowsRoundTripAndSurviveANewCacheObject) {
+TEST(FileCache, RowsReplaceAndSurviveANewCacheObject) {
   TempDir dir;
-  auto cache = open_cache(dir.sub("c"));
-  EXPECT_FALSE(cache->get(bytes("k")).value().has_value());
-  ASSERT_TRUE(cache->put(bytes("k"), bytes("one")));
-  ASSERT_TRUE(cache->put(bytes("k"), bytes("two")));
-  EXPECT_EQ(*cache->get(bytes("k")).value(), bytes("two"));
+  expect_rows_replace_and_read_back(*open_cache(dir.sub("c")));
   auto again = open_cache(dir.sub("c"));
   EXPECT_EQ(*again->get(bytes("k")).value(), bytes("two"));
 }
 
-TEST(FileCache, KeysLongerThanAFileNameWork) {
+TEST(FileCache, MeetsTheCacheContract) {
   TempDir dir;
-  auto cache = open_cache(dir.sub("c"));
-  const std::vector<uint8_t> key(1100, 'x');
-  ASSERT_TRUE(cache->put(key, bytes("row")));
-  EXPECT_EQ(*cache->get(key).value(), bytes("row"));
-}
-
-TEST(FileCache, DeletePrefixRemovesOnlyMatchingKeysAndCountsThem) {
-  TempDir dir;
-  auto cache = open_cache(dir.sub("c"));
-  for (const char* k : {"a1", "a2", "b1"}) ASSERT_TRUE(cache->put(bytes(k), bytes("v")));
-  EXPECT_EQ(cache->delete_prefix(bytes("a")).value(), 2u);
-  EXPECT_FALSE(cache->get(bytes("a1")).value().has_value());
-  EXPECT_TRUE(cache->get(bytes("b1")).value().has_value());
-  EXPECT_EQ(cache->delete_prefix({}).value(), 1u);
-  EXPECT_EQ(cache->delete_prefix({}).value(), 0u) << "idempotent";
+  expect_long_keys_work(*open_cache(dir.sub("long-keys")));  // Longer than a file name.
+  expect_delete_prefix_removes_only_matches(*open_cache(dir.sub("prefix")));
+  expect_concurrent_rows_stay_whole(*open_cache(dir.sub("concurrent")), 100);
 }
 
 TEST(FileCache, DamagedRowFileIsAMissAndIsDeleted) {
@@ -85,55 +69,19 @@ TEST(FileCache, SymbolicLinksAreRefused) {
   EXPECT_FALSE(cache->put(bytes("k"), bytes("row")));
 }
 
-TEST(FileCache, ConcurrentWritersNeverExposeATornRow) {
-  TempDir dir;
-  auto cache = open_cache(dir.sub("c"));
-  const auto key = bytes("shared");
-  const auto a = encode_cache_row(key, CacheRow{1, 1, 1, std::vector<uint8_t>(5000, 'a')});
-  const auto b = encode_cache_row(key, CacheRow{2, 2, 2, std::vector<uint8_t>(7000, 'b')});
-  std::atomic<int> bad{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 100; ++i) {
-        (void)cache->put(key, t % 2 ? a : b);
-        auto row = cache->get(key);
-        if (!row || (*row && !decode_cache_row(key, **row))) ++bad;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(bad.load(), 0);
-}
-
 TEST(FileCache, ServesAStoreAcrossReopenAndReportsRealFailures) {
   TempDir dir;
-  StoreOptions options;
-  options.projection_cache = open_cache(dir.sub("cache"));
-  {
-    auto store = Store::open(dir.sub("store"), options);
-    ASSERT_TRUE(store);
-    ASSERT_TRUE((*store)->append(*Coordinate::make("cart:1", "s"), ItemAdded{"sku", 5}));
-    auto first = (*store)->project<TypedTotal>("cart:1");
-    ASSERT_TRUE(first);
-    EXPECT_EQ(first->observation.cache_status, CacheStatus::kMiss);
-  }
-  options.projection_cache = open_cache(dir.sub("cache"));
-  auto store = Store::open(dir.sub("store"), options);
-  ASSERT_TRUE(store);
-  auto hit = (*store)->project<TypedTotal>("cart:1");
-  ASSERT_TRUE(hit);
-  EXPECT_EQ(hit->observation.cache_status, CacheStatus::kHit);
-  EXPECT_EQ(hit->state->total, 5);
+  auto store = expect_serves_a_store_across_reopen([&] { return open_cache(dir.sub("cache")); }, dir.sub("store"));
+  ASSERT_NE(store, nullptr);
 
   // A shard path that is a regular file is a real failure: observed, never fatal.
   const auto shard = only_row_file(dir.sub("cache")).parent_path();
   std::filesystem::remove_all(shard);
   std::ofstream(shard.string()) << "not a directory";
-  auto failed = (*store)->project<TypedTotal>("cart:1");
+  auto failed = store->project<TypedTotal>("cart:1");
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->observation.cache_status, CacheStatus::kUnavailable);
-  EXPECT_EQ(failed->state->total, 5);
+  EXPECT_EQ(failed->state->total, 11);
 }
 
 }  // namespace

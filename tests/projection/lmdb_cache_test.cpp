@@ -2,8 +2,7 @@
 // keys, fail puts (never projections) when the map is full, and serve a store's projections.
 #include <gtest/gtest.h>
 
-#include <thread>
-
+#include "projection/cache_contract.hpp"
 #include "projection/projection_fixtures.hpp"
 
 namespace batpak::testing {
@@ -17,37 +16,22 @@ std::shared_ptr<ProjectionCache> open_lmdb(const std::string& dir, uint64_t map_
   return cache ? *cache : nullptr;
 }
 
-TEST(LmdbCache, RowsRoundTripAndPersistAcrossCacheObjects) {
+TEST(LmdbCache, RowsReplaceAndPersistAcrossCacheObjects) {
   TempDir dir;
   {
     auto cache = open_lmdb(dir.sub("c"));
-    EXPECT_FALSE(cache->get(bytes("k")).value().has_value());
-    ASSERT_TRUE(cache->put(bytes("k"), bytes("one")));
-    ASSERT_TRUE(cache->put(bytes("k"), bytes("two")));
-    EXPECT_EQ(*cache->get(bytes("k")).value(), bytes("two"));
+    expect_rows_replace_and_read_back(*cache);
     ASSERT_TRUE(cache->sync());
   }
   auto again = open_lmdb(dir.sub("c"));  // The first one is closed: one env per process.
   EXPECT_EQ(*again->get(bytes("k")).value(), bytes("two"));
 }
 
-TEST(LmdbCache, KeysLongerThanLmdbAllowsWork) {
+TEST(LmdbCache, MeetsTheCacheContract) {
   TempDir dir;
-  auto cache = open_lmdb(dir.sub("c"));
-  const std::vector<uint8_t> key(1100, 'x');  // LMDB's own key limit is 511 bytes.
-  ASSERT_TRUE(cache->put(key, bytes("row")));
-  EXPECT_EQ(*cache->get(key).value(), bytes("row"));
-}
-
-TEST(LmdbCache, DeletePrefixRemovesOnlyMatchingKeysAndCountsThem) {
-  TempDir dir;
-  auto cache = open_lmdb(dir.sub("c"));
-  for (const char* k : {"a1", "a2", "a3", "b1"}) ASSERT_TRUE(cache->put(bytes(k), bytes("v")));
-  EXPECT_EQ(cache->delete_prefix(bytes("a")).value(), 3u);
-  EXPECT_FALSE(cache->get(bytes("a2")).value().has_value());
-  EXPECT_TRUE(cache->get(bytes("b1")).value().has_value());
-  EXPECT_EQ(cache->delete_prefix({}).value(), 1u);
-  EXPECT_EQ(cache->delete_prefix({}).value(), 0u);
+  expect_long_keys_work(*open_lmdb(dir.sub("long-keys")));  // Past LMDB's 511-byte key limit.
+  expect_delete_prefix_removes_only_matches(*open_lmdb(dir.sub("prefix")));
+  expect_concurrent_rows_stay_whole(*open_lmdb(dir.sub("concurrent")), 200);
 }
 
 TEST(LmdbCache, AFullMapFailsPutsButNeverAProjection) {
@@ -75,52 +59,10 @@ TEST(LmdbCache, AFullMapFailsPutsButNeverAProjection) {
   EXPECT_EQ(p->observation.cache_status, CacheStatus::kUnavailable);
 }
 
-TEST(LmdbCache, ConcurrentReadersAndWritersSeeWholeRows) {
-  TempDir dir;
-  auto cache = open_lmdb(dir.sub("c"));
-  const auto key = bytes("shared");
-  const auto a = encode_cache_row(key, CacheRow{1, 1, 1, std::vector<uint8_t>(3000, 'a')});
-  const auto b = encode_cache_row(key, CacheRow{2, 2, 2, std::vector<uint8_t>(5000, 'b')});
-  std::atomic<int> bad{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
-        if (!cache->put(key, t % 2 ? a : b)) ++bad;
-        auto row = cache->get(key);
-        if (!row || (*row && !decode_cache_row(key, **row))) ++bad;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(bad.load(), 0);
-}
-
 TEST(LmdbCache, ServesAStoreAcrossReopen) {
   TempDir dir;
-  StoreOptions options;
-  {
-    options.projection_cache = open_lmdb(dir.sub("cache"));
-    auto store = Store::open(dir.sub("store"), options);
-    ASSERT_TRUE(store);
-    ASSERT_TRUE((*store)->append(*Coordinate::make("cart:1", "s"), ItemAdded{"sku", 5}));
-    auto first = (*store)->project<TypedTotal>("cart:1");
-    ASSERT_TRUE(first);
-    EXPECT_EQ(first->observation.cache_status, CacheStatus::kMiss);
-    ASSERT_TRUE((*store)->append(*Coordinate::make("cart:1", "s"), ItemAdded{"sku", 6}));
-    auto advanced = (*store)->project<TypedTotal>("cart:1");
-    ASSERT_TRUE(advanced);
-    EXPECT_TRUE(advanced->observation.incremental);
-    EXPECT_EQ(advanced->state->total, 11);
-    options.projection_cache.reset();
-  }
-  options.projection_cache = open_lmdb(dir.sub("cache"));
-  auto store = Store::open(dir.sub("store"), options);
-  ASSERT_TRUE(store);
-  auto hit = (*store)->project<TypedTotal>("cart:1");
-  ASSERT_TRUE(hit);
-  EXPECT_EQ(hit->observation.cache_status, CacheStatus::kHit);
-  EXPECT_EQ(hit->state->total, 11);
+  EXPECT_NE(expect_serves_a_store_across_reopen([&] { return open_lmdb(dir.sub("cache")); }, dir.sub("store")),
+            nullptr);
 }
 
 }  // namespace

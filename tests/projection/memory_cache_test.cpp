@@ -1,7 +1,8 @@
-// The in-memory LRU cache: byte budget, recency, prefix deletion.
+// The in-memory LRU cache: byte budget, recency, and the contract every storing cache meets.
 #include <gtest/gtest.h>
 
 #include "batpak/projection_cache.hpp"
+#include "projection/cache_contract.hpp"
 
 namespace batpak {
 namespace {
@@ -25,16 +26,11 @@ TEST(MemoryCache, RowLargerThanTheBudgetIsNotStored) {
   EXPECT_FALSE(cache->get(bytes("k")).value().has_value());
 }
 
-TEST(MemoryCache, PutReplacesAndDeletePrefixCounts) {
-  auto cache = make_memory_cache(1 << 10);
-  ASSERT_TRUE(cache->put(bytes("a1"), bytes("x")));
-  ASSERT_TRUE(cache->put(bytes("a1"), bytes("y")));
-  ASSERT_TRUE(cache->put(bytes("a2"), bytes("z")));
-  ASSERT_TRUE(cache->put(bytes("b1"), bytes("w")));
-  EXPECT_EQ(*cache->get(bytes("a1")).value(), bytes("y"));
-  EXPECT_EQ(cache->delete_prefix(bytes("a")).value(), 2u);
-  EXPECT_FALSE(cache->get(bytes("a2")).value().has_value());
-  EXPECT_EQ(cache->delete_prefix({}).value(), 1u);
+TEST(MemoryCache, MeetsTheCacheContract) {
+  testing::expect_rows_replace_and_read_back(*make_memory_cache(1 << 20));
+  testing::expect_long_keys_work(*make_memory_cache(1 << 20));
+  testing::expect_delete_prefix_removes_only_matches(*make_memory_cache(1 << 20));
+  testing::expect_concurrent_rows_stay_whole(*make_memory_cache(1 << 20), 200);
 }
 
 TEST(NoCache, StoresNothingAndSaysSo) {
