@@ -211,10 +211,20 @@ TEST_F(SegmentFooterTest, ACheckpointRemovesTheFootersOfTheSegmentsItCovers) {
 // it, and a scan of the newest segment only.
 TEST_F(SegmentFooterTest, ACrashImageOpensFromTheBackgroundCheckpointAndTheFootersAfterIt) {
   StoreOptions o = small_segments();
-  o.index_checkpoint_every_events = 40;
+  o.index_checkpoint_every_events = 100;
   BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, o));
-  append_events(*store, 0, 120);
-  ASSERT_GE(testing::wait_for_background_checkpoints(*store, 1), 1u);
+  append_events(*store, 0, 80);  // 100 events (every fourth call appends two): one checkpoint is due.
+  ASSERT_EQ(testing::wait_for_background_checkpoints(*store, 1), 1u);
+  // The next checkpoint is due at twice the rows this one covers, 200 events or more. Below
+  // that, append until a whole segment after the checkpoint is sealed, so that the background
+  // thread, however late it runs, leaves sealed segments that only footers describe.
+  const uint64_t segments_at_checkpoint = store->stats().segment_count;
+  for (int i = 80; i < 160 && store->stats().segment_count < segments_at_checkpoint + 2; ++i) {
+    append_events(*store, i, 1);
+  }
+  ASSERT_GE(store->stats().segment_count, segments_at_checkpoint + 2) << "two segments were not sealed";
+  const uint64_t events = store->stats().event_count;
+  ASSERT_LT(events, 200u) << "a second checkpoint may have fallen due";
   // Segments 1..covered-1 are covered by the checkpoint; the footers of the sealed ones
   // from `covered` on are written in the background.
   auto covered = [&] {
@@ -236,7 +246,8 @@ TEST_F(SegmentFooterTest, ACrashImageOpensFromTheBackgroundCheckpointAndTheFoote
   const std::string image = tmp_.sub("crash-image");
   fs::copy(dir_, image, fs::copy_options::recursive);
   const OpenReport r = open_and_compare_with_full_scan(image, small_segments());
-  EXPECT_EQ(r.events_recovered, 150u);
+  EXPECT_EQ(r.events_recovered, events);
+  EXPECT_EQ(store->stats().index_checkpoints_written, 1u) << "the image holds the only checkpoint";
   EXPECT_EQ(r.index_source, IndexSource::kCheckpoint) << r.index_source_reason;
   EXPECT_EQ(r.segments_from_footers, sealed - covered());
   EXPECT_TRUE(r.segment_footer_fallbacks.empty());
