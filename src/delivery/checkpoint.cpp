@@ -2,55 +2,39 @@
 
 #include "util/bytes.hpp"
 #include "util/durable_file.hpp"
-#include "util/hash.hpp"
+#include "util/small_file.hpp"
 
 namespace batpak::delivery {
 namespace {
 
-// Layout: magic u32 | version u16 | reserved u16 (0) | position u64 | identity_len u32 |
-// identity bytes | XXH3-64 u64 of everything before it. All little-endian.
-constexpr size_t kPositionAt = 8;
-constexpr size_t kIdentityLenAt = 16;
-constexpr size_t kIdentityAt = 20;
-
-Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "cursor checkpoint " + why, {}, 0, {}}; }
+// The body inside the small-file envelope (util/small_file.hpp): position u64 |
+// identity_len u32 | identity bytes. Little-endian.
+constexpr util::SmallFileFormat kFormat{kCheckpointMagic, kCheckpointVersion, "cursor checkpoint"};
+constexpr size_t kIdentityLenAt = 8;
+constexpr size_t kIdentityAt = 12;
 
 }  // namespace
 
 std::vector<uint8_t> encode_checkpoint(const CheckpointRecord& record) {
   std::vector<uint8_t> out;
+  util::begin_small_file(out, kFormat);
   util::ByteWriter w(out);
-  w.le<uint32_t>(kCheckpointMagic);
-  w.le<uint16_t>(kCheckpointVersion);
-  w.le<uint16_t>(0);
   w.le<uint64_t>(record.position);
   w.le<uint32_t>(static_cast<uint32_t>(record.region_identity.size()));
-  w.bytes({reinterpret_cast<const uint8_t*>(record.region_identity.data()), record.region_identity.size()});
-  w.le<uint64_t>(util::checksum64(out));
+  w.text(record.region_identity);
+  util::seal_small_file(out);
   return out;
 }
 
 Result<CheckpointRecord> decode_checkpoint(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kCheckpointFixedBytes) return tl::unexpected(corrupt("is truncated"));
-  if (util::load_le<uint32_t>(bytes.data()) != kCheckpointMagic) return tl::unexpected(corrupt("has a bad magic"));
-  const size_t identity_len = util::load_le<uint32_t>(bytes.data() + kIdentityLenAt);
-  if (bytes.size() != kCheckpointFixedBytes + identity_len) return tl::unexpected(corrupt("has a bad length"));
-  const size_t checksum_at = kIdentityAt + identity_len;
-  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
-    return tl::unexpected(corrupt("checksum mismatch"));
-  }
-  const uint16_t version = util::load_le<uint16_t>(bytes.data() + 4);
-  if (version > kCheckpointVersion) {
-    return make_error(ErrorCode::kUnsupported, "cursor checkpoint version " + std::to_string(version) +
-                                                   " is newer than this library's " +
-                                                   std::to_string(kCheckpointVersion));
-  }
-  if (version == 0 || util::load_le<uint16_t>(bytes.data() + 6) != 0) {
-    return tl::unexpected(corrupt("has a bad version or reserved field"));
+  auto body = util::open_small_file(bytes, kFormat);
+  if (!body) return tl::unexpected(body.error());
+  if (body->size() < kIdentityAt || body->size() != kIdentityAt + util::load_le<uint32_t>(body->data() + kIdentityLenAt)) {
+    return make_error(ErrorCode::kCorruption, "cursor checkpoint has a bad length");
   }
   CheckpointRecord record;
-  record.position = util::load_le<uint64_t>(bytes.data() + kPositionAt);
-  record.region_identity.assign(reinterpret_cast<const char*>(bytes.data() + kIdentityAt), identity_len);
+  record.position = util::load_le<uint64_t>(body->data());
+  record.region_identity.assign(reinterpret_cast<const char*>(body->data() + kIdentityAt), body->size() - kIdentityAt);
   return record;
 }
 

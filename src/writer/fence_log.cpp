@@ -5,17 +5,17 @@
 #include "segment/segment_files.hpp"
 #include "util/bytes.hpp"
 #include "util/durable_file.hpp"
-#include "util/hash.hpp"
+#include "util/small_file.hpp"
 
 namespace batpak::writer {
 namespace {
 
-// Layout: magic u32 | version u16 | reserved u16 (0) | open_fence_start u64 (0: none) |
-// range count u32 | count x (start u64, end u64) | XXH3-64 u64 of everything before it.
-// All little-endian.
-constexpr size_t kHeaderBytes = 20;
+// The body inside the small-file envelope (util/small_file.hpp): open_fence_start u64
+// (0: none) | range count u32 | count x (start u64, end u64). Little-endian.
+constexpr util::SmallFileFormat kFormat{kFenceFileMagic, kFenceFileVersion, "fence file"};
+constexpr size_t kCountAt = 8;
+constexpr size_t kRangesAt = 12;
 constexpr size_t kRangeBytes = 16;
-constexpr size_t kChecksumBytes = 8;
 
 Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "fence file " + why, {}, 0, {}}; }
 
@@ -23,44 +23,32 @@ Error corrupt(const std::string& why) { return Error{ErrorCode::kCorruption, "fe
 
 std::vector<uint8_t> encode_fence_file(const FenceFileContents& contents) {
   std::vector<uint8_t> out;
+  util::begin_small_file(out, kFormat);
   util::ByteWriter w(out);
-  w.le<uint32_t>(kFenceFileMagic);
-  w.le<uint16_t>(kFenceFileVersion);
-  w.le<uint16_t>(0);
   w.le<uint64_t>(contents.open_fence_start.value_or(0));
   w.le<uint32_t>(static_cast<uint32_t>(contents.cancelled.size()));
   for (const SequenceRange& r : contents.cancelled) {
     w.le<uint64_t>(r.start);
     w.le<uint64_t>(r.end);
   }
-  w.le<uint64_t>(util::checksum64(out));
+  util::seal_small_file(out);
   return out;
 }
 
 Result<FenceFileContents> decode_fence_file(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
-  if (util::load_le<uint32_t>(bytes.data()) != kFenceFileMagic) return tl::unexpected(corrupt("has a bad magic"));
-  const uint32_t count = util::load_le<uint32_t>(bytes.data() + 16);
-  if (count > kFenceRangesMax || bytes.size() != kHeaderBytes + uint64_t{count} * kRangeBytes + kChecksumBytes) {
+  auto opened = util::open_small_file(bytes, kFormat);
+  if (!opened) return tl::unexpected(opened.error());
+  const std::span<const uint8_t> body = *opened;
+  if (body.size() < kRangesAt) return tl::unexpected(corrupt("has a bad length"));
+  const uint32_t count = util::load_le<uint32_t>(body.data() + kCountAt);
+  if (count > kFenceRangesMax || body.size() != kRangesAt + uint64_t{count} * kRangeBytes) {
     return tl::unexpected(corrupt("has a bad length"));
   }
-  const size_t checksum_at = bytes.size() - kChecksumBytes;
-  if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
-    return tl::unexpected(corrupt("checksum mismatch"));
-  }
-  const uint16_t version = util::load_le<uint16_t>(bytes.data() + 4);
-  if (version > kFenceFileVersion) {
-    return make_error(ErrorCode::kUnsupported, "fence file version " + std::to_string(version) +
-                                                   " is newer than this library's " + std::to_string(kFenceFileVersion));
-  }
-  if (version == 0 || util::load_le<uint16_t>(bytes.data() + 6) != 0) {
-    return tl::unexpected(corrupt("has a bad version or reserved field"));
-  }
   FenceFileContents out;
-  if (const uint64_t start = util::load_le<uint64_t>(bytes.data() + 8); start != 0) out.open_fence_start = start;
+  if (const uint64_t start = util::load_le<uint64_t>(body.data()); start != 0) out.open_fence_start = start;
   uint64_t previous_end = 1;  // Sequences start at 1.
   for (uint32_t i = 0; i < count; ++i) {
-    const uint8_t* at = bytes.data() + kHeaderBytes + size_t{i} * kRangeBytes;
+    const uint8_t* at = body.data() + kRangesAt + size_t{i} * kRangeBytes;
     const SequenceRange r{util::load_le<uint64_t>(at), util::load_le<uint64_t>(at + 8)};
     if (r.start < previous_end || r.end <= r.start) {
       return tl::unexpected(corrupt("has an empty, unsorted or overlapping range"));
@@ -76,7 +64,9 @@ Result<FenceFileContents> decode_fence_file(std::span<const uint8_t> bytes) {
 
 Result<std::unique_ptr<FenceLog>> FenceLog::load(std::shared_ptr<Fs> fs, std::string dir) {
   const std::string path = segment::join_path(dir, kFenceFileName);
-  auto bytes = util::read_small_file(*fs, path, kHeaderBytes + uint64_t{kFenceRangesMax} * kRangeBytes + kChecksumBytes);
+  const uint64_t file_bytes_max =
+      util::kSmallFileHeadBytes + kRangesAt + uint64_t{kFenceRangesMax} * kRangeBytes + util::kSmallFileSealBytes;
+  auto bytes = util::read_small_file(*fs, path, file_bytes_max);
   if (!bytes) return tl::unexpected(bytes.error());
   FenceFileContents contents;
   if (*bytes) {

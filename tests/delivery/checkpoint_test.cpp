@@ -67,6 +67,19 @@ TEST(CheckpointBytes, NewerVersionIsUnsupportedNotCorrupt) {
   EXPECT_EQ(delivery::decode_checkpoint(bytes).error().code, ErrorCode::kUnsupported);
 }
 
+// Invariant: the version is read before the body's layout, so a newer checkpoint with an
+// extra field (4 bytes before the checksum) is kUnsupported, never kCorruption.
+TEST(CheckpointBytes, NewerVersionWithAnotherLayoutIsUnsupportedNotCorrupt) {
+  std::vector<uint8_t> bytes = delivery::encode_checkpoint(kRecord);
+  util::store_le<uint16_t>(bytes.data() + 4, delivery::kCheckpointVersion + 1);
+  bytes.insert(bytes.end() - 8, {0, 0, 0, 0});
+  const size_t checksum_at = bytes.size() - 8;
+  util::store_le<uint64_t>(bytes.data() + checksum_at, util::checksum64(std::span(bytes).first(checksum_at)));
+  auto decoded = delivery::decode_checkpoint(bytes);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, ErrorCode::kUnsupported) << decoded.error().message;
+}
+
 // End to end: a checkpoint file damaged on disk makes resume fail closed with the file named.
 TEST(CheckpointFile, DamagedFileOnDiskFailsResumeWithCorruption) {
   TempDir dir;

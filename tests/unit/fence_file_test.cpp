@@ -69,5 +69,17 @@ TEST(FenceFile, ANewerVersionIsUnsupported) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
 }
 
+// Invariant: the version is read before the body's layout, so a newer file whose body is
+// laid out differently (here, 4 bytes longer) is kUnsupported, never kCorruption.
+TEST(FenceFile, ANewerVersionWithAnotherLayoutIsUnsupportedNotCorrupt) {
+  std::vector<uint8_t> bytes = encode_fence_file({std::nullopt, {{2, 4}}});
+  bytes[4] = 2;
+  bytes.insert(bytes.end() - 8, {0, 0, 0, 0});
+  reseal(bytes);
+  auto r = decode_fence_file(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported) << r.error().message;
+}
+
 }  // namespace
 }  // namespace batpak::writer
