@@ -60,4 +60,11 @@ inline Result<DenialRecord> decode_denial(const Event& event) {
   return decode_payload<DenialRecord>(event.payload);
 }
 
+// Whether Store::import_event may copy `event` (batpak import): any event of a public kind,
+// and a reserved event only in the form the library writes it, so that a store with gate
+// records round-trips through export and import. That is a DENIAL whose record has a "deny"
+// step and a 32-byte content hash, or a BYPASS with a causation, a reason, a justification
+// and a 32-byte content hash. Any other event of a reserved category: kReservedKind.
+Status check_importable_kind(const Event& event);
+
 }  // namespace batpak

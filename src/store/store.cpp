@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "batpak/denial.hpp"
 #include "format/format.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
@@ -217,7 +218,8 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
 
 Result<Receipt> Store::import_event(const Event& event) {
   if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (auto s = impl_->check_append_input(event.header.kind, event.payload.size(), {}); !s) {
+  if (auto s = check_importable_kind(event); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_append_input(event.header.kind, event.payload.size(), {}, /*reserved_allowed=*/true); !s) {
     return tl::unexpected(s.error());
   }
   if (event.header.event_id.is_nil()) return make_error(ErrorCode::kInvalidArgument, "imported event has a nil id");

@@ -1,6 +1,9 @@
 // Store::append_denial and Store::append_bypassing_gates: what gates decided becomes
 // events on the entity's chain.
 #include "batpak/denial.hpp"
+
+#include <algorithm>
+
 #include "store/store_impl.hpp"
 #include "util/hash.hpp"
 
@@ -34,7 +37,41 @@ DenialRecord record_of(const GateVerdict& verdict, EventKind proposed_kind, std:
   return record;
 }
 
+Status refuse_reserved(const Event& event, const std::string& why) {
+  return make_error(ErrorCode::kReservedKind,
+                    "kind " + event.header.kind.to_string() + " is reserved (category 0 or d): " + why);
+}
+
+Status check_importable_denial(const Event& event) {
+  auto record = decode_denial(event);
+  if (!record) return refuse_reserved(event, "its payload is not a DENIAL record");
+  const bool refused = std::any_of(record->trace.begin(), record->trace.end(),
+                                   [](const DenialRecord::Step& step) { return step.verdict == "deny"; });
+  if (!refused || record->proposed_content_hash.size() != sizeof(Hash32::bytes)) {
+    return refuse_reserved(event, "a DENIAL record needs a \"deny\" step and a 32-byte content hash");
+  }
+  return {};
+}
+
+Status check_importable_bypass(const Event& event) {
+  auto audit = decode_bypass(event);
+  if (!audit) return refuse_reserved(event, "its payload is not a BYPASS audit");
+  if (event.header.causation_id.is_nil() || audit->reason.empty() || audit->justification.empty() ||
+      audit->bypassed_content_hash.size() != sizeof(Hash32::bytes)) {
+    return refuse_reserved(event, "a BYPASS audit needs a causation, a reason, a justification and a 32-byte content hash");
+  }
+  return {};
+}
+
 }  // namespace
+
+Status check_importable_kind(const Event& event) {
+  const EventKind kind = event.header.kind;
+  if (!kind.is_reserved()) return {};
+  if (kind == kDenialKind) return check_importable_denial(event);
+  if (kind == kBypassKind) return check_importable_bypass(event);
+  return refuse_reserved(event, "the library writes no event of this kind");
+}
 
 Result<Receipt> Store::append_denial(const Coordinate& coordinate, const GateVerdict& verdict, EventKind proposed_kind,
                                      std::span<const uint8_t> proposed_payload, const AppendOptions& options) {

@@ -116,6 +116,26 @@ TEST_F(Cli, ExportImportRoundTripIsByteExact) {
   EXPECT_TRUE(rerun.lines().at(0)["idempotent_replay"].get<bool>()) << "re-import is idempotent";
 }
 
+TEST_F(Cli, ExportImportRoundTripKeepsDenialAndBypassEvents) {
+  {
+    auto opened = Store::open(store());
+    ASSERT_TRUE(opened.has_value());
+    const Coordinate order = Coordinate::make("order:1", "shop").value();
+    GateSet<int> gates;
+    (void)gates.add({"never", [](const int&) { return std::optional<Denial>(Denial{{}, "closed", "shop closed", {}}); }});
+    ASSERT_TRUE((*opened)->append_denial(order, gates.evaluate(1), EventKind(0x1001), {}));
+    ASSERT_TRUE((*opened)->append_bypassing_gates({order, EventKind(0x1001), {}, {}}, {"drill", "test", "", {}, 0}));
+  }
+  auto exported = run_cli({"export", store()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  ASSERT_EQ(exported.lines().size(), 3u);
+  EXPECT_EQ(exported.lines()[0]["kind"], "0:001");
+  EXPECT_EQ(exported.lines()[2]["kind"], "0:002");
+  auto imported = run_cli({"import", dir_.sub("copy")}, exported.out);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(run_cli({"export", dir_.sub("copy")}).out, exported.out);
+}
+
 TEST_F(Cli, VerifyReportsDamageWithExitOne) {
   append_three();
   ASSERT_EQ(run_cli({"verify", store()}).exit_code, 0);

@@ -1,4 +1,4 @@
-// Segment rotation, buffered durability, the injectable clock, and export/import.
+// Segment rotation, buffered durability and the injectable clock.
 #include <filesystem>
 
 #include "segment/segment_files.hpp"
@@ -202,76 +202,6 @@ TEST_F(ClockTest, WallTimeStaysMonotonePerEntityWhenTheClockGoesBackwards) {
   clock->advance_ms(-3'600'000);
   BATPAK_ASSERT_OK_AND_ASSIGN(fourth, reopened->append(coord("m"), kKindA, bytes("5")));
   EXPECT_EQ(fourth.wall_ms, third.wall_ms) << "the entity's time survives a reopen";
-}
-
-using ImportTest = StoreTest;
-
-TEST_F(ImportTest, ImportingAWholeExportIntoAnEmptyStoreReproducesItExactly) {
-  const std::string dir_a = tmp_.sub("a");
-  const std::string dir_b = tmp_.sub("b");
-  std::vector<Event> exported;
-  {
-    auto a = Store::open(dir_a);
-    ASSERT_TRUE(a.has_value());
-    Store& store = **a;
-    BATPAK_ASSERT_OK_AND_ASSIGN(root, store.append(coord("order:1", "shop"), kKindA, bytes("placed")));
-    AppendOptions child;
-    child.causation_id = root.event_id;
-    child.correlation_id = root.correlation_id;
-    child.flags = 0x0102;
-    child.payload_version = 3;
-    ASSERT_TRUE(store.append(coord("payment:1", "bank"), kKindB, bytes("charged"), child));
-    AppendOptions keyed;
-    keyed.idempotency_key = "ship-1";
-    ASSERT_TRUE(store.append(coord("order:1", "shop"), kKindA, json_to_payload({{"carrier", "ups"}}), keyed));
-    std::vector<BatchItem> batch{{coord("order:2", "shop"), kKindA, bytes("b1"), {}},
-                                 {coord("order:1", "shop"), kKindB, {}, {}}};
-    ASSERT_TRUE(store.append_batch(batch));
-    BATPAK_ASSERT_OK_AND_ASSIGN(all, store.query(Region::all()));
-    exported = all;
-  }
-  ASSERT_EQ(exported.size(), 5u);
-
-  auto b = Store::open(dir_b);
-  ASSERT_TRUE(b.has_value());
-  Store& store = **b;
-  for (const Event& e : exported) {
-    BATPAK_ASSERT_OK_AND_ASSIGN(r, store.import_event(e));
-    EXPECT_FALSE(r.idempotent_replay);
-    expect_receipt_matches(r, e);
-  }
-  BATPAK_ASSERT_OK_AND_ASSIGN(imported, store.query(Region::all()));
-  ASSERT_EQ(imported.size(), exported.size());
-  for (size_t i = 0; i < imported.size(); ++i) expect_same_event(imported[i], exported[i]);
-
-  // Rerunning an interrupted import replays instead of duplicating.
-  for (const Event& e : exported) {
-    BATPAK_ASSERT_OK_AND_ASSIGN(r, store.import_event(e));
-    EXPECT_TRUE(r.idempotent_replay);
-    EXPECT_EQ(r.global_sequence, e.header.global_sequence);
-  }
-  EXPECT_EQ(store.stats().event_count, exported.size());
-  BATPAK_ASSERT_OK_AND_ASSIGN(report, store.verify());
-  EXPECT_TRUE(report.ok());
-  BATPAK_ASSERT_OK(store.close());
-
-  auto reopened = Store::open(dir_b);
-  ASSERT_TRUE(reopened.has_value());
-  BATPAK_ASSERT_OK_AND_ASSIGN(again, (*reopened)->query(Region::all()));
-  ASSERT_EQ(again.size(), exported.size());
-  for (size_t i = 0; i < again.size(); ++i) expect_same_event(again[i], exported[i]);
-}
-
-TEST_F(ImportTest, ImportRefusesReservedKindsAndNilIds) {
-  auto store = open();
-  ASSERT_NE(store, nullptr);
-  Event e{coord("x"), {}, bytes("p")};
-  e.header.kind = kKindA;
-  BATPAK_EXPECT_ERROR(store->import_event(e), ErrorCode::kInvalidArgument);  // Nil id.
-  e.header.event_id.bytes[0] = 1;
-  e.header.kind = EventKind(0xD001);
-  BATPAK_EXPECT_ERROR(store->import_event(e), ErrorCode::kReservedKind);
-  EXPECT_EQ(store->stats().event_count, 0u);
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ Result<EventId> optional_id(const nlohmann::json& line, const char* name) {
   return EventId::parse(it->get<std::string>());
 }
 
-// The checks Store::append and Store::import_event make, made before the store is opened.
+// The check Store::append makes, made before the store is opened.
 Status check_public_kind(EventKind kind) {
   if (kind.is_reserved()) {
     return make_error(ErrorCode::kReservedKind, "kind " + kind.to_string() + " is reserved (category 0 or d)");
@@ -148,7 +148,7 @@ Result<Event> parse_import_line(const nlohmann::json& line) {
   }();
   if (!event) return event;
   if (event->header.event_id.is_nil()) return bad("\"event_id\" must not be the nil id");
-  if (auto allowed = check_public_kind(event->header.kind); !allowed) return tl::unexpected(allowed.error());
+  if (auto allowed = check_importable_kind(*event); !allowed) return tl::unexpected(allowed.error());
   if (auto size = check_payload_size(event->payload.size()); !size) return tl::unexpected(size.error());
   return event;
 }
