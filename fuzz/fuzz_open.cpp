@@ -3,10 +3,17 @@
 //  - damage is a typed error: kCorruption names a file; kSalvage never refuses for damage;
 //  - with consistent checksums and chains (fix-up level 2), a store that opens verifies clean;
 //  - a read-write open leaves a state that later opens accept without a torn tail, with the
-//    same events, and in which one more append (possibly rotating) is recovered too.
+//    same events, and in which one more append (possibly rotating) is recovered too;
+//  - an index checkpoint never changes what open recovers: read-only opens with and without
+//    it agree, unless its checksums were forged; then every read is still a typed answer and
+//    never returns an event other than the one asked for.
 // Input: byte 0 selects options (bits 0-1: fix-up level, see fuzz_support.hpp; bits 2-3:
-// access mode); the rest is split into segment files 1, 2, ... at every later occurrence of
-// the segment magic "BATPAKSG" (at most 4 segments).
+// access mode; bit 4: the bytes from the last index-checkpoint magic "BPKINDEX" on are the
+// file index.checkpoint, and only the checkpoint checks run; bit 5: with bit 4, the
+// checkpoint's checksums are forged to match, see forge_checkpoint_checksums); the rest is
+// split into segment files 1, 2, ... at every later occurrence of the segment magic
+// "BATPAKSG" (at most 4 segments).
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +22,7 @@
 
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
+#include "index/index_checkpoint.hpp"
 #include "segment/segment_files.hpp"
 
 namespace {
@@ -23,11 +31,6 @@ using batpak::fuzz::Bytes;
 
 constexpr char kDir[] = "/mem";
 constexpr size_t kSegmentsMax = 4;
-
-class FixedClock final : public batpak::Clock {
- public:
-  int64_t now_us() override { return 1'767'225'600'000'000; }
-};
 
 [[noreturn]] void fail() { std::abort(); }
 
@@ -51,7 +54,7 @@ batpak::StoreOptions options_for(const std::shared_ptr<batpak::fuzz::MemoryFs>& 
   batpak::StoreOptions o;
   o.access = access;
   o.fs = fs;
-  o.clock = std::make_shared<FixedClock>();
+  o.clock = std::make_shared<batpak::fuzz::FixedClock>();
   o.preallocate_bytes = 256;
   o.segment_bytes_max = 4096;
   return o;
@@ -67,6 +70,49 @@ void expect_clean_reopen(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, uint
   if (!verified) fail();
 }
 
+// Where the index checkpoint starts in data[0, size): the last occurrence of its magic, or
+// `size` for none.
+size_t checkpoint_start(const uint8_t* data, size_t size) {
+  constexpr size_t kMagicBytes = sizeof(batpak::index::kCheckpointMagic);
+  for (size_t i = size; i >= kMagicBytes; --i) {
+    if (std::memcmp(data + i - kMagicBytes, batpak::index::kCheckpointMagic, kMagicBytes) == 0) return i - kMagicBytes;
+  }
+  return size;
+}
+
+bool same_events(const std::vector<batpak::Event>& a, const std::vector<batpak::Event>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const batpak::Event& x, const batpak::Event& y) {
+    return x.header.event_id == y.header.event_id && x.header.global_sequence == y.header.global_sequence &&
+           x.header.event_hash == y.header.event_hash;
+  });
+}
+
+// The checkpoint checks (input bit 4), on read-only opens, which change no file.
+void check_checkpoint_open(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, bool forged) {
+  batpak::StoreOptions without_options = options_for(fs, batpak::AccessMode::kReadOnly);
+  without_options.index_checkpoint = false;
+  auto with = batpak::Store::open(kDir, options_for(fs, batpak::AccessMode::kReadOnly));
+  if (!forged) {
+    auto without = batpak::Store::open(kDir, without_options);
+    if (with.has_value() != without.has_value()) fail();
+    if (!with) return;
+    if ((*with)->open_report().events_recovered != (*without)->open_report().events_recovered) fail();
+    auto a = (*with)->query(batpak::Region::all());
+    auto b = (*without)->query(batpak::Region::all());
+    if (a.has_value() != b.has_value() || (a && !same_events(*a, *b))) fail();
+    return;
+  }
+  if (!with) return;
+  auto all = (*with)->query(batpak::Region::all());
+  if (!all) return;
+  for (const batpak::Event& e : *all) {
+    auto got = (*with)->get(e.header.event_id);
+    if (got && got->header.event_id != e.header.event_id) fail();
+    (void)(*with)->walk_ancestors(e.header.event_id, 4);
+  }
+  (void)(*with)->verify();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -76,13 +122,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const batpak::AccessMode access = mode == 1   ? batpak::AccessMode::kReadOnly
                                     : mode == 2 ? batpak::AccessMode::kSalvage
                                                 : batpak::AccessMode::kReadWrite;
+  const bool with_checkpoint = (data[0] & 0x10) != 0;
+  const size_t segments_end = with_checkpoint ? 1 + checkpoint_start(data + 1, size - 1) : size;
   auto fs = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::fuzz::ChainFixer chain;
-  std::vector<Bytes> segments = size > 1 ? split_segments(data + 1, size - 1) : std::vector<Bytes>{};
+  std::vector<Bytes> segments = segments_end > 1 ? split_segments(data + 1, segments_end - 1) : std::vector<Bytes>{};
   for (size_t i = 0; i < segments.size(); ++i) {
     batpak::fuzz::fix_segment(segments[i], i + 1, level, chain);
-    fs->put(batpak::segment::join_path(kDir, batpak::segment::segment_file_name(i + 1)),
-            std::move(segments[i]));
+    fs->put(batpak::segment::join_path(kDir, batpak::segment::segment_file_name(i + 1)), segments[i]);
+  }
+  if (with_checkpoint) {
+    Bytes checkpoint(data + segments_end, data + size);
+    const bool forged = (data[0] & 0x20) != 0;
+    if (forged) batpak::fuzz::forge_checkpoint_checksums(checkpoint, segments);
+    fs->put(batpak::segment::join_path(kDir, batpak::index::kCheckpointFileName), std::move(checkpoint));
+    check_checkpoint_open(fs, forged);
+    return 0;
   }
 
   auto store = batpak::Store::open(kDir, options_for(fs, access));

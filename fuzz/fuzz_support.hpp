@@ -16,6 +16,7 @@
 #include "batpak/env.hpp"
 #include "format/format.hpp"
 #include "format/record.hpp"
+#include "segment/segment_files.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 
@@ -181,6 +182,35 @@ inline void fix_segment(Bytes& seg, uint64_t segment_id, int level, ChainFixer& 
                        util::checksum64({frame + kFrameMagicAt, 8 + size_t{record_bytes}}));
     at += util::align8(kFrameHeaderBytes + record_bytes);
   }
+}
+
+// The clock of every fuzz store: fixed, so that a run depends on its input alone.
+class FixedClock final : public Clock {
+ public:
+  int64_t now_us() override { return 1'767'225'600'000'000; }
+};
+
+// Rewrites an index checkpoint's checksums so that they hold (docs/format.md, "Index
+// checkpoint"): each segment-table entry's, for the first `segments` it names with a covered
+// end inside that segment, then the file's own. Lets the fuzzer reach what open does with a
+// checkpoint it trusts.
+inline void forge_checkpoint_checksums(Bytes& checkpoint, const std::vector<Bytes>& segments) {
+  using util::load_le;
+  constexpr size_t kTableAt = 48, kEntryBytes = 24, kTrailerBytes = 8;
+  if (checkpoint.size() < kTableAt + kTrailerBytes) return;
+  const uint32_t count = load_le<uint32_t>(checkpoint.data() + 24);
+  for (size_t k = 0; k < count && k < segments.size(); ++k) {
+    uint8_t* entry = checkpoint.data() + kTableAt + kEntryBytes * k;
+    if (entry + kEntryBytes > checkpoint.data() + checkpoint.size() - kTrailerBytes) break;
+    const uint64_t id = load_le<uint64_t>(entry);
+    const uint64_t covered_end = load_le<uint64_t>(entry + 8);
+    if (id == 0 || id > segments.size() || covered_end > segments[id - 1].size()) continue;
+    util::ChunkedChecksum64 checksum(segment::kChecksumChunkBytes);
+    checksum.update({segments[id - 1].data(), covered_end});
+    util::store_le<uint64_t>(entry + 16, checksum.digest());
+  }
+  const size_t trailer_at = checkpoint.size() - kTrailerBytes;
+  util::store_le<uint64_t>(checkpoint.data() + trailer_at, util::checksum64({checkpoint.data(), trailer_at}));
 }
 
 }  // namespace batpak::fuzz

@@ -35,11 +35,6 @@ Bytes with_option(uint8_t option, const Bytes& rest) {
   return out;
 }
 
-class FixedClock final : public batpak::Clock {
- public:
-  int64_t now_us() override { return 1'767'225'600'000'000; }
-};
-
 // A real tail ring (it maps its file, so it lives on disk, in `out`/tail_ring.tmp while
 // written) with three records, then with the first released. Each seed is the ring's first
 // 8 KiB (the fuzz runs cap inputs at 16 KiB) after option byte 1, which seals the header for
@@ -75,6 +70,22 @@ bool write_tail_ring_seeds(const std::filesystem::path& out) {
   return true;
 }
 
+// Export lines of a DENIAL and a BYPASS event, the reserved kinds import accepts.
+bool write_gate_record_seeds(batpak::Store& store, const batpak::Coordinate& order, const std::filesystem::path& out) {
+  batpak::GateSet<int> gates;
+  (void)gates.add({"closed", [](const int&) { return std::optional<batpak::Denial>(batpak::Denial{{}, "closed", "", {}}); }});
+  auto denial = store.append_denial(order, gates.evaluate(1), batpak::EventKind{0x1001}, {});
+  auto bypass = store.append_bypassing_gates({order, batpak::EventKind{0x1001}, {}, {}}, {"drill", "seed", "", {}, 0});
+  if (!denial || !bypass) return false;
+  for (const auto& [name, id] : {std::pair{"denial.json", denial->event_id}, std::pair{"bypass.json", bypass->back().event_id}}) {
+    auto event = store.get(id);
+    if (!event) return false;
+    const std::string line = batpak::event_to_export_json(*event).dump();
+    write(out / name, Bytes(line.begin(), line.end()));
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,7 +116,7 @@ int main(int argc, char** argv) {
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::StoreOptions options;
   options.fs = mem;
-  options.clock = std::make_shared<FixedClock>();
+  options.clock = std::make_shared<batpak::fuzz::FixedClock>();
   options.preallocate_bytes = 256;
   options.segment_bytes_max = 4096;
   auto store = batpak::Store::open("/mem", options);
@@ -126,6 +137,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 14; ++i) {
     if (!(*store)->append(i % 2 ? order : user, batpak::EventKind{0x1003}, payload)) return 1;
   }
+  if (!write_gate_record_seeds(**store, order, out / "fuzz_cli_json")) return 1;
   if (!(*store)->close()) return 1;
   store->reset();
 
@@ -178,5 +190,12 @@ int main(int argc, char** argv) {
   write(out / "fuzz_open" / "read_write_torn", with_option(0, both_torn));
   write(out / "fuzz_open" / "read_only", with_option(1 << 2, both));
   write(out / "fuzz_open" / "salvage_torn", with_option(2 << 2, both_torn));
+  // Both segments and the checkpoint the close wrote: trusted (bit 4), and forged (bit 5).
+  if (auto checkpoint = mem->get("/mem/index.checkpoint")) {
+    Bytes with_checkpoint = both;
+    with_checkpoint.insert(with_checkpoint.end(), checkpoint->begin(), checkpoint->end());
+    write(out / "fuzz_open" / "checkpoint", with_option(1 << 4, with_checkpoint));
+    write(out / "fuzz_open" / "checkpoint_forged", with_option(3 << 4, with_checkpoint));
+  }
   return 0;
 }

@@ -17,7 +17,6 @@ namespace batpak::index {
 namespace {
 
 // docs/format.md, "Index checkpoint". All integers little-endian.
-constexpr uint8_t kMagic[8] = {'B', 'P', 'K', 'I', 'N', 'D', 'E', 'X'};
 constexpr uint32_t kVersion = 2;  // 1 had 92-byte rows with every event hash.
 constexpr size_t kHeaderBytes = 48;
 constexpr size_t kSegmentBytes = 24;
@@ -68,7 +67,7 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const IndexCut&
   std::vector<uint8_t> out;
   out.reserve(kHeaderBytes + cut.rows * kRowBytes);
   util::ByteWriter w(out);
-  w.bytes(kMagic);
+  w.bytes(kCheckpointMagic);
   w.le<uint32_t>(kVersion);
   w.le<uint32_t>(0);
   w.le<uint64_t>(cut.rows);
@@ -161,7 +160,8 @@ Status CheckpointCodec::read_entities(ByteReader& r, Index& index, uint32_t enti
 }
 
 Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index) {
-  if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
+  if (r.text(sizeof kCheckpointMagic) !=
+      std::string_view(reinterpret_cast<const char*>(kCheckpointMagic), sizeof kCheckpointMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
   }
   const auto version = r.le<uint32_t>();

@@ -18,6 +18,8 @@ namespace batpak::index {
 class ByteReader;
 
 inline constexpr char kCheckpointFileName[] = "index.checkpoint";
+// The file's first 8 bytes (docs/format.md, "Index checkpoint").
+inline constexpr uint8_t kCheckpointMagic[8] = {'B', 'P', 'K', 'I', 'N', 'D', 'E', 'X'};
 
 // What a checkpoint records of one segment it covers, so that open can tell that the file
 // is still the one the checkpoint was taken from.
