@@ -4,15 +4,17 @@
 //  - with consistent checksums and chains (fix-up level 2), a store that opens verifies clean;
 //  - a read-write open leaves a state that later opens accept without a torn tail, with the
 //    same events, and in which one more append (possibly rotating) is recovered too;
-//  - an index checkpoint never changes what open recovers: read-only opens with and without
-//    it agree, unless its checksums were forged; then every read is still a typed answer and
-//    never returns an event other than the one asked for.
+//  - the accelerators (an index checkpoint, segment footers) never change what open
+//    recovers: read-only opens with and without them agree, unless their checksums were
+//    forged; then every read is still a typed answer and never returns an event other than
+//    the one asked for.
 // Input: byte 0 selects options (bits 0-1: fix-up level, see fuzz_support.hpp; bits 2-3:
-// access mode; bit 4: the bytes from the last index-checkpoint magic "BPKINDEX" on are the
-// file index.checkpoint, and only the checkpoint checks run; bit 5: with bit 4, the
-// checkpoint's checksums are forged to match, see forge_checkpoint_checksums); the rest is
-// split into segment files 1, 2, ... at every later occurrence of the segment magic
-// "BATPAKSG" (at most 4 segments).
+// access mode; bit 4: accelerators, below, and only their checks run; bit 5: with bit 4,
+// their checksums are forged to match the segments). The rest is split into segment files
+// 1, 2, ... at every later occurrence of the segment magic "BATPAKSG" (at most 4 segments).
+// With bit 4 the segments end where the first checkpoint magic "BPKINDEX" or footer magic
+// "BPFOOTER" starts; from there each piece starting with one of them is the file
+// index.checkpoint (the last such piece wins) or the footer of segment 1, 2, ... in order.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -23,6 +25,7 @@
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
 #include "index/index_checkpoint.hpp"
+#include "index/segment_footer.hpp"
 #include "segment/segment_files.hpp"
 
 namespace {
@@ -70,14 +73,37 @@ void expect_clean_reopen(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, uint
   if (!verified) fail();
 }
 
-// Where the index checkpoint starts in data[0, size): the last occurrence of its magic, or
-// `size` for none.
-size_t checkpoint_start(const uint8_t* data, size_t size) {
-  constexpr size_t kMagicBytes = sizeof(batpak::index::kCheckpointMagic);
-  for (size_t i = size; i >= kMagicBytes; --i) {
-    if (std::memcmp(data + i - kMagicBytes, batpak::index::kCheckpointMagic, kMagicBytes) == 0) return i - kMagicBytes;
+// Where the accelerators start in data[0, size): the first checkpoint or footer magic, or
+// `size` for none; and from there, where each next piece starts.
+size_t next_accelerator(const uint8_t* data, size_t size, size_t from) {
+  constexpr size_t kMagicBytes = 8;
+  for (size_t i = from; i + kMagicBytes <= size; ++i) {
+    if (std::memcmp(data + i, batpak::index::kCheckpointMagic, kMagicBytes) == 0 ||
+        std::memcmp(data + i, batpak::index::kFooterMagic, kMagicBytes) == 0) {
+      return i;
+    }
   }
   return size;
+}
+
+// Puts the accelerator pieces of data[0, size) into `fs` beside `segments`, forging their
+// checksums when `forged`.
+void put_accelerators(const uint8_t* data, size_t size, const std::vector<Bytes>& segments, bool forged,
+                      batpak::fuzz::MemoryFs& fs) {
+  size_t footers = 0;
+  for (size_t at = 0; at < size;) {
+    const size_t end = next_accelerator(data, size, at + 1);
+    Bytes piece(data + at, data + end);
+    at = end;
+    if (std::memcmp(piece.data(), batpak::index::kCheckpointMagic, 8) == 0) {
+      if (forged) batpak::fuzz::forge_checkpoint_checksums(piece, segments);
+      fs.put(batpak::segment::join_path(kDir, batpak::index::kCheckpointFileName), std::move(piece));
+    } else if (footers < segments.size()) {
+      ++footers;
+      if (forged) batpak::fuzz::forge_footer_checksums(piece, segments[footers - 1]);
+      fs.put(batpak::segment::join_path(kDir, batpak::index::segment_footer_file_name(footers)), std::move(piece));
+    }
+  }
 }
 
 bool same_events(const std::vector<batpak::Event>& a, const std::vector<batpak::Event>& b) {
@@ -87,10 +113,11 @@ bool same_events(const std::vector<batpak::Event>& a, const std::vector<batpak::
   });
 }
 
-// The checkpoint checks (input bit 4), on read-only opens, which change no file.
-void check_checkpoint_open(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, bool forged) {
+// The accelerator checks (input bit 4), on read-only opens, which change no file.
+void check_accelerated_open(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, bool forged) {
   batpak::StoreOptions without_options = options_for(fs, batpak::AccessMode::kReadOnly);
   without_options.index_checkpoint = false;
+  without_options.segment_footers = false;
   auto with = batpak::Store::open(kDir, options_for(fs, batpak::AccessMode::kReadOnly));
   if (!forged) {
     auto without = batpak::Store::open(kDir, without_options);
@@ -122,8 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const batpak::AccessMode access = mode == 1   ? batpak::AccessMode::kReadOnly
                                     : mode == 2 ? batpak::AccessMode::kSalvage
                                                 : batpak::AccessMode::kReadWrite;
-  const bool with_checkpoint = (data[0] & 0x10) != 0;
-  const size_t segments_end = with_checkpoint ? 1 + checkpoint_start(data + 1, size - 1) : size;
+  const bool accelerated = (data[0] & 0x10) != 0;
+  const size_t segments_end = accelerated ? 1 + next_accelerator(data + 1, size - 1, 0) : size;
   auto fs = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::fuzz::ChainFixer chain;
   std::vector<Bytes> segments = segments_end > 1 ? split_segments(data + 1, segments_end - 1) : std::vector<Bytes>{};
@@ -131,12 +158,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     batpak::fuzz::fix_segment(segments[i], i + 1, level, chain);
     fs->put(batpak::segment::join_path(kDir, batpak::segment::segment_file_name(i + 1)), segments[i]);
   }
-  if (with_checkpoint) {
-    Bytes checkpoint(data + segments_end, data + size);
+  if (accelerated) {
     const bool forged = (data[0] & 0x20) != 0;
-    if (forged) batpak::fuzz::forge_checkpoint_checksums(checkpoint, segments);
-    fs->put(batpak::segment::join_path(kDir, batpak::index::kCheckpointFileName), std::move(checkpoint));
-    check_checkpoint_open(fs, forged);
+    put_accelerators(data + segments_end, size - segments_end, segments, forged, *fs);
+    check_accelerated_open(fs, forged);
     return 0;
   }
 

@@ -190,6 +190,31 @@ class FixedClock final : public Clock {
   int64_t now_us() override { return 1'767'225'600'000'000; }
 };
 
+// The XXH3-64 of a segment's first `end` bytes as checkpoints and footers record it.
+inline uint64_t segment_prefix_checksum(const Bytes& segment, uint64_t end) {
+  util::ChunkedChecksum64 checksum(segment::kChecksumChunkBytes);
+  checksum.update({segment.data(), end});
+  return checksum.digest();
+}
+
+// Rewrites the last 8 bytes of a checkpoint or footer as the XXH3-64 of the bytes before.
+inline void forge_trailer_checksum(Bytes& file) {
+  const size_t trailer_at = file.size() - 8;
+  util::store_le<uint64_t>(file.data() + trailer_at, util::checksum64({file.data(), trailer_at}));
+}
+
+// Rewrites a segment footer's checksums so that they hold (docs/format.md, "Segment
+// footers"): that of `segment`, when the footer's segment bytes are within it, then its own.
+inline void forge_footer_checksums(Bytes& footer, const Bytes& segment) {
+  constexpr size_t kHeaderBytes = 64;
+  if (footer.size() < kHeaderBytes + 8) return;
+  const uint64_t segment_bytes = util::load_le<uint64_t>(footer.data() + 24);
+  if (segment_bytes <= segment.size()) {
+    util::store_le<uint64_t>(footer.data() + 32, segment_prefix_checksum(segment, segment_bytes));
+  }
+  forge_trailer_checksum(footer);
+}
+
 // Rewrites an index checkpoint's checksums so that they hold (docs/format.md, "Index
 // checkpoint"): each segment-table entry's, for the first `segments` it names with a covered
 // end inside that segment, then the file's own. Lets the fuzzer reach what open does with a
@@ -205,12 +230,9 @@ inline void forge_checkpoint_checksums(Bytes& checkpoint, const std::vector<Byte
     const uint64_t id = load_le<uint64_t>(entry);
     const uint64_t covered_end = load_le<uint64_t>(entry + 8);
     if (id == 0 || id > segments.size() || covered_end > segments[id - 1].size()) continue;
-    util::ChunkedChecksum64 checksum(segment::kChecksumChunkBytes);
-    checksum.update({segments[id - 1].data(), covered_end});
-    util::store_le<uint64_t>(entry + 16, checksum.digest());
+    util::store_le<uint64_t>(entry + 16, segment_prefix_checksum(segments[id - 1], covered_end));
   }
-  const size_t trailer_at = checkpoint.size() - kTrailerBytes;
-  util::store_le<uint64_t>(checkpoint.data() + trailer_at, util::checksum64({checkpoint.data(), trailer_at}));
+  forge_trailer_checksum(checkpoint);
 }
 
 }  // namespace batpak::fuzz

@@ -86,6 +86,36 @@ bool write_gate_record_seeds(batpak::Store& store, const batpak::Coordinate& ord
   return true;
 }
 
+// A store without an index checkpoint, so that its sealed first segment keeps its footer:
+// both segments and that footer, trusted (bit 4) and forged (bit 5), for fuzz_open.
+bool write_footer_seeds(const std::filesystem::path& out) {
+  auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
+  batpak::StoreOptions options;
+  options.fs = mem;
+  options.clock = std::make_shared<batpak::fuzz::FixedClock>();
+  options.preallocate_bytes = 256;
+  options.segment_bytes_max = 4096;
+  options.index_checkpoint = false;
+  auto store = batpak::Store::open("/mem", options);
+  if (!store) return false;
+  const Bytes payload = {0x81, 0xa1, 'n', 0x01};
+  const auto order = *batpak::Coordinate::make("order:1", "shop");
+  while ((*store)->stats().segment_count < 2) {
+    if (!(*store)->append(order, batpak::EventKind{0x1001}, payload)) return false;
+  }
+  if (!(*store)->close()) return false;
+  auto seg1 = mem->get("/mem/" + batpak::segment::segment_file_name(1));
+  auto seg2 = mem->get("/mem/" + batpak::segment::segment_file_name(2));
+  auto footer = mem->get("/mem/" + batpak::segment::segment_file_name(1) + ".footer");
+  if (!seg1 || !seg2 || !footer) return false;
+  Bytes input = *seg1;
+  input.insert(input.end(), seg2->begin(), seg2->end());
+  input.insert(input.end(), footer->begin(), footer->end());
+  write(out / "fuzz_open" / "footer", with_option(1 << 4, input));
+  write(out / "fuzz_open" / "footer_forged", with_option(3 << 4, input));
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +142,10 @@ int main(int argc, char** argv) {
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
 
   if (!write_tail_ring_seeds(out)) return 1;
+  if (!write_footer_seeds(out)) {
+    std::fprintf(stderr, "make_seeds: no segment footer was written\n");
+    return 1;
+  }
 
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::StoreOptions options;

@@ -17,7 +17,6 @@ namespace batpak::index {
 namespace {
 
 // docs/format.md, "Segment footers". All integers little-endian.
-constexpr uint8_t kMagic[8] = {'B', 'P', 'F', 'O', 'O', 'T', 'E', 'R'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 64;
 constexpr size_t kEntityBytesMin = 2 + 1 + 32 + 32 + 4;  // Name length, a name, two hashes, events.
@@ -115,7 +114,7 @@ std::vector<uint8_t> encode_segment_footer(const SegmentFooter& footer) {
   std::vector<uint8_t> out;
   out.reserve(kHeaderBytes + footer.rows.size() * kRowBytes + kChecksumBytes);
   util::ByteWriter w(out);
-  w.bytes(kMagic);
+  w.bytes(kFooterMagic);
   w.le<uint32_t>(kVersion);
   w.le<uint32_t>(0);
   for (uint64_t v : {footer.segment_id, footer.segment_bytes, footer.segment_checksum, footer.first_sequence}) {
@@ -143,7 +142,7 @@ Status decode_body(ByteReader& r, SegmentFooter& out) {
   out.entities.clear();
   out.scopes.clear();
   out.rows.clear();
-  if (r.text(sizeof kMagic) != std::string_view(reinterpret_cast<const char*>(kMagic), sizeof kMagic)) {
+  if (r.text(sizeof kFooterMagic) != std::string_view(reinterpret_cast<const char*>(kFooterMagic), sizeof kFooterMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
   }
   const auto version = r.le<uint32_t>();

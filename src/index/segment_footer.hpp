@@ -49,6 +49,8 @@ inline constexpr uint64_t kSegmentFooterBytesMax = 256u << 20;
 
 // The footer file of a segment: its file name with ".footer" appended.
 std::string segment_footer_file_name(uint64_t segment_id);
+// A footer file's first 8 bytes (docs/format.md, "Segment footers").
+inline constexpr uint8_t kFooterMagic[8] = {'B', 'P', 'F', 'O', 'O', 'T', 'E', 'R'};
 
 // The footer's bytes. REQUIRES: `footer` is one decode would accept.
 std::vector<uint8_t> encode_segment_footer(const SegmentFooter& footer);
