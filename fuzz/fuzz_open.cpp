@@ -54,12 +54,8 @@ std::vector<Bytes> split_segments(const uint8_t* data, size_t size) {
 
 batpak::StoreOptions options_for(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs,
                                  batpak::AccessMode access) {
-  batpak::StoreOptions o;
+  batpak::StoreOptions o = batpak::fuzz::memory_store_options(fs);
   o.access = access;
-  o.fs = fs;
-  o.clock = std::make_shared<batpak::fuzz::FixedClock>();
-  o.preallocate_bytes = 256;
-  o.segment_bytes_max = 4096;
   return o;
 }
 

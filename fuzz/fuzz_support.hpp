@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "batpak/env.hpp"
+#include "batpak/options.hpp"
 #include "format/format.hpp"
 #include "format/record.hpp"
 #include "segment/segment_files.hpp"
@@ -195,6 +196,17 @@ inline uint64_t segment_prefix_checksum(const Bytes& segment, uint64_t end) {
   util::ChunkedChecksum64 checksum(segment::kChecksumChunkBytes);
   checksum.update({segment.data(), end});
   return checksum.digest();
+}
+
+// The options of every fuzz store: in `fs`, on the fixed clock, with small segments (so
+// that a few events rotate) and little preallocation.
+inline StoreOptions memory_store_options(std::shared_ptr<Fs> fs) {
+  StoreOptions o;
+  o.fs = std::move(fs);
+  o.clock = std::make_shared<FixedClock>();
+  o.preallocate_bytes = 256;
+  o.segment_bytes_max = 4096;
+  return o;
 }
 
 // Rewrites the last 8 bytes of a checkpoint or footer as the XXH3-64 of the bytes before.

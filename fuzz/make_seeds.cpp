@@ -90,11 +90,7 @@ bool write_gate_record_seeds(batpak::Store& store, const batpak::Coordinate& ord
 // both segments and that footer, trusted (bit 4) and forged (bit 5), for fuzz_open.
 bool write_footer_seeds(const std::filesystem::path& out) {
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
-  batpak::StoreOptions options;
-  options.fs = mem;
-  options.clock = std::make_shared<batpak::fuzz::FixedClock>();
-  options.preallocate_bytes = 256;
-  options.segment_bytes_max = 4096;
+  batpak::StoreOptions options = batpak::fuzz::memory_store_options(mem);
   options.index_checkpoint = false;
   auto store = batpak::Store::open("/mem", options);
   if (!store) return false;
@@ -148,12 +144,7 @@ int main(int argc, char** argv) {
   }
 
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
-  batpak::StoreOptions options;
-  options.fs = mem;
-  options.clock = std::make_shared<batpak::fuzz::FixedClock>();
-  options.preallocate_bytes = 256;
-  options.segment_bytes_max = 4096;
-  auto store = batpak::Store::open("/mem", options);
+  auto store = batpak::Store::open("/mem", batpak::fuzz::memory_store_options(mem));
   if (!store) {
     std::fprintf(stderr, "make_seeds: %s\n", store.error().to_string().c_str());
     return 1;
