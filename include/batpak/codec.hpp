@@ -24,7 +24,7 @@ namespace detail {
 
 // Whether `bytes` start with one whole MessagePack object, found by a walk that allocates
 // nothing. msgpack::unpack allocates an array's or map's elements as soon as it reads the
-// declared count, so a few bytes declaring 2^32 elements would ask for 100 GiB; once this
+// declared count, so a few bytes declaring 2^32 elements would ask for 128 GiB; once this
 // walk has seen every declared element, what unpack allocates is bounded by the byte count.
 inline bool holds_whole_msgpack_object(std::span<const uint8_t> bytes) {
   msgpack::null_visitor visitor;
