@@ -72,7 +72,8 @@ void expect_clean_reopen(const std::shared_ptr<batpak::fuzz::MemoryFs>& fs, uint
 // Where the accelerators start in data[0, size): the first checkpoint or footer magic, or
 // `size` for none; and from there, where each next piece starts.
 size_t next_accelerator(const uint8_t* data, size_t size, size_t from) {
-  constexpr size_t kMagicBytes = 8;
+  constexpr size_t kMagicBytes = sizeof(batpak::index::kCheckpointMagic);
+  static_assert(sizeof(batpak::index::kFooterMagic) == kMagicBytes);
   for (size_t i = from; i + kMagicBytes <= size; ++i) {
     if (std::memcmp(data + i, batpak::index::kCheckpointMagic, kMagicBytes) == 0 ||
         std::memcmp(data + i, batpak::index::kFooterMagic, kMagicBytes) == 0) {
@@ -91,7 +92,7 @@ void put_accelerators(const uint8_t* data, size_t size, const std::vector<Bytes>
     const size_t end = next_accelerator(data, size, at + 1);
     Bytes piece(data + at, data + end);
     at = end;
-    if (std::memcmp(piece.data(), batpak::index::kCheckpointMagic, 8) == 0) {
+    if (std::memcmp(piece.data(), batpak::index::kCheckpointMagic, sizeof(batpak::index::kCheckpointMagic)) == 0) {
       if (forged) batpak::fuzz::forge_checkpoint_checksums(piece, segments);
       fs.put(batpak::segment::join_path(kDir, batpak::index::kCheckpointFileName), std::move(piece));
     } else if (footers < segments.size()) {

@@ -11,6 +11,8 @@
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
 #include "delivery/checkpoint.hpp"
+#include "index/index_checkpoint.hpp"
+#include "index/segment_footer.hpp"
 #include "segment/segment_files.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/tail_ring.hpp"
@@ -87,7 +89,8 @@ bool write_gate_record_seeds(batpak::Store& store, const batpak::Coordinate& ord
 }
 
 // A store without an index checkpoint, so that its sealed first segment keeps its footer:
-// both segments and that footer, trusted (bit 4) and forged (bit 5), for fuzz_open.
+// that footer for fuzz_small_files, and both segments with it, trusted (bit 4) and forged
+// (bit 5), for fuzz_open.
 bool write_footer_seeds(const std::filesystem::path& out) {
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::StoreOptions options = batpak::fuzz::memory_store_options(mem);
@@ -100,10 +103,12 @@ bool write_footer_seeds(const std::filesystem::path& out) {
     if (!(*store)->append(order, batpak::EventKind{0x1001}, payload)) return false;
   }
   if (!(*store)->close()) return false;
-  auto seg1 = mem->get("/mem/" + batpak::segment::segment_file_name(1));
-  auto seg2 = mem->get("/mem/" + batpak::segment::segment_file_name(2));
-  auto footer = mem->get("/mem/" + batpak::segment::segment_file_name(1) + ".footer");
+  auto in_mem = [&](const std::string& name) { return mem->get(batpak::segment::join_path("/mem", name)); };
+  auto seg1 = in_mem(batpak::segment::segment_file_name(1));
+  auto seg2 = in_mem(batpak::segment::segment_file_name(2));
+  auto footer = in_mem(batpak::index::segment_footer_file_name(1));
   if (!seg1 || !seg2 || !footer) return false;
+  write(out / "fuzz_small_files" / "segment_footer.bin", with_option(3, *footer));  // Selector byte 3.
   Bytes input = *seg1;
   input.insert(input.end(), seg2->begin(), seg2->end());
   input.insert(input.end(), footer->begin(), footer->end());
@@ -170,14 +175,10 @@ int main(int argc, char** argv) {
     auto bytes = mem->get(batpak::segment::join_path("/mem", batpak::segment::segment_file_name(id)));
     return bytes ? *bytes : Bytes{};
   };
-  // The index checkpoint the close wrote (selector byte 2).
-  if (auto checkpoint = mem->get("/mem/index.checkpoint")) {
-    write(out / "fuzz_small_files" / "index_checkpoint.bin", with_option(2, *checkpoint));
-  }
-  // The footer of the sealed first segment (selector byte 3).
-  if (auto footer = mem->get("/mem/" + batpak::segment::segment_file_name(1) + ".footer")) {
-    write(out / "fuzz_small_files" / "segment_footer.bin", with_option(3, *footer));
-  }
+  // The index checkpoint the close wrote (selector byte 2). It covers the first segment, so
+  // that segment has no footer here (write_footer_seeds writes one).
+  const auto checkpoint = mem->get(batpak::segment::join_path("/mem", batpak::index::kCheckpointFileName));
+  if (checkpoint) write(out / "fuzz_small_files" / "index_checkpoint.bin", with_option(2, *checkpoint));
   const Bytes seg1 = file(1);
   const Bytes seg2 = file(2);
   if (seg1.empty() || seg2.empty()) return 1;
@@ -216,7 +217,7 @@ int main(int argc, char** argv) {
   write(out / "fuzz_open" / "read_only", with_option(1 << 2, both));
   write(out / "fuzz_open" / "salvage_torn", with_option(2 << 2, both_torn));
   // Both segments and the checkpoint the close wrote: trusted (bit 4), and forged (bit 5).
-  if (auto checkpoint = mem->get("/mem/index.checkpoint")) {
+  if (checkpoint) {
     Bytes with_checkpoint = both;
     with_checkpoint.insert(with_checkpoint.end(), checkpoint->begin(), checkpoint->end());
     write(out / "fuzz_open" / "checkpoint", with_option(1 << 4, with_checkpoint));

@@ -218,10 +218,10 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
 
 Result<Receipt> Store::import_event(const Event& event) {
   if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (auto s = check_importable_kind(event); !s) return tl::unexpected(s.error());
   if (auto s = impl_->check_append_input(event.header.kind, event.payload.size(), {}, /*reserved_allowed=*/true); !s) {
     return tl::unexpected(s.error());
   }
+  if (auto s = check_importable_kind(event); !s) return tl::unexpected(s.error());  // After the size limit.
   if (event.header.event_id.is_nil()) return make_error(ErrorCode::kInvalidArgument, "imported event has a nil id");
   AppendOptions options;
   options.correlation_id = event.header.correlation_id;

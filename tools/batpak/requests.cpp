@@ -148,8 +148,8 @@ Result<Event> parse_import_line(const nlohmann::json& line) {
   }();
   if (!event) return event;
   if (event->header.event_id.is_nil()) return bad("\"event_id\" must not be the nil id");
-  if (auto allowed = check_importable_kind(*event); !allowed) return tl::unexpected(allowed.error());
   if (auto size = check_payload_size(event->payload.size()); !size) return tl::unexpected(size.error());
+  if (auto allowed = check_importable_kind(*event); !allowed) return tl::unexpected(allowed.error());
   return event;
 }
 
