@@ -1,5 +1,6 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
-// the fences file, the index checkpoint, segment footers). The first byte picks the decoder. Arbitrary bytes must
+// the fences file, the index checkpoint, segment footers) and of projection cache rows. The
+// first byte picks the decoder. Arbitrary bytes must
 // never crash one, and a file a decoder accepts must re-encode to exactly the same bytes,
 // so no byte is ignored or misread.
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "batpak/projection_cache.hpp"
 #include "delivery/checkpoint.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
@@ -24,7 +26,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -38,6 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3: {
       auto footer = batpak::index::decode_segment_footer(bytes);
       if (footer) require_same(batpak::index::encode_segment_footer(*footer), bytes);
+      break;
+    }
+    case 4: {  // A cache row: one byte of key length, the key, then the row.
+      if (bytes.empty()) break;
+      const size_t key_bytes = std::min<size_t>(bytes[0], bytes.size() - 1);
+      const std::span<const uint8_t> key = bytes.subspan(1, key_bytes);
+      const std::span<const uint8_t> row_bytes = bytes.subspan(1 + key_bytes);
+      auto row = batpak::decode_cache_row(key, row_bytes);
+      if (row) require_same(batpak::encode_cache_row(key, *row), row_bytes);
       break;
     }
     default: {

@@ -141,6 +141,15 @@ int main(int argc, char** argv) {
         with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
   write(out / "fuzz_small_files" / "fences.bin",
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
+  // A projection cache row (4): key length, key, row.
+  const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
+  batpak::CacheRow row{5, 7, 1'800'000'000'000'000, {0x81, 0xa1, 0x6e, 0x01}, {}};
+  row.head_hash.bytes.fill(0x5a);
+  Bytes cache_row{static_cast<uint8_t>(key.size())};
+  cache_row.insert(cache_row.end(), key.begin(), key.end());
+  const Bytes encoded_row = batpak::encode_cache_row(key, row);
+  cache_row.insert(cache_row.end(), encoded_row.begin(), encoded_row.end());
+  write(out / "fuzz_small_files" / "cache_row.bin", with_option(4, cache_row));
 
   if (!write_tail_ring_seeds(out)) return 1;
   if (!write_footer_seeds(out)) {

@@ -87,6 +87,7 @@ struct ReplayPlan {
   std::vector<uint64_t> global_sequences;  // Relevant events, in the entity's order.
   uint64_t watermark = 0;                  // Last relevant global sequence (0 = none).
   uint64_t generation = 0;                 // Entity generation (all kinds) at plan time.
+  Hash32 head_hash;                        // Event hash of the entity's last event (zero: none).
 };
 
 // The cache key of a projection of one entity: projection name, schema version and the

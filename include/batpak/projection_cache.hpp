@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batpak/status.hpp"
+#include "batpak/types.hpp"
 
 namespace batpak {
 
@@ -72,10 +73,15 @@ struct CacheRow {
   uint64_t generation = 0;   // Entity generation the state was computed at.
   int64_t cached_at_us = 0;  // Store clock when the row was written.
   std::vector<uint8_t> state;
+  // The event hash of the entity's event number `generation`: through the hash chain it
+  // names every event the state was folded from, so a row computed from another history
+  // (events a power cut took from the log, another store) is never used.
+  Hash32 head_hash;
 };
 
 // The row format (docs/format.md, "Projection cache rows"): magic, version, the fields
-// above, the key, the state, and an XXH3-64 checksum of everything before it.
+// above, the key, the state, and an XXH3-64 checksum of everything before it. Rows of the
+// earlier version 1 (no head hash) decode as kUnsupported.
 std::vector<uint8_t> encode_cache_row(std::span<const uint8_t> key, const CacheRow& row);
 // Decodes a row stored under `key`. A row that is truncated, corrupt, written by a newer
 // format, or stored under another key is kCorruption / kUnsupported: callers treat it as a

@@ -29,7 +29,7 @@ Result<std::optional<typename P::State>> fold(const Store& store, std::span<cons
 template <Projection P>
 void store_row(Store& store, std::span<const uint8_t> key, const typename P::State& state,
                const ReplayPlan& plan, ProjectionObservation& observation) {
-  CacheRow row{plan.watermark, plan.generation, store.now_us(), encode_payload(state)};
+  CacheRow row{plan.watermark, plan.generation, store.now_us(), encode_payload(state), plan.head_hash};
   if (auto s = store.projection_cache().put(key, encode_cache_row(key, row)); !s) {
     observation.cache_status = CacheStatus::kUnavailable;
     observation.cache_reason = "cache put failed: " + s.error().message;
@@ -47,11 +47,24 @@ Result<Projected<typename P::State>> full_replay(Store& store, std::span<const u
   return Projected<typename P::State>{std::move(*state), plan.generation, std::move(obs)};
 }
 
-// Serves or advances a decoded cache row; nothing when the row cannot be used.
+// Whether the row was folded from the log as it is: the entity's event number
+// row.generation must be the event the row names. Costs one read unless the entity is
+// still at that generation. REQUIRES: row.generation <= plan.generation.
+inline Result<bool> row_matches_log(const Store& store, std::string_view entity, const ReplayPlan& plan,
+                                    const CacheRow& row) {
+  if (row.generation == plan.generation) return row.head_hash == plan.head_hash;
+  auto hash = store.entity_hash_at(entity, row.generation);
+  if (!hash) return tl::unexpected(hash.error());
+  return *hash == row.head_hash;
+}
+
+// Serves or advances a decoded cache row; nothing when the row cannot be used (`reason`
+// then says why, when it is not simply too old).
 template <Projection P>
-Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::span<const uint8_t> key,
-                                                            const ReplayPlan& plan, const CacheRow& row,
-                                                            Freshness freshness) {
+Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::string_view entity,
+                                                            std::span<const uint8_t> key, const ReplayPlan& plan,
+                                                            const CacheRow& row, Freshness freshness,
+                                                            std::string& reason) {
   using Out = std::optional<Projected<typename P::State>>;
   const bool fresh =
       freshness.mode == Freshness::Mode::kConsistent
@@ -59,6 +72,12 @@ Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::s
           : std::max<int64_t>(0, store.now_us() - row.cached_at_us) <
                 static_cast<int64_t>(freshness.max_stale_ms) * 1000;
   if (!fresh && !P::kSupportsIncremental) return Out();
+  auto matches = row_matches_log(store, entity, plan, row);
+  if (!matches) return tl::unexpected(matches.error());
+  if (!*matches) {
+    reason = "cache row was folded from events the log does not hold";
+    return Out();
+  }
   auto state = decode_payload<typename P::State>(row.state);
   if (!state) return Out();  // Undecodable state bytes are a miss.
   ProjectionObservation obs;
@@ -109,11 +128,11 @@ Result<Projected<typename P::State>> Store::project(std::string_view entity, Fre
     (void)cache.delete_prefix(key);  // Self-heal; the replay below rewrites it.
     return d::full_replay<P>(*this, key, *plan, obs);
   }
-  if (row->watermark > plan->watermark) {
+  if (row->watermark > plan->watermark || row->generation > plan->generation) {
     obs.cache_reason = "cache row is newer than the plan";
     return d::full_replay<P>(*this, key, *plan, obs);
   }
-  auto served = d::use_row<P>(*this, key, *plan, *row, freshness);
+  auto served = d::use_row<P>(*this, entity, key, *plan, *row, freshness, obs.cache_reason);
   if (!served) return tl::unexpected(served.error());
   if (*served) return std::move(**served);
   return d::full_replay<P>(*this, key, *plan, obs);

@@ -233,6 +233,10 @@ class Store {
   // The relevant events of `entity` (all kinds when `relevant_kinds` is empty), as of now.
   Result<ReplayPlan> replay_plan(std::string_view entity,
                                  std::span<const EventKind> relevant_kinds) const;
+  // The event hash of the entity's event number `generation` (1 is its first event), read
+  // from its segment and checked like every read. Through the hash chain it identifies the
+  // entity's whole history up to that event. kNotFound when the entity has fewer events.
+  Result<Hash32> entity_hash_at(std::string_view entity, uint64_t generation) const;
   // Reads the events with the given global sequences, in the order given.
   Result<std::vector<Event>> read_sequences(std::span<const uint64_t> global_sequences) const;
   // Calls `visit` with each of those events in the order given, stopping at its first

@@ -266,6 +266,7 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
   if (!id) return out;
   const EntityState& state = entities_[*id];
   out.generation = state.sequences.size();
+  out.head_hash = state.head_hash;
   if (kinds.empty()) {
     out.global_sequences = state.sequences;
     return out;

@@ -111,10 +111,11 @@ class Index {
   // Matching events with global_sequence > after, ascending, at most `limit`.
   std::vector<Located> select(const Region& region, uint64_t after, size_t limit) const;
   // The entity's events whose kind is in `kinds` (all when empty), in clock order, with the
-  // entity's generation, read under one lock.
+  // entity's generation and last event hash, read under one lock.
   struct EntityPlan {
     std::vector<uint64_t> global_sequences;
     uint64_t generation = 0;
+    Hash32 head_hash;
   };
   EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.

@@ -10,8 +10,8 @@ namespace batpak {
 namespace {
 
 constexpr uint8_t kRowMagic[4] = {'B', 'P', 'K', 'C'};
-constexpr uint16_t kRowVersion = 1;
-constexpr size_t kRowHeaderBytes = 40;
+constexpr uint16_t kRowVersion = 2;  // 1 had no head hash: such rows are misses, rewritten.
+constexpr size_t kRowHeaderBytes = 72;
 constexpr size_t kRowChecksumBytes = 8;
 constexpr char kKeyDomain[] = "batpak.projection.v1";
 
@@ -53,6 +53,7 @@ std::vector<uint8_t> encode_cache_row(std::span<const uint8_t> key, const CacheR
   w.le<uint64_t>(row.watermark);
   w.le<uint64_t>(row.generation);
   w.le<int64_t>(row.cached_at_us);
+  w.bytes(row.head_hash.bytes);
   w.le<uint32_t>(static_cast<uint32_t>(key.size()));
   w.le<uint32_t>(static_cast<uint32_t>(row.state.size()));
   w.bytes(key);
@@ -73,8 +74,8 @@ Result<CacheRow> decode_cache_row(std::span<const uint8_t> key, std::span<const 
   if (util::load_le<uint16_t>(p + 4) != kRowVersion) {
     return make_error(ErrorCode::kUnsupported, "cache row written by another format version");
   }
-  const size_t key_bytes = util::load_le<uint32_t>(p + 32);
-  const size_t state_bytes = util::load_le<uint32_t>(p + 36);
+  const size_t key_bytes = util::load_le<uint32_t>(p + 64);
+  const size_t state_bytes = util::load_le<uint32_t>(p + 68);
   if (kRowHeaderBytes + key_bytes + state_bytes != body) return corrupt("cache row lengths do not add up");
   if (key_bytes != key.size() || std::memcmp(p + kRowHeaderBytes, key.data(), key.size()) != 0) {
     return corrupt("cache row belongs to another key");
@@ -83,6 +84,7 @@ Result<CacheRow> decode_cache_row(std::span<const uint8_t> key, std::span<const 
   row.watermark = util::load_le<uint64_t>(p + 8);
   row.generation = util::load_le<uint64_t>(p + 16);
   row.cached_at_us = util::load_le<int64_t>(p + 24);
+  std::memcpy(row.head_hash.bytes.data(), p + 32, row.head_hash.bytes.size());
   const uint8_t* state = p + kRowHeaderBytes + key_bytes;
   row.state.assign(state, state + state_bytes);
   return row;

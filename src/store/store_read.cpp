@@ -210,8 +210,22 @@ Result<ReplayPlan> Store::replay_plan(std::string_view entity,
   ReplayPlan out;
   out.watermark = plan.global_sequences.empty() ? 0 : plan.global_sequences.back();
   out.generation = plan.generation;
+  out.head_hash = plan.head_hash;
   out.global_sequences = std::move(plan.global_sequences);
   return out;
+}
+
+Result<Hash32> Store::entity_hash_at(std::string_view entity, uint64_t generation) const {
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
+  // Generations only grow, so an entity found at or past `generation` keeps that event.
+  if (generation == 0 || impl_->index.entity_generation(entity) < generation) {
+    return make_error(ErrorCode::kNotFound, "entity '" + std::string(entity) + "' has no event number " +
+                                                std::to_string(generation));
+  }
+  const std::vector<index::Located> rows = impl_->index.chain_back(entity, static_cast<uint32_t>(generation), 1);
+  auto events = impl_->read_events(rows);
+  if (!events) return tl::unexpected(events.error());
+  return events->front().header.event_hash;
 }
 
 Result<std::vector<Event>> Store::read_sequences(std::span<const uint64_t> global_sequences) const {

@@ -48,8 +48,8 @@ inline void expect_delete_prefix_removes_only_matches(ProjectionCache& cache) {
 // read must decode whole, and no put may fail.
 inline void expect_concurrent_rows_stay_whole(ProjectionCache& cache, int rounds_per_thread) {
   const auto key = cache_bytes("shared");
-  const auto a = encode_cache_row(key, CacheRow{1, 1, 1, std::vector<uint8_t>(5000, 'a')});
-  const auto b = encode_cache_row(key, CacheRow{2, 2, 2, std::vector<uint8_t>(7000, 'b')});
+  const auto a = encode_cache_row(key, CacheRow{1, 1, 1, std::vector<uint8_t>(5000, 'a'), {}});
+  const auto b = encode_cache_row(key, CacheRow{2, 2, 2, std::vector<uint8_t>(7000, 'b'), {}});
   std::atomic<int> bad{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -1,7 +1,10 @@
 // Cache keys isolate projections; cache rows refuse every kind of damage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "batpak/projection.hpp"
+#include "util/hash.hpp"
 
 namespace batpak {
 namespace {
@@ -32,18 +35,49 @@ TEST(CacheKey, NoEntityKeyIsAPrefixOfAnother) {
 
 TEST(CacheRowCodec, RoundTripsEveryField) {
   const auto key = key_for("p", 1, {}, "e");
-  CacheRow row{7, 9, -5, {1, 2, 3}};
+  CacheRow row{7, 9, -5, {1, 2, 3}, {}};
+  for (size_t i = 0; i < row.head_hash.bytes.size(); ++i) row.head_hash.bytes[i] = static_cast<uint8_t>(i + 1);
   auto decoded = decode_cache_row(key, encode_cache_row(key, row));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->watermark, 7u);
   EXPECT_EQ(decoded->generation, 9u);
   EXPECT_EQ(decoded->cached_at_us, -5);
   EXPECT_EQ(decoded->state, row.state);
+  EXPECT_EQ(decoded->head_hash, row.head_hash);
+}
+
+// The layout of docs/format.md, "Projection cache rows", byte for byte.
+TEST(CacheRowCodec, GoldenBytes) {
+  const std::vector<uint8_t> key = {'k'};
+  CacheRow row{0x0102, 3, 4, {0xc0}, {}};
+  row.head_hash.bytes.fill(0xab);
+  const std::vector<uint8_t> bytes = encode_cache_row(key, row);
+  ASSERT_EQ(bytes.size(), 72u + 1 + 1 + 8);
+  const std::vector<uint8_t> header = {'B', 'P', 'K', 'C', 2, 0, 0, 0,   //
+                                       0x02, 0x01, 0, 0, 0, 0, 0, 0,       // watermark
+                                       3, 0, 0, 0, 0, 0, 0, 0,             // generation
+                                       4, 0, 0, 0, 0, 0, 0, 0};            // cached_at_us
+  EXPECT_TRUE(std::equal(header.begin(), header.end(), bytes.begin()));
+  EXPECT_TRUE(std::all_of(bytes.begin() + 32, bytes.begin() + 64, [](uint8_t b) { return b == 0xab; }));
+  const std::vector<uint8_t> tail = {1, 0, 0, 0, 1, 0, 0, 0, 'k', 0xc0};  // lengths, key, state
+  EXPECT_TRUE(std::equal(tail.begin(), tail.end(), bytes.begin() + 64));
+}
+
+TEST(CacheRowCodec, VersionOneRowsAreUnsupported) {
+  const auto key = key_for("p", 1, {}, "e");
+  auto bytes = encode_cache_row(key, CacheRow{1, 1, 1, {}, {}});
+  bytes[4] = 1;  // An earlier version, with a checksum that holds.
+  const size_t body = bytes.size() - 8;
+  const uint64_t sum = util::checksum64(std::span(bytes).first(body));
+  for (size_t i = 0; i < 8; ++i) bytes[body + i] = static_cast<uint8_t>(sum >> (8 * i));
+  auto decoded = decode_cache_row(key, bytes);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, ErrorCode::kUnsupported);
 }
 
 TEST(CacheRowCodec, EverySingleByteFlipIsRefused) {
   const auto key = key_for("p", 1, {}, "e");
-  const auto bytes = encode_cache_row(key, CacheRow{7, 9, 11, {1, 2, 3, 4}});
+  const auto bytes = encode_cache_row(key, CacheRow{7, 9, 11, {1, 2, 3, 4}, {}});
   for (size_t i = 0; i < bytes.size(); ++i) {
     auto damaged = bytes;
     damaged[i] ^= 0x40;
@@ -53,7 +87,7 @@ TEST(CacheRowCodec, EverySingleByteFlipIsRefused) {
 
 TEST(CacheRowCodec, EveryTruncationIsRefused) {
   const auto key = key_for("p", 1, {}, "e");
-  const auto bytes = encode_cache_row(key, CacheRow{7, 9, 11, {1, 2, 3, 4}});
+  const auto bytes = encode_cache_row(key, CacheRow{7, 9, 11, {1, 2, 3, 4}, {}});
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_FALSE(decode_cache_row(key, std::span(bytes).first(n))) << "length " << n;
   }
@@ -61,7 +95,7 @@ TEST(CacheRowCodec, EveryTruncationIsRefused) {
 
 TEST(CacheRowCodec, RowStoredUnderAnotherKeyIsRefused) {
   const auto key = key_for("p", 1, {}, "e");
-  const auto bytes = encode_cache_row(key, CacheRow{1, 1, 1, {}});
+  const auto bytes = encode_cache_row(key, CacheRow{1, 1, 1, {}, {}});
   EXPECT_FALSE(decode_cache_row(key_for("p", 2, {}, "e"), bytes));
 }
 

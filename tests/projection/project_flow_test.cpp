@@ -167,12 +167,84 @@ TEST_F(ProjectFlow, UndecodableStateBytesAreAMiss) {
   add("cart:1", 4);
   const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
                                         TypedTotal::relevant_kinds(), "cart:1");
-  CacheRow row{1, 1, clock_->now_us(), {0xc1}};  // 0xc1 is never valid MessagePack.
+  // A row of this very history (its head hash is the entity's), whose state bytes are bad:
+  // 0xc1 is never valid MessagePack.
+  const Hash32 head = store_->entity_hash_at("cart:1", 1).value();
+  CacheRow row{1, 1, clock_->now_us(), {0xc1}, head};
   ASSERT_TRUE(cache->put(key, encode_cache_row(key, row)));
   auto p = store_->project<TypedTotal>("cart:1");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_TRUE(p->observation.cache_reason.empty()) << "refused for its state, not its history";
   EXPECT_EQ(p->state->total, 4);
+}
+
+// Two stores share one cache directory (or a store is deleted and made anew beside its
+// cache): the same projection of the same entity reaches the same watermark and
+// generation with other events. The first store's row must not answer for the second.
+TEST_F(ProjectFlow, AnotherStoresRowIsNeverServed) {
+  TempDir cache_dir;
+  auto cache = make_file_cache(cache_dir.path() + "/rows");
+  ASSERT_TRUE(cache);
+  open_with(*cache);
+  add("cart:1", 8);
+  ASSERT_TRUE(store_->project<TypedTotal>("cart:1"));
+  ASSERT_TRUE(store_->close());
+
+  TempDir other;
+  StoreOptions options;
+  options.clock = clock_;
+  options.projection_cache = *cache;
+  auto opened = Store::open(other.path(), options);
+  ASSERT_TRUE(opened);
+  store_ = std::move(*opened);
+  add("cart:1", 5);
+  for (Freshness freshness : {Freshness::consistent(), Freshness::maybe_stale(60'000)}) {
+    auto p = store_->project<TypedTotal>("cart:1", freshness);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->state->total, 5);
+    EXPECT_EQ(p->generation, 1u);
+  }
+}
+
+TEST_F(ProjectFlow, RowOfAnotherHistoryIsRefusedAndRewritten) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 4);
+  note("cart:1");  // The entity moves past the row's generation: its hash is read from the log.
+  const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
+                                        TypedTotal::relevant_kinds(), "cart:1");
+  Hash32 foreign = store_->entity_hash_at("cart:1", 1).value();
+  foreign.bytes[0] ^= 1;
+  CacheRow row{1, 1, clock_->now_us(), encode_payload(TypedTotal::State{1000, 9}), foreign};
+  ASSERT_TRUE(cache->put(key, encode_cache_row(key, row)));
+  auto p = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_NE(p->observation.cache_reason.find("does not hold"), std::string::npos) << p->observation.cache_reason;
+  EXPECT_EQ(p->state->total, 4);
+  auto again = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->observation.cache_status, CacheStatus::kHit) << "the replay rewrote the row";
+  EXPECT_EQ(again->state->total, 4);
+}
+
+TEST_F(ProjectFlow, EntityHashAtNamesEachEventOfTheChain) {
+  open_with(make_memory_cache(1 << 20));
+  add("cart:1", 1);
+  note("cart:1");
+  auto events = store_->query(Region::entity("cart:1"));
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ(store_->entity_hash_at("cart:1", 1).value(), (*events)[0].header.event_hash);
+  EXPECT_EQ(store_->entity_hash_at("cart:1", 2).value(), (*events)[1].header.event_hash);
+  EXPECT_EQ(store_->replay_plan("cart:1", {}).value().head_hash, (*events)[1].header.event_hash);
+  for (uint64_t generation : {0u, 3u}) {
+    auto none = store_->entity_hash_at("cart:1", generation);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  }
+  EXPECT_EQ(store_->entity_hash_at("cart:2", 1).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(ProjectFlow, RowNewerThanThePlanIsNeverUsed) {
@@ -181,7 +253,7 @@ TEST_F(ProjectFlow, RowNewerThanThePlanIsNeverUsed) {
   add("cart:1", 4);
   const auto key = projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
                                         TypedTotal::relevant_kinds(), "cart:1");
-  CacheRow row{99, 99, clock_->now_us(), encode_payload(TypedTotal::State{1000, 9})};
+  CacheRow row{99, 99, clock_->now_us(), encode_payload(TypedTotal::State{1000, 9}), {}};
   ASSERT_TRUE(cache->put(key, encode_cache_row(key, row)));
   auto p = store_->project<TypedTotal>("cart:1", Freshness::maybe_stale(60'000));
   ASSERT_TRUE(p);
