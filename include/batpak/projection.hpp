@@ -84,7 +84,7 @@ struct Projected {
 
 // The events a projection of one entity must fold, as of one instant.
 struct ReplayPlan {
-  std::vector<uint64_t> global_sequences;  // Relevant events, in the entity's order.
+  std::vector<uint64_t> global_sequences;  // Relevant events (after the asked sequence), in order.
   uint64_t watermark = 0;                  // Last relevant global sequence (0 = none).
   uint64_t generation = 0;                 // Entity generation (all kinds) at plan time.
   Hash32 head_hash;                        // Event hash of the entity's last event (zero: none).

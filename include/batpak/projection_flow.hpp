@@ -1,5 +1,5 @@
 // Definitions of Store::project and Store::project_if_changed (declared in store.hpp).
-// The flow: plan -> cache probe -> fresh hit | incremental apply | full replay.
+// The flow: plan summary -> cache probe -> fresh hit | incremental apply | full replay.
 #pragma once
 
 #include <algorithm>
@@ -36,43 +36,52 @@ void store_row(Store& store, std::span<const uint8_t> key, const typename P::Sta
   }
 }
 
+// One run of project(): the entity, its relevant kinds and its cache key.
+struct Run {
+  Store& store;
+  std::string_view entity;
+  std::span<const EventKind> kinds;
+  std::span<const uint8_t> key;
+};
+
+// Plans every relevant event as of now and folds them; the result goes to the cache unless
+// the run bypasses it.
 template <Projection P>
-Result<Projected<typename P::State>> full_replay(Store& store, std::span<const uint8_t> key,
-                                                 const ReplayPlan& plan, ProjectionObservation obs) {
-  auto state = fold<P>(store, plan.global_sequences);
+Result<Projected<typename P::State>> full_replay(const Run& run, ProjectionObservation obs) {
+  auto plan = run.store.replay_plan(run.entity, run.kinds);
+  if (!plan) return tl::unexpected(plan.error());
+  auto state = fold<P>(run.store, plan->global_sequences);
   if (!state) return tl::unexpected(state.error());
   obs.freshness = ObservedFreshness::kFresh;
-  obs.input_frontier = plan.watermark;
-  if (*state && obs.cache_status != CacheStatus::kBypassed) store_row<P>(store, key, **state, plan, obs);
-  return Projected<typename P::State>{std::move(*state), plan.generation, std::move(obs)};
+  obs.input_frontier = plan->watermark;
+  if (*state && obs.cache_status != CacheStatus::kBypassed) store_row<P>(run.store, run.key, **state, *plan, obs);
+  return Projected<typename P::State>{std::move(*state), plan->generation, std::move(obs)};
 }
 
 // Whether the row was folded from the log as it is: the entity's event number
 // row.generation must be the event the row names. Costs one read unless the entity is
-// still at that generation. REQUIRES: row.generation <= plan.generation.
-inline Result<bool> row_matches_log(const Store& store, std::string_view entity, const ReplayPlan& plan,
-                                    const CacheRow& row) {
-  if (row.generation == plan.generation) return row.head_hash == plan.head_hash;
-  auto hash = store.entity_hash_at(entity, row.generation);
+// still at that generation. REQUIRES: row.generation <= now.generation.
+inline Result<bool> row_matches_log(const Run& run, const ReplayPlan& now, const CacheRow& row) {
+  if (row.generation == now.generation) return row.head_hash == now.head_hash;
+  auto hash = run.store.entity_hash_at(run.entity, row.generation);
   if (!hash) return tl::unexpected(hash.error());
   return *hash == row.head_hash;
 }
 
 // Serves or advances a decoded cache row; nothing when the row cannot be used (`reason`
-// then says why, when it is not simply too old).
+// then says why, when it is not simply too old). `now` is the entity's plan summary.
 template <Projection P>
-Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::string_view entity,
-                                                            std::span<const uint8_t> key, const ReplayPlan& plan,
+Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, const ReplayPlan& now,
                                                             const CacheRow& row, Freshness freshness,
                                                             std::string& reason) {
   using Out = std::optional<Projected<typename P::State>>;
   const bool fresh =
       freshness.mode == Freshness::Mode::kConsistent
-          ? row.watermark == plan.watermark
-          : std::max<int64_t>(0, store.now_us() - row.cached_at_us) <
+          ? row.watermark == now.watermark
+          : std::max<int64_t>(0, run.store.now_us() - row.cached_at_us) <
                 static_cast<int64_t>(freshness.max_stale_ms) * 1000;
   if (!fresh && !P::kSupportsIncremental) return Out();
-  auto matches = row_matches_log(store, entity, plan, row);
+  auto matches = row_matches_log(run, now, row);
   if (!matches) return tl::unexpected(matches.error());
   if (!*matches) {
     reason = "cache row was folded from events the log does not hold";
@@ -83,59 +92,64 @@ Result<std::optional<Projected<typename P::State>>> use_row(Store& store, std::s
   ProjectionObservation obs;
   obs.cache_status = CacheStatus::kHit;
   if (fresh) {
-    const bool current = row.watermark == plan.watermark;
+    const bool current = row.watermark == now.watermark;
     obs.freshness = current ? ObservedFreshness::kFresh : ObservedFreshness::kStaleAllowed;
     obs.input_frontier = row.watermark;
-    return Out(Projected<typename P::State>{std::move(*state), current ? plan.generation : row.generation,
+    return Out(Projected<typename P::State>{std::move(*state), current ? now.generation : row.generation,
                                             std::move(obs)});
   }
-  // Incremental: apply the relevant events committed after the row's watermark.
-  auto first = std::upper_bound(plan.global_sequences.begin(), plan.global_sequences.end(), row.watermark);
-  const std::span<const uint64_t> newer(first, plan.global_sequences.end());
-  if (auto s = apply_all<P>(store, newer, *state); !s) return tl::unexpected(s.error());
+  // Incremental: plan only the relevant events after the row's watermark, as of now (events
+  // committed since the summary are included, and the plan's generation says so).
+  auto newer = run.store.replay_plan(run.entity, run.kinds, row.watermark);
+  if (!newer) return tl::unexpected(newer.error());
+  if (auto s = apply_all<P>(run.store, newer->global_sequences, *state); !s) return tl::unexpected(s.error());
   obs.freshness = ObservedFreshness::kFresh;
-  obs.input_frontier = plan.watermark;
+  obs.input_frontier = newer->watermark;
   obs.incremental = true;
-  store_row<P>(store, key, *state, plan, obs);
-  return Out(Projected<typename P::State>{std::move(*state), plan.generation, std::move(obs)});
+  store_row<P>(run.store, run.key, *state, *newer, obs);
+  return Out(Projected<typename P::State>{std::move(*state), newer->generation, std::move(obs)});
 }
 
 }  // namespace projection_detail
 
+// The summary (watermark, generation, head hash; no events listed) costs a walk back to the
+// last relevant event, so a fresh hit costs the same on an entity of any length; the
+// events are listed only for the fold that needs them.
 template <Projection P>
 Result<Projected<typename P::State>> Store::project(std::string_view entity, Freshness freshness) {
   namespace d = projection_detail;
   const std::vector<EventKind> kinds = P::relevant_kinds();
-  auto plan = replay_plan(entity, kinds);
-  if (!plan) return tl::unexpected(plan.error());
+  auto now = replay_plan(entity, kinds, UINT64_MAX);
+  if (!now) return tl::unexpected(now.error());
   ProjectionObservation obs;
-  if (plan->global_sequences.empty()) return Projected<typename P::State>{std::nullopt, plan->generation, obs};
+  if (now->watermark == 0) return Projected<typename P::State>{std::nullopt, now->generation, obs};
   const std::vector<uint8_t> key = projection_cache_key(P::kName, P::kSchemaVersion, kinds, entity);
+  const d::Run run{*this, entity, kinds, key};
   ProjectionCache& cache = projection_cache();
-  if (cache.capabilities().is_noop) return d::full_replay<P>(*this, key, *plan, obs);
+  if (cache.capabilities().is_noop) return d::full_replay<P>(run, obs);
 
   obs.cache_status = CacheStatus::kMiss;
   auto found = cache.get(key);
   if (!found) {
     obs.cache_status = CacheStatus::kUnavailable;
     obs.cache_reason = "cache get failed: " + found.error().message;
-    return d::full_replay<P>(*this, key, *plan, obs);
+    return d::full_replay<P>(run, obs);
   }
-  if (!*found) return d::full_replay<P>(*this, key, *plan, obs);
+  if (!*found) return d::full_replay<P>(run, obs);
   auto row = decode_cache_row(key, **found);
   if (!row) {
     obs.cache_reason = "cache row refused: " + row.error().message;
     (void)cache.delete_prefix(key);  // Self-heal; the replay below rewrites it.
-    return d::full_replay<P>(*this, key, *plan, obs);
+    return d::full_replay<P>(run, obs);
   }
-  if (row->watermark > plan->watermark || row->generation > plan->generation) {
+  if (row->watermark > now->watermark || row->generation > now->generation) {
     obs.cache_reason = "cache row is newer than the plan";
-    return d::full_replay<P>(*this, key, *plan, obs);
+    return d::full_replay<P>(run, obs);
   }
-  auto served = d::use_row<P>(*this, entity, key, *plan, *row, freshness, obs.cache_reason);
+  auto served = d::use_row<P>(run, *now, *row, freshness, obs.cache_reason);
   if (!served) return tl::unexpected(served.error());
   if (*served) return std::move(**served);
-  return d::full_replay<P>(*this, key, *plan, obs);
+  return d::full_replay<P>(run, obs);
 }
 
 template <Projection P>

@@ -230,9 +230,12 @@ class Store {
   Result<std::optional<Projected<typename P::State>>> project_if_changed(std::string_view entity,
                                                                          uint64_t last_generation);
 
-  // The relevant events of `entity` (all kinds when `relevant_kinds` is empty), as of now.
-  Result<ReplayPlan> replay_plan(std::string_view entity,
-                                 std::span<const EventKind> relevant_kinds) const;
+  // The relevant events of `entity` (all kinds when `relevant_kinds` is empty) with a global
+  // sequence above `after_global_sequence`, as of now; the watermark, generation and head
+  // hash are the entity's whatever `after_global_sequence` is. Costs the events listed, not
+  // the entity's length: UINT64_MAX lists none and just reads the rest.
+  Result<ReplayPlan> replay_plan(std::string_view entity, std::span<const EventKind> relevant_kinds,
+                                 uint64_t after_global_sequence = 0) const;
   // The event hash of the entity's event number `generation` (1 is its first event), read
   // from its segment and checked like every read. Through the hash chain it identifies the
   // entity's whole history up to that event. kNotFound when the entity has fewer events.

@@ -259,7 +259,10 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
   return out;
 }
 
-Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind> kinds) const {
+Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind> kinds, uint64_t after) const {
+  const auto relevant = [&kinds](EventKind kind) {
+    return kinds.empty() || std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  };
   std::shared_lock lock(mu_);
   EntityPlan out;
   const std::optional<uint32_t> id = entity_id(entity);
@@ -267,13 +270,24 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
   const EntityState& state = entities_[*id];
   out.generation = state.sequences.size();
   out.head_hash = state.head_hash;
+  // An entity's sequences ascend: the events above `after` are a suffix.
+  const size_t first = static_cast<size_t>(
+      std::upper_bound(state.sequences.begin(), state.sequences.end(), after) - state.sequences.begin());
   if (kinds.empty()) {
-    out.global_sequences = state.sequences;
+    out.global_sequences.assign(state.sequences.begin() + static_cast<std::ptrdiff_t>(first), state.sequences.end());
+  } else {
+    for (size_t i = first; i < state.sequences.size(); ++i) {
+      if (relevant(state.kinds[i])) out.global_sequences.push_back(state.sequences[i]);
+    }
+  }
+  if (!out.global_sequences.empty()) {
+    out.watermark = out.global_sequences.back();
     return out;
   }
-  for (size_t i = 0; i < state.sequences.size(); ++i) {
-    if (std::find(kinds.begin(), kinds.end(), state.kinds[i]) != kinds.end()) {
-      out.global_sequences.push_back(state.sequences[i]);
+  for (size_t i = first; i > 0; --i) {
+    if (relevant(state.kinds[i - 1])) {
+      out.watermark = state.sequences[i - 1];
+      break;
     }
   }
   return out;

@@ -110,14 +110,18 @@ class Index {
 
   // Matching events with global_sequence > after, ascending, at most `limit`.
   std::vector<Located> select(const Region& region, uint64_t after, size_t limit) const;
-  // The entity's events whose kind is in `kinds` (all when empty), in clock order, with the
-  // entity's generation and last event hash, read under one lock.
+  // The entity's events whose kind is in `kinds` (all when empty) and whose global sequence
+  // is above `after`, in clock order; with the last such event's sequence of all (however
+  // old), the entity's generation and its last event hash, read under one lock. Costs the
+  // events listed, a binary search, and (when none is listed) a walk back to the last
+  // relevant event.
   struct EntityPlan {
     std::vector<uint64_t> global_sequences;
+    uint64_t watermark = 0;  // The entity's last relevant global sequence; 0: none.
     uint64_t generation = 0;
     Hash32 head_hash;
   };
-  EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds) const;
+  EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds, uint64_t after = 0) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.
   std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
   // The visible rows of one segment in global order, and whether a hidden row lies between

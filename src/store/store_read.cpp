@@ -203,12 +203,12 @@ Result<std::vector<Event>> Store::walk_ancestors(const EventId& event_id, size_t
   return events;
 }
 
-Result<ReplayPlan> Store::replay_plan(std::string_view entity,
-                                      std::span<const EventKind> relevant_kinds) const {
+Result<ReplayPlan> Store::replay_plan(std::string_view entity, std::span<const EventKind> relevant_kinds,
+                                      uint64_t after_global_sequence) const {
   if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
-  index::Index::EntityPlan plan = impl_->index.plan(entity, relevant_kinds);
+  index::Index::EntityPlan plan = impl_->index.plan(entity, relevant_kinds, after_global_sequence);
   ReplayPlan out;
-  out.watermark = plan.global_sequences.empty() ? 0 : plan.global_sequences.back();
+  out.watermark = plan.watermark;
   out.generation = plan.generation;
   out.head_hash = plan.head_hash;
   out.global_sequences = std::move(plan.global_sequences);

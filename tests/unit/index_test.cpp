@@ -184,6 +184,32 @@ TEST_F(IndexTest, PlanListsTheEntitysRelevantKindsInClockOrder) {
   auto none = idx_.plan("nobody", {});
   EXPECT_EQ(none.generation, 0u);
   EXPECT_TRUE(none.global_sequences.empty());
+  EXPECT_EQ(none.watermark, 0u);
+}
+
+// Invariant: plan(after) lists exactly the suffix of plan() above `after`, and its
+// watermark, generation and head hash do not depend on `after`.
+TEST_F(IndexTest, PlanAfterASequenceListsOnlyTheNewerEventsWithTheSameSummary) {
+  const EventKind kinds[] = {EventKind(0x1001), EventKind(0x2001)};
+  const index::Index::EntityPlan whole = idx_.plan("order:7", kinds);
+  EXPECT_EQ(whole.watermark, 6u);
+  for (uint64_t after : {0u, 1u, 2u, 5u, 6u, 7u, 100u}) {
+    SCOPED_TRACE(after);
+    const index::Index::EntityPlan part = idx_.plan("order:7", kinds, after);
+    Seqs expected;
+    for (uint64_t s : whole.global_sequences) {
+      if (s > after) expected.push_back(s);
+    }
+    EXPECT_EQ(part.global_sequences, expected);
+    EXPECT_EQ(part.watermark, whole.watermark);
+    EXPECT_EQ(part.generation, whole.generation);
+    EXPECT_EQ(part.head_hash, whole.head_hash);
+  }
+  const EventKind only_first[] = {EventKind(0x1001)};
+  EXPECT_EQ(idx_.plan("order:7", only_first, UINT64_MAX).watermark, 1u) << "walks back past other kinds";
+  const EventKind absent[] = {EventKind(0x7001)};
+  EXPECT_EQ(idx_.plan("order:7", absent, UINT64_MAX).watermark, 0u);
+  EXPECT_EQ(idx_.plan("order:7", {}, UINT64_MAX).watermark, 6u);
 }
 
 // Index::segment_rows finds one segment's rows among hidden ones: rows 1-2 in segment 1,
