@@ -31,6 +31,20 @@ Status check_options(const StoreOptions& o) {
   return {};
 }
 
+// `path` without trailing slashes ("/" stays): one directory, one name.
+std::string without_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+// The directory that holds `path` ("." for a bare name, "/" for a top-level one).
+// REQUIRES: no trailing slash.
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 // Copies the torn bytes of the newest segment beside it, durably, then cuts them off.
 Status save_and_cut_torn_tail(Store::Impl& s, File& file, const std::string& path,
                               const segment::TornTail& torn, OpenReport& report) {
@@ -211,8 +225,9 @@ Status settle_fences(Store::Impl& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options) {
+Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given, StoreOptions options) {
   const auto started = std::chrono::steady_clock::now();
+  const std::string dir = without_trailing_slashes(dir_as_given);
   if (auto st = check_options(options); !st) return tl::unexpected(st.error());
   if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
   auto s = std::make_unique<Store::Impl>(dir, options);
@@ -227,6 +242,10 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOpt
   const bool writable = options.access == AccessMode::kReadWrite;
   if (writable) {
     if (auto st = s->fs->create_dir(dir); !st) return tl::unexpected(st.error());
+    // Nothing in the directory is durable until its own entry is. Syncing its parent at
+    // every read-write open (not only when this open made it) also covers a process crash
+    // between an earlier open's mkdir and that sync.
+    if (auto st = s->fs->sync_dir(parent_dir(dir)); !st) return tl::unexpected(st.error());
   } else {
     auto exists = s->fs->exists(dir);
     if (!exists) return tl::unexpected(exists.error());

@@ -124,8 +124,10 @@ std::vector<SimFs::PendingFile> SimFs::pending_files() const {
 std::shared_ptr<SimFs> SimFs::crashed_copy(const std::vector<Survivor>& survivors, bool current_names) const {
   std::lock_guard lock(mu_);
   auto copy = std::make_shared<SimFs>();
-  copy->dirs_ = dirs_;
+  copy->dirs_ = current_names ? dirs_ : durable_dirs_;
+  copy->durable_dirs_ = copy->dirs_;
   for (const auto& [path, node] : current_names ? names_ : durable_names_) {
+    if (!copy->dirs_.contains(parent_of(path))) continue;  // Its directory did not survive.
     Bytes bytes = node->durable;
     for (const Survivor& s : survivors) {
       auto current = names_.find(s.path);
@@ -213,6 +215,9 @@ Status SimFs::sync_dir(const std::string& path) {
   std::erase_if(durable_names_, [&](const auto& entry) { return parent_of(entry.first) == path; });
   for (const auto& [name, node] : names_) {
     if (parent_of(name) == path) durable_names_[name] = node;
+  }
+  for (const std::string& dir : dirs_) {
+    if (parent_of(dir) == path) durable_dirs_.insert(dir);
   }
   return {};
 }

@@ -6,7 +6,9 @@
 // with kIo without effect, as if the machine died there. crashed_copy() then builds the disk
 // a power cut could leave behind: every file's durable bytes plus a chosen prefix of its
 // unsynced changes (the next write optionally torn in half, or one earlier write of the prefix
-// lost: reordered), under the durable names or the current ones. Directories are modelled as always durable once created.
+// lost: reordered), under the durable names or the current ones. A new directory, like a new
+// file, is durable only once its parent has been synced (sync_dir) after it was made; under the
+// durable names a disk loses the directories that are not, with everything in them.
 //
 // Thread safety: every method may be called concurrently (one internal mutex).
 #pragma once
@@ -93,6 +95,7 @@ class SimFs final : public Fs {
   Names names_;          // Current directory entries.
   Names durable_names_;  // As of the last sync_dir.
   std::set<std::string> dirs_;
+  std::set<std::string> durable_dirs_;  // Made, then their parent synced.
   uint64_t operations_ = 0;
   uint64_t crash_at_ = 0;
   bool crashed_ = false;
