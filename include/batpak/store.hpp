@@ -91,6 +91,13 @@ struct VerifyReport {
   bool ok() const { return !damage.has_value(); }
 };
 
+// What Store::backup() copied.
+struct BackupReport {
+  uint64_t last_sequence = 0;  // The copy holds global sequences 1 .. last_sequence.
+  uint64_t segments = 0;       // Segment files written.
+  uint64_t bytes = 0;          // Segment bytes copied.
+};
+
 // Thread safety: every method may be called concurrently from any number of threads, with
 // one exception: close() must not race with other calls, except that threads blocked in
 // wait_for_visible() or wait_for*() (or in watchers and cursors waiting through them) are woken by close()
@@ -215,6 +222,21 @@ class Store {
   // chain link. Damage is reported in the VerifyReport, not as an error; errors are for
   // failures to read at all.
   Result<VerifyReport> verify() const;
+
+  // Copies the store into `destination_dir`, a directory that must not exist yet (its parent
+  // must): a store of its own, opened like any other. The copy is what a power cut at the
+  // moment of the call would leave of this store once every append that returned before the
+  // call is durable (in kBuffered and kAsync mode the call first syncs, as sync() does): a
+  // prefix of the commit order that holds each of those events, with the fences as they stood
+  // at its end, so the events of a fence still open are in it but hidden for good. Appends go
+  // on during the copy; only finding its end takes the writer's lock. The copy is built in
+  // `destination_dir` + ".partial" and renamed into place once durable, so after a crash
+  // `destination_dir` is complete or absent. It holds no cursor checkpoints, index checkpoint,
+  // segment footers or tail ring (its first open scans its segments); projection caches live
+  // outside the data directory. A read-only or salvage-mode store copies what it opened
+  // (salvage: up to the damage). Errors: kInvalidArgument (the destination or its ".partial"
+  // exists, or is this store's directory), kIo, kPoisoned, kClosed.
+  Result<BackupReport> backup(const std::string& destination_dir) const;
 
   // ---- Projections (templates defined in batpak/projection_flow.hpp) ----
 

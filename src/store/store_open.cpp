@@ -7,6 +7,7 @@
 #include "segment/scan.hpp"
 #include "segment/segment_files.hpp"
 #include "store/store_impl.hpp"
+#include "util/paths.hpp"
 
 namespace batpak {
 namespace {
@@ -29,20 +30,6 @@ Status check_options(const StoreOptions& o) {
     return bad("tail_ring_bytes must be a multiple of 4096 within 64 KiB .. 1 GiB");
   }
   return {};
-}
-
-// `path` without trailing slashes ("/" stays): one directory, one name.
-std::string without_trailing_slashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-// The directory that holds `path` ("." for a bare name, "/" for a top-level one).
-// REQUIRES: no trailing slash.
-std::string parent_dir(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 // Copies the torn bytes of the newest segment beside it, durably, then cuts them off.
@@ -227,7 +214,7 @@ Status settle_fences(Store::Impl& s) {
 
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given, StoreOptions options) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string dir = without_trailing_slashes(dir_as_given);
+  const std::string dir = util::without_trailing_slashes(dir_as_given);
   if (auto st = check_options(options); !st) return tl::unexpected(st.error());
   if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
   auto s = std::make_unique<Store::Impl>(dir, options);
@@ -245,7 +232,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
     // Nothing in the directory is durable until its own entry is. Syncing its parent at
     // every read-write open (not only when this open made it) also covers a process crash
     // between an earlier open's mkdir and that sync.
-    if (auto st = s->fs->sync_dir(parent_dir(dir)); !st) return tl::unexpected(st.error());
+    if (auto st = s->fs->sync_dir(util::parent_dir(dir)); !st) return tl::unexpected(st.error());
   } else {
     auto exists = s->fs->exists(dir);
     if (!exists) return tl::unexpected(exists.error());

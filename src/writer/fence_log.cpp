@@ -95,6 +95,11 @@ std::vector<SequenceRange> FenceLog::cancelled() const {
   return contents_.cancelled;
 }
 
+FenceFileContents FenceLog::contents() const {
+  std::lock_guard lock(mu_);
+  return contents_;
+}
+
 std::optional<uint64_t> FenceLog::open_fence_start() const {
   std::lock_guard lock(mu_);
   return contents_.open_fence_start;

@@ -41,6 +41,7 @@ class FenceLog {
   bool hidden(uint64_t global_sequence) const;
   std::vector<SequenceRange> cancelled() const;
   std::optional<uint64_t> open_fence_start() const;
+  FenceFileContents contents() const;
 
   // Durably records that a fence starts at `start` (REQUIRES: none open).
   Status record_open(uint64_t start);

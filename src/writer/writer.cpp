@@ -256,6 +256,13 @@ Status Writer::sync() {
   return sync_locked(lock);
 }
 
+Result<DurableCut> Writer::durable_cut() {
+  std::unique_lock lock(mu_);
+  if (auto s = check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = sync_locked(lock); !s) return tl::unexpected(s.error());
+  return DurableCut{durable_sequence_, durable_segment_, durable_offset_, config_.fence_log->contents()};
+}
+
 Status Writer::sync_locked(std::unique_lock<std::mutex>& lock) {
   const uint64_t target = next_sequence_ - 1;
   sync_requested_ = std::max(sync_requested_, target);

@@ -55,6 +55,15 @@ struct Committed {
   std::vector<uint64_t> replays_of;
 };
 
+// The end of the durable journal at one instant, with the fence file's contents then
+// (Writer::durable_cut). Segments below `segment_id` end where their files end.
+struct DurableCut {
+  uint64_t last_sequence = 0;   // Every event up to it is durable (hidden ones included).
+  uint64_t segment_id = 0;      // The segment holding the durable end...
+  uint64_t segment_end = 0;     // ...and the offset where its durable bytes end.
+  FenceFileContents fences;
+};
+
 struct WriterConfig {
   Durability durability = Durability::kSync;
   uint32_t sync_every_events = 1000;
@@ -99,6 +108,10 @@ class Writer {
   Status cancel_fence(uint64_t fence);
 
   uint64_t durable_sequence() const;
+  // Makes every event sequenced before the call durable (as sync() does), then returns the
+  // durable end and the fences as they stood there, read together under mu_ (no commit or
+  // fence change falls between them). The bytes before the end never change again.
+  Result<DurableCut> durable_cut();
   // The last global sequence handed out (0: none yet). Lock-free.
   uint64_t sequenced() const { return sequenced_atomic_.load(std::memory_order_acquire); }
   // Waits until every event up to `sequence` is written, and so visible unless a fence holds

@@ -200,12 +200,34 @@ Status SimFs::remove(const std::string& path) {
 
 Status SimFs::rename(const std::string& from, const std::string& to) {
   std::lock_guard lock(mu_);
+  if (dirs_.contains(from)) {
+    if (auto s = step("rename", from); !s) return s;
+    rename_dir(from, to);
+    return {};
+  }
   auto it = names_.find(from);
   if (it == names_.end()) return make_error(ErrorCode::kNotFound, "no file " + from);
   if (auto s = step("rename", from); !s) return s;
   names_[to] = it->second;
   names_.erase(from);
   return {};
+}
+
+void SimFs::rename_dir(const std::string& from, const std::string& to) {
+  const std::string prefix = from + "/";
+  auto moved = [&](const std::string& path) { return to + path.substr(from.size()); };
+  auto move_names = [&](Names& names) {
+    Names kept;
+    for (auto& [path, node] : names) kept[path.starts_with(prefix) ? moved(path) : path] = std::move(node);
+    names.swap(kept);
+  };
+  move_names(names_);
+  move_names(durable_names_);  // The directory's synced entries travel with it.
+  std::set<std::string> dirs;
+  for (const std::string& dir : dirs_) dirs.insert(dir == from || dir.starts_with(prefix) ? moved(dir) : dir);
+  dirs_.swap(dirs);
+  // Its new name is durable once the parent is synced; the old one is not kept.
+  std::erase_if(durable_dirs_, [&](const std::string& dir) { return dir == from || dir.starts_with(prefix); });
 }
 
 Status SimFs::sync_dir(const std::string& path) {
@@ -216,6 +238,7 @@ Status SimFs::sync_dir(const std::string& path) {
   for (const auto& [name, node] : names_) {
     if (parent_of(name) == path) durable_names_[name] = node;
   }
+  std::erase_if(durable_dirs_, [&](const std::string& dir) { return parent_of(dir) == path && !dirs_.contains(dir); });
   for (const std::string& dir : dirs_) {
     if (parent_of(dir) == path) durable_dirs_.insert(dir);
   }

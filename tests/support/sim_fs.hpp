@@ -8,7 +8,9 @@
 // unsynced changes (the next write optionally torn in half, or one earlier write of the prefix
 // lost: reordered), under the durable names or the current ones. A new directory, like a new
 // file, is durable only once its parent has been synced (sync_dir) after it was made; under the
-// durable names a disk loses the directories that are not, with everything in them.
+// durable names a disk loses the directories that are not, with everything in them. A renamed
+// directory keeps its synced entries; its new name is durable once its parent is synced, and
+// until then a power cut loses it under both names (a real disk would keep the old name).
 //
 // Thread safety: every method may be called concurrently (one internal mutex).
 #pragma once
@@ -90,6 +92,8 @@ class SimFs final : public Fs {
   // REQUIRE mu_ held. step() counts one mutating call, or fails it once crashed.
   Status step(const std::string& what, const std::string& path);
   static void apply(Bytes& bytes, const Change& change);
+  // Renames a directory and everything under it. REQUIRES: mu_ held.
+  void rename_dir(const std::string& from, const std::string& to);
 
   mutable std::mutex mu_;
   Names names_;          // Current directory entries.
