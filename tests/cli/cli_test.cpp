@@ -1,6 +1,7 @@
 // The CLI contract (docs/cli.md): happy paths, receipts, exit codes, export/import.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "batpak/batpak.hpp"
@@ -134,6 +135,35 @@ TEST_F(Cli, ExportImportRoundTripKeepsDenialAndBypassEvents) {
   auto imported = run_cli({"import", dir_.sub("copy")}, exported.out);
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
   EXPECT_EQ(run_cli({"export", dir_.sub("copy")}).out, exported.out);
+}
+
+TEST_F(Cli, BackupWritesAVerifiedCopyThatExportsTheSameBytes) {
+  append_three();
+  auto r = run_cli({"backup", store(), dir_.sub("copy")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json report = r.lines().at(0);
+  EXPECT_EQ(report["last_sequence"], 3);
+  EXPECT_EQ(report["segments"], 1);
+  EXPECT_TRUE(report["verified"].get<bool>());
+  EXPECT_EQ(run_cli({"export", dir_.sub("copy")}).out, run_cli({"export", store()}).out);
+
+  auto again = run_cli({"backup", store(), dir_.sub("copy")});
+  EXPECT_EQ(again.exit_code, 2) << again.out;
+  EXPECT_NE(again.err.find("invalid_argument"), std::string::npos) << again.err;
+}
+
+TEST_F(Cli, BackupOfADamagedStoreExitsOneAndWritesNothing) {
+  append_three();
+  {
+    std::fstream f(store() + "/000000000001.seg", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(64 + 16 + 210);  // Inside the first frame's record.
+    f.put('\x7f');
+  }
+  auto r = run_cli({"backup", store(), dir_.sub("copy")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("corruption"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("copy")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("copy.partial")));
 }
 
 TEST_F(Cli, VerifyReportsDamageWithExitOne) {

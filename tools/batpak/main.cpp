@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   add_write_commands(app, run);
   add_read_commands(app, run);
   add_verify_command(app, run);
+  add_backup_command(app, run);
   add_project_command(app, run);
   add_tail_command(app, run);
   try {
