@@ -5,6 +5,7 @@
 #include <msgpack.hpp>
 
 #include <span>
+#include <string>
 #include <vector>
 
 #include "batpak/event.hpp"
@@ -52,14 +53,71 @@ Result<T> decode_payload(std::span<const uint8_t> bytes) {
   }
 }
 
-// Decodes an event's payload into T; an event of another kind is kDecode.
+// Schema evolution of typed payloads (docs/payloads.md). A payload type may declare its
+// schema version, and the type it replaced with the conversion from it:
+//
+//   struct OrderPlaced {
+//     static constexpr batpak::EventKind kKind{0x1001};
+//     static constexpr uint16_t kPayloadVersion = 2;     // 1 .. 65535; undeclared: 0
+//     using Previous = OrderPlacedV1;                     // same kKind, a lower version
+//     static OrderPlaced upcast(OrderPlacedV1 old);       // in memory; stored bytes never change
+//     ...
+//   };
+//
+// Typed appends stamp kPayloadVersion into the event header (EventHeader::payload_version).
+template <class T>
+constexpr uint16_t payload_version_of() {
+  if constexpr (requires { T::kPayloadVersion; }) {
+    return T::kPayloadVersion;
+  } else {
+    return 0;
+  }
+}
+
+template <class T>
+concept HasPreviousPayload = requires { typename T::Previous; };
+
+namespace detail {
+
+// Decodes `event` (of T's kind) as T, through T's chain of Previous types when it was
+// written with an older version. Version 0 (untyped appends, types without a version) is read
+// as the oldest type of the chain.
+template <TypedPayload T>
+Result<T> decode_versioned(const Event& event) {
+  constexpr uint16_t version = payload_version_of<T>();
+  const uint16_t stored = event.header.payload_version;
+  if (stored == version) return decode_payload<T>(event.payload);
+  if (stored > version) {
+    return make_error(ErrorCode::kUnsupported, "event " + event.header.event_id.to_hex() + " has payload version " +
+                                                   std::to_string(stored) + ", newer than this reader's " +
+                                                   std::to_string(version));
+  }
+  if constexpr (HasPreviousPayload<T>) {
+    using Previous = typename T::Previous;
+    static_assert(EventKind(Previous::kKind) == EventKind(T::kKind), "Previous must have the same kKind");
+    static_assert(payload_version_of<Previous>() < version, "Previous must have a lower kPayloadVersion");
+    auto older = decode_versioned<Previous>(event);
+    if (!older) return tl::unexpected(older.error());
+    return T::upcast(std::move(*older));
+  } else {
+    if (stored == 0) return decode_payload<T>(event.payload);
+    return make_error(ErrorCode::kUnsupported, "event " + event.header.event_id.to_hex() + " has payload version " +
+                                                   std::to_string(stored) + ", which no Previous type reads");
+  }
+}
+
+}  // namespace detail
+
+// Decodes an event's payload into T, upcasting an older payload version through T::Previous.
+// An event of another kind, or bytes that do not decode: kDecode. A payload version newer
+// than T's, or one its chain of Previous types does not reach: kUnsupported.
 template <TypedPayload T>
 Result<T> decode_event(const Event& event) {
   if (event.header.kind != EventKind(T::kKind)) {
     return make_error(ErrorCode::kDecode, "event kind " + event.header.kind.to_string() +
                                               " is not " + EventKind(T::kKind).to_string());
   }
-  return decode_payload<T>(event.payload);
+  return detail::decode_versioned<T>(event);
 }
 
 }  // namespace batpak

@@ -16,7 +16,9 @@
 // For each batch of source events (in commit order):
 // - an event whose kind has no handler is skipped;
 // - an event whose payload does not decode as the handler's type stops the reactor with
-//   kDecode (naming the event); a handler's error stops it with that error; in both cases
+//   kDecode (naming the event), and one with a payload version the type does not read
+//   (batpak/codec.hpp) with kUnsupported; a handler's error stops it with that error; in all
+//   cases
 //   nothing of the batch is committed and the checkpoint does not move;
 // - the reactions of the whole batch are appended as ONE atomic batch (Store::append_batch),
 //   each with causation = its source event, correlation = the source's correlation id, and
@@ -39,6 +41,7 @@
 #include "batpak/codec.hpp"
 #include "batpak/cursor_worker.hpp"
 #include "batpak/store.hpp"
+#include "batpak/typed.hpp"
 
 namespace batpak {
 
@@ -49,13 +52,11 @@ class ReactionBatch {
   // the source event; an empty idempotency_key gets a derived one.
   template <TypedPayload T>
   Status push(const Coordinate& coordinate, const T& value, AppendOptions options = {}) {
-    std::vector<uint8_t> bytes;
-    try {
-      bytes = encode_payload(value);
-    } catch (const std::exception& e) {
-      return make_error(ErrorCode::kInvalidArgument, std::string("msgpack encode failed: ") + e.what());
-    }
-    push_raw(coordinate, EventKind(T::kKind), std::move(bytes), std::move(options));
+    auto stamped = typed_append_options<T>(std::move(options));
+    if (!stamped) return tl::unexpected(stamped.error());
+    auto bytes = encode_typed_payload(value);
+    if (!bytes) return tl::unexpected(bytes.error());
+    push_raw(coordinate, EventKind(T::kKind), std::move(*bytes), std::move(*stamped));
     return {};
   }
   // Queues raw payload bytes of `kind`.
@@ -78,9 +79,9 @@ class Reactor {
   Reactor& on(F handler) {
     handlers_[EventKind(T::kKind).raw()] = [handler = std::move(handler)](const Event& source,
                                                                          ReactionBatch& out) -> Status {
-      auto value = decode_payload<T>(source.payload);
+      auto value = decode_event<T>(source);
       if (!value) {
-        return make_error(ErrorCode::kDecode, "reactor: event " + source.header.event_id.to_hex() +
+        return make_error(value.error().code, "reactor: event " + source.header.event_id.to_hex() +
                                                   " does not decode as its handler's type: " +
                                                   value.error().message);
       }
