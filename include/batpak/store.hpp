@@ -233,9 +233,9 @@ class Store {
   // `destination_dir` + ".partial" and renamed into place once durable, so after a crash
   // `destination_dir` is complete or absent. It holds no cursor checkpoints, index checkpoint,
   // segment footers or tail ring (its first open scans its segments); projection caches live
-  // outside the data directory. A read-only or salvage-mode store copies what it opened
-  // (salvage: up to the damage). Errors: kInvalidArgument (the destination or its ".partial"
-  // exists, or is this store's directory), kIo, kPoisoned, kClosed.
+  // outside the data directory. A read-only store copies what it opened. Errors:
+  // kInvalidArgument (the destination or its ".partial" exists, or is this store's
+  // directory), kUnsupported (a store opened in salvage mode), kIo, kPoisoned, kClosed.
   Result<BackupReport> backup(const std::string& destination_dir) const;
 
   // ---- Projections (templates defined in batpak/projection_flow.hpp) ----
