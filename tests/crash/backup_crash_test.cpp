@@ -53,12 +53,13 @@ Source make_source() {
 }
 
 // Whether the destination exists on `disk`; when it does, checks it is a complete copy.
-bool destination_complete_if_present(SimFs& disk, const Source& source, const std::string& when) {
-  auto exists = disk.exists(kDestination);
+bool destination_complete_if_present(const std::shared_ptr<SimFs>& disk, const Source& source,
+                                     const std::string& when) {
+  auto exists = disk->exists(kDestination);
   EXPECT_TRUE(exists);
   if (!exists || !*exists) return false;
   StoreOptions options;
-  options.fs = std::shared_ptr<SimFs>(&disk, [](SimFs*) {});
+  options.fs = disk;
   options.access = AccessMode::kReadOnly;
   auto copy = Store::open(kDestination, options);
   EXPECT_TRUE(copy) << when << ": " << copy.error().to_string();
@@ -109,7 +110,7 @@ TEST(BackupCrash, TheDestinationIsAbsentOrCompleteAtEveryPowerCut) {
     for (bool current_names : {false, true}) {
       const std::string when = "cut at call " + std::to_string(cut) + (current_names ? ", current names" : "");
       auto disk = run.fs->crashed_copy({}, current_names);
-      const bool present = destination_complete_if_present(*disk, source, when);
+      const bool present = destination_complete_if_present(disk, source, when);
       if (run.ok && !current_names) {
         EXPECT_TRUE(present) << "a backup that returned was lost: " << when;
       }
