@@ -54,6 +54,10 @@ struct StoreOptions {
   uint32_t batch_events_max = 4096;           // Per append_batch; 1 .. 65536.
   uint64_t batch_bytes_max = 64ull << 20;     // Sum of payloads per batch.
   uint32_t preallocate_bytes = 4u << 20;      // Zero-filled space written ahead of the tail.
+  // How many segment files the store keeps open at most (one file descriptor each): the
+  // newest, and the most recently read others; a closed one is opened again when read. At
+  // least 2. Reads that spread over more segments than this reopen files as they go.
+  size_t open_segment_files_max = 256;
   // kBuffered: the size of the tail ring ("tail.ring"), the shared file mapping where an
   // append leaves its frames before it returns (docs/durability.md). A multiple of 4096
   // within 64 KiB .. 1 GiB. A commit larger than half of it waits for its segment write.

@@ -1,14 +1,31 @@
 #include "segment/segment_set.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cassert>
+
 #include "format/format.hpp"
 #include "segment/segment_files.hpp"
 
 namespace batpak::segment {
 
+SegmentSet::SegmentSet(std::string dir, Fs& fs, size_t open_files_max)
+    : dir_(std::move(dir)), fs_(fs), open_files_max_(open_files_max) {
+  assert(open_files_max_ >= kOpenSegmentFilesMaxMin);
+}
+
 void SegmentSet::add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t visible_end) {
   std::lock_guard lock(mu_);
-  segments_[segment_id] = Snapshot{segment_id, std::move(file), visible_end};
+  Entry& entry = segments_[segment_id];
+  if (entry.file) used_.erase(entry.used);
+  entry.visible_end = visible_end;
+  entry.file = std::move(file);
   if (segment_id > newest_id_.load(std::memory_order_relaxed)) newest_id_.store(segment_id, std::memory_order_release);
+  if (entry.file) {
+    used_.push_front(segment_id);
+    entry.used = used_.begin();
+  }
+  close_surplus();
 }
 
 void SegmentSet::set_visible_end(uint64_t segment_id, uint64_t visible_end) {
@@ -20,18 +37,61 @@ std::vector<SegmentSet::Snapshot> SegmentSet::snapshot() const {
   std::lock_guard lock(mu_);
   std::vector<Snapshot> out;
   out.reserve(segments_.size());
-  for (const auto& [id, s] : segments_) out.push_back(s);
+  for (const auto& [id, entry] : segments_) out.push_back(Snapshot{id, entry.visible_end});
   return out;
 }
 
-std::shared_ptr<File> SegmentSet::file(uint64_t segment_id) const {
+Result<std::shared_ptr<File>> SegmentSet::file(uint64_t segment_id) const {
+  {
+    std::lock_guard lock(mu_);
+    auto it = segments_.find(segment_id);
+    if (it == segments_.end()) {
+      return tl::unexpected(Error{ErrorCode::kCorruption, "segment is missing", path(segment_id), 0, {}});
+    }
+    if (it->second.file) {
+      touch(it->second);
+      return it->second.file;
+    }
+  }
+  // Opened without the lock, so readers of open segments do not wait for the system call.
+  auto opened = fs_.open(path(segment_id), Fs::OpenMode::kRead);
+  if (!opened) return tl::unexpected(opened.error());
+  std::shared_ptr<File> file = std::move(*opened);
   std::lock_guard lock(mu_);
-  auto it = segments_.find(segment_id);
-  return it == segments_.end() ? nullptr : it->second.file;
+  Entry& entry = segments_.at(segment_id);  // Segments are never removed.
+  if (entry.file) {  // Another reader opened it meanwhile: keep one descriptor.
+    touch(entry);
+    return entry.file;
+  }
+  entry.file = file;
+  used_.push_front(segment_id);
+  entry.used = used_.begin();
+  close_surplus();
+  return file;
 }
 
 std::string SegmentSet::path(uint64_t segment_id) const {
   return join_path(dir_, segment_file_name(segment_id));
+}
+
+size_t SegmentSet::open_files() const {
+  std::lock_guard lock(mu_);
+  return used_.size();
+}
+
+void SegmentSet::touch(Entry& entry) const {
+  assert(entry.file);
+  used_.splice(used_.begin(), used_, entry.used);
+}
+
+void SegmentSet::close_surplus() const {
+  const uint64_t newest = newest_id_.load(std::memory_order_relaxed);
+  for (auto it = used_.end(); used_.size() > open_files_max_ && it != used_.begin();) {
+    --it;
+    if (*it == newest) continue;
+    segments_.at(*it).file.reset();
+    it = used_.erase(it);
+  }
 }
 
 namespace {
@@ -40,28 +100,56 @@ Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offse
   return Error{ErrorCode::kCorruption, why, segments.path(segment_id), offset, {}};
 }
 
-}  // namespace
-
-Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, util::ReadBuffer& buffer) {
-  uint64_t total = 0;
-  for (const FrameRun& run : runs) total += run.bytes;
-  buffer.resize(static_cast<size_t>(total));
+// Reads `runs` into `out` (their total size) with one Fs::read_batch.
+Status read_batch_of(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, uint8_t* out) {
   std::vector<std::shared_ptr<File>> files;  // Keeps each file open until the reads are done.
   std::vector<ReadRequest> requests;
   files.reserve(runs.size());
   requests.reserve(runs.size());
-  uint64_t at = 0;
   for (const FrameRun& run : runs) {
-    std::shared_ptr<File>& file = files.emplace_back(segments.file(run.segment_id));
-    if (!file) return tl::unexpected(corruption(segments, run.segment_id, run.offset, "segment is missing"));
-    requests.push_back(ReadRequest{file.get(), run.offset, {buffer.data() + at, static_cast<size_t>(run.bytes)}, 0});
-    at += run.bytes;
+    auto file = segments.file(run.segment_id);
+    if (!file) {
+      Error error = std::move(file.error());
+      if (error.code == ErrorCode::kCorruption) error.offset = run.offset;  // Missing: where it was wanted.
+      return tl::unexpected(std::move(error));
+    }
+    files.push_back(std::move(*file));
+    requests.push_back(ReadRequest{files.back().get(), run.offset, {out, static_cast<size_t>(run.bytes)}, 0});
+    out += run.bytes;
   }
   if (auto read = fs.read_batch(requests); !read) return read;
   for (size_t i = 0; i < runs.size(); ++i) {
     if (requests[i].got != runs[i].bytes) {
       return tl::unexpected(corruption(segments, runs[i].segment_id, runs[i].offset, "frame is truncated"));
     }
+  }
+  return {};
+}
+
+}  // namespace
+
+Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, util::ReadBuffer& buffer) {
+  uint64_t total = 0;
+  for (const FrameRun& run : runs) total += run.bytes;
+  buffer.resize(static_cast<size_t>(total));
+  uint8_t* out = buffer.data();
+  for (size_t first = 0; first < runs.size();) {
+    // A batch ends where one more distinct segment would pass kReadRunFilesMax open files.
+    std::array<uint64_t, kReadRunFilesMax> batch_segments{};
+    size_t distinct = 0;
+    size_t end = first;
+    for (; end < runs.size(); ++end) {
+      const uint64_t id = runs[end].segment_id;
+      if (std::find(batch_segments.begin(), batch_segments.begin() + distinct, id) != batch_segments.begin() + distinct) {
+        continue;
+      }
+      if (distinct == kReadRunFilesMax) break;
+      batch_segments[distinct++] = id;
+    }
+    const std::span<const FrameRun> batch = runs.subspan(first, end - first);
+    if (auto read = read_batch_of(segments, fs, batch, out); !read) return read;
+    for (const FrameRun& run : batch) out += run.bytes;
+    first = end;
   }
   return {};
 }

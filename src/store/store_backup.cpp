@@ -15,7 +15,6 @@ constexpr size_t kCopyChunkBytes = 1u << 20;
 // One segment's share of the copy: its first `bytes` bytes.
 struct SegmentPart {
   uint64_t segment_id = 0;
-  std::shared_ptr<File> file;
   uint64_t bytes = 0;
 };
 
@@ -37,11 +36,13 @@ Result<Cut> writer_cut(const Store::Impl& s) {
     if (segment.segment_id > durable->segment_id) break;
     uint64_t bytes = durable->segment_end;
     if (segment.segment_id < durable->segment_id) {
-      auto size = segment.file->size();
+      auto file = s.segments.file(segment.segment_id);
+      if (!file) return tl::unexpected(file.error());
+      auto size = (*file)->size();
       if (!size) return tl::unexpected(size.error());
       bytes = *size;
     }
-    cut.parts.push_back({segment.segment_id, segment.file, bytes});
+    cut.parts.push_back({segment.segment_id, bytes});
   }
   return cut;
 }
@@ -51,18 +52,20 @@ Result<Cut> writer_cut(const Store::Impl& s) {
 Cut read_only_cut(const Store::Impl& s) {
   Cut cut{s.index.size(), {}, s.fence_log->contents()};
   for (const segment::SegmentSet::Snapshot& segment : s.segments.snapshot()) {
-    cut.parts.push_back({segment.segment_id, segment.file, segment.visible_end});
+    cut.parts.push_back({segment.segment_id, segment.visible_end});
   }
   return cut;
 }
 
-Status copy_segment(Fs& fs, const SegmentPart& part, const std::string& to_path) {
+Status copy_segment(Fs& fs, const segment::SegmentSet& segments, const SegmentPart& part, const std::string& to_path) {
+  auto from = segments.file(part.segment_id);
+  if (!from) return tl::unexpected(from.error());
   auto to = fs.open(to_path, Fs::OpenMode::kCreateReadWrite);
   if (!to) return tl::unexpected(to.error());
   std::vector<uint8_t> buffer(static_cast<size_t>(std::min<uint64_t>(kCopyChunkBytes, part.bytes)));
   for (uint64_t at = 0; at < part.bytes;) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), part.bytes - at));
-    auto got = part.file->pread(at, {buffer.data(), want});
+    auto got = (*from)->pread(at, {buffer.data(), want});
     if (!got) return tl::unexpected(got.error());
     if (*got == 0) {
       return make_error(ErrorCode::kIo, "segment " + std::to_string(part.segment_id) + " ended at " +
@@ -90,7 +93,7 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
   if (auto st = fs.create_dir(partial); !st) return st;
   for (const SegmentPart& part : cut.parts) {
     const std::string path = segment::join_path(partial, segment::segment_file_name(part.segment_id));
-    if (auto st = copy_segment(fs, part, path); !st) return st;
+    if (auto st = copy_segment(fs, s.segments, part, path); !st) return st;
   }
   if (auto st = write_fences(fs, cut.fences, segment::join_path(partial, writer::kFenceFileName)); !st) return st;
   if (auto st = fs.sync_dir(partial); !st) return st;

@@ -116,7 +116,9 @@ Status write_index_checkpoint(Store::Impl& s) {
     if (known != s.checkpoint_segments.end() && known->covered_end == end) {
       covered.checksum = known->checksum;
     } else {
-      auto checksum = segment::checksum_of_prefix(*seg.file, end, buffer);
+      auto file = s.segments.file(seg.segment_id);
+      if (!file) return tl::unexpected(file.error());
+      auto checksum = segment::checksum_of_prefix(**file, end, buffer);
       if (!checksum) return tl::unexpected(checksum.error());
       covered.checksum = *checksum;
     }

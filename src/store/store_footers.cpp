@@ -95,9 +95,9 @@ Status read_segment_for_footer(const segment::SegmentSet& segments, File& file, 
 // The footer of sealed segment `segment_id`, or nothing when it gets none: it holds a hidden
 // event (or one of a fence still open), or its rows would make too large a footer.
 Result<std::optional<index::SegmentFooter>> build_footer(const Store::Impl& s, uint64_t segment_id) {
-  std::shared_ptr<File> file = s.segments.file(segment_id);
-  if (!file) return std::nullopt;
-  auto size = file->size();
+  auto file = s.segments.file(segment_id);
+  if (!file) return tl::unexpected(file.error());
+  auto size = (*file)->size();
   if (!size) return tl::unexpected(size.error());
   const index::Index::SegmentRows rows = s.index.segment_rows(segment_id);
   if (rows.rows.empty() || rows.hidden_among || rows.rows.front().entry.offset != format::kSegmentHeaderBytes ||
@@ -124,7 +124,7 @@ Result<std::optional<index::SegmentFooter>> build_footer(const Store::Impl& s, u
     footer.rows.push_back({row.entry, entity->second, scope->second});
   }
   util::ChunkedChecksum64 checksum(segment::kChecksumChunkBytes);
-  if (auto st = read_segment_for_footer(s.segments, *file, rows.rows, entity_of, footer, checksum); !st) {
+  if (auto st = read_segment_for_footer(s.segments, **file, rows.rows, entity_of, footer, checksum); !st) {
     return tl::unexpected(st.error());
   }
   footer.segment_checksum = checksum.digest();

@@ -23,7 +23,10 @@ namespace batpak {
 class Store::Impl {
  public:
   Impl(std::string dir_in, StoreOptions options_in)
-      : dir(std::move(dir_in)), options(std::move(options_in)), segments(dir) {}
+      : dir(std::move(dir_in)),
+        options(std::move(options_in)),
+        fs(options.fs ? options.fs : posix_fs()),
+        segments(dir, *fs, options.open_segment_files_max) {}
   ~Impl();
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
@@ -67,7 +70,7 @@ class Store::Impl {
 
   const std::string dir;
   const StoreOptions options;
-  std::shared_ptr<Fs> fs;
+  const std::shared_ptr<Fs> fs;  // Never null.
   std::shared_ptr<Clock> clock;
   std::unique_ptr<FileLock> lock;
   index::Index index;

@@ -26,6 +26,7 @@ Status check_options(const StoreOptions& o) {
     return bad("batch_events_max must be within 1 .. 65536");
   }
   if (o.batch_bytes_max == 0) return bad("batch_bytes_max must be > 0");
+  if (o.open_segment_files_max < segment::kOpenSegmentFilesMaxMin) return bad("open_segment_files_max must be >= 2");
   if (o.tail_ring_bytes < writer::kTailRingBytesMin || o.tail_ring_bytes > writer::kTailRingBytesMax || o.tail_ring_bytes % 4096 != 0) {
     return bad("tail_ring_bytes must be a multiple of 4096 within 64 KiB .. 1 GiB");
   }
@@ -218,7 +219,6 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   if (auto st = check_options(options); !st) return tl::unexpected(st.error());
   if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
   auto s = std::make_unique<Store::Impl>(dir, options);
-  s->fs = options.fs ? options.fs : posix_fs();
   s->clock = options.clock ? options.clock : system_clock();
   s->projection_cache = options.projection_cache ? options.projection_cache : make_no_cache();
   if (options.signing_seed) {

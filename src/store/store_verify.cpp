@@ -101,9 +101,11 @@ Result<VerifyReport> Store::verify() const {
   for (const auto& seg : impl_->segments.snapshot()) {
     if (seg.visible_end < format::kSegmentHeaderBytes) continue;  // Torn header: no data.
     const std::string path = impl_->segments.path(seg.segment_id);
+    auto file = impl_->segments.file(seg.segment_id);
+    if (!file) return tl::unexpected(file.error());
     contents.begin_segment(path);
     std::optional<Damage> chain_broken, content_broken;
-    segment::ScanTarget target{seg.file.get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};
+    segment::ScanTarget target{file->get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
       if (auto broken = checker.check_and_advance(f.record)) {
         chain_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id, *broken};
