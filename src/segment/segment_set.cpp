@@ -15,9 +15,13 @@ SegmentSet::SegmentSet(std::string dir, Fs& fs, size_t open_files_max)
 }
 
 void SegmentSet::add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t visible_end) {
+  std::vector<std::shared_ptr<File>> closing;  // Closed after the lock is released (declared first).
   std::lock_guard lock(mu_);
   Entry& entry = segments_[segment_id];
-  if (entry.file) used_.erase(entry.used);
+  if (entry.file) {
+    used_.erase(entry.used);
+    closing.push_back(std::move(entry.file));
+  }
   entry.visible_end = visible_end;
   entry.file = std::move(file);
   if (segment_id > newest_id_.load(std::memory_order_relaxed)) newest_id_.store(segment_id, std::memory_order_release);
@@ -25,7 +29,7 @@ void SegmentSet::add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t v
     used_.push_front(segment_id);
     entry.used = used_.begin();
   }
-  close_surplus();
+  close_surplus(closing);
 }
 
 void SegmentSet::set_visible_end(uint64_t segment_id, uint64_t visible_end) {
@@ -57,6 +61,7 @@ Result<std::shared_ptr<File>> SegmentSet::file(uint64_t segment_id) const {
   auto opened = fs_.open(path(segment_id), Fs::OpenMode::kRead);
   if (!opened) return tl::unexpected(opened.error());
   std::shared_ptr<File> file = std::move(*opened);
+  std::vector<std::shared_ptr<File>> closing;  // Closed after the lock is released (declared first).
   std::lock_guard lock(mu_);
   Entry& entry = segments_.at(segment_id);  // Segments are never removed.
   if (entry.file) {  // Another reader opened it meanwhile: keep one descriptor.
@@ -66,7 +71,7 @@ Result<std::shared_ptr<File>> SegmentSet::file(uint64_t segment_id) const {
   entry.file = file;
   used_.push_front(segment_id);
   entry.used = used_.begin();
-  close_surplus();
+  close_surplus(closing);
   return file;
 }
 
@@ -84,12 +89,12 @@ void SegmentSet::touch(Entry& entry) const {
   used_.splice(used_.begin(), used_, entry.used);
 }
 
-void SegmentSet::close_surplus() const {
+void SegmentSet::close_surplus(std::vector<std::shared_ptr<File>>& closing) const {
   const uint64_t newest = newest_id_.load(std::memory_order_relaxed);
   for (auto it = used_.end(); used_.size() > open_files_max_ && it != used_.begin();) {
     --it;
     if (*it == newest) continue;
-    segments_.at(*it).file.reset();
+    closing.push_back(std::move(segments_.at(*it).file));
     it = used_.erase(it);
   }
 }

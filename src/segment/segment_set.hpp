@@ -63,9 +63,10 @@ class SegmentSet {
   };
   // Marks an open entry as the most recently used one. REQUIRES: mu_ held.
   void touch(Entry& entry) const;
-  // Closes the least recently used files (never the newest segment's) until at most
-  // open_files_max_ are open. REQUIRES: mu_ held.
-  void close_surplus() const;
+  // Lets go of the least recently used files (never the newest segment's) until at most
+  // open_files_max_ are open, moving them into `closing`, so that the caller closes them
+  // once it has released mu_. REQUIRES: mu_ held.
+  void close_surplus(std::vector<std::shared_ptr<File>>& closing) const;
 
   const std::string dir_;
   Fs& fs_;
