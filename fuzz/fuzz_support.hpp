@@ -199,13 +199,15 @@ inline uint64_t segment_prefix_checksum(const Bytes& segment, uint64_t end) {
 }
 
 // The options of every fuzz store: in `fs`, on the fixed clock, with small segments (so
-// that a few events rotate) and little preallocation.
+// that a few events rotate), little preallocation, and the fewest open segment files (so
+// that reads of a store of several segments close and reopen them).
 inline StoreOptions memory_store_options(std::shared_ptr<Fs> fs) {
   StoreOptions o;
   o.fs = std::move(fs);
   o.clock = std::make_shared<FixedClock>();
   o.preallocate_bytes = 256;
   o.segment_bytes_max = 4096;
+  o.open_segment_files_max = 2;
   return o;
 }
 

@@ -24,6 +24,14 @@ StoreOptions small_segments(size_t open_files_max = kOpenMax) {
   return options;
 }
 
+// The same, without the index checkpoint and footers: open reads and checks every frame.
+StoreOptions full_scan(size_t open_files_max = kOpenMax) {
+  StoreOptions options = small_segments(open_files_max);
+  options.index_checkpoint = false;
+  options.segment_footers = false;
+  return options;
+}
+
 std::string payload_of(int i) {
   std::string text = "event " + std::to_string(i) + " ";
   text.resize(200, char('a' + i % 26));
@@ -117,12 +125,9 @@ TEST_F(OpenFilesTest, ReopeningAManySegmentStoreKeepsWithinTheLimitWhicheverWayI
     ASSERT_TRUE(store);
     ASSERT_EQ(fill(*store).size(), static_cast<size_t>(kEvents));
   }
-  StoreOptions full_scan = small_segments();  // Every frame read and checked at open.
-  full_scan.index_checkpoint = false;
-  full_scan.segment_footers = false;
   StoreOptions read_only = small_segments();
   read_only.access = AccessMode::kReadOnly;
-  for (const StoreOptions& options : {small_segments(), full_scan, read_only}) {
+  for (const StoreOptions& options : {small_segments(), full_scan(), read_only}) {
     auto store = open(options);
     ASSERT_TRUE(store);
     EXPECT_LE(segment_fds(dir()), kOpenMax);
@@ -164,10 +169,7 @@ int many_segments_under_fd_limit(const std::string& dir, size_t open_files_max) 
     if (!report) return failed(3, report.error());
     if (!report->ok()) return 30;
   }
-  StoreOptions full_scan = small_segments(open_files_max);
-  full_scan.index_checkpoint = false;
-  full_scan.segment_footers = false;
-  auto again = Store::open(dir, full_scan);
+  auto again = Store::open(dir, full_scan(open_files_max));
   if (!again) return failed(4, again.error());
   auto all = (*again)->query(Region::all());
   if (!all) return failed(5, all.error());
