@@ -17,8 +17,6 @@
 
 namespace batpak::segment {
 
-// At most this many segment files are held open by a SegmentSet, unless told otherwise.
-inline constexpr size_t kOpenSegmentFilesMaxDefault = 256;
 // The least a SegmentSet accepts: the newest segment, plus one other.
 inline constexpr size_t kOpenSegmentFilesMaxMin = 2;
 
@@ -34,7 +32,8 @@ class SegmentSet {
   // REQUIRES: `fs` outlives the set; open_files_max >= kOpenSegmentFilesMaxMin.
   SegmentSet(std::string dir, Fs& fs, size_t open_files_max);
 
-  // Adds segment `segment_id`, open as `file`, or replaces what the set held for it.
+  // Adds segment `segment_id`, open as `file` (null: closed, opened when first read), or
+  // replaces what the set held for it.
   void add(uint64_t segment_id, std::shared_ptr<File> file, uint64_t visible_end);
   // Moves a segment's visible end forward (frames before it are committed and visible).
   void set_visible_end(uint64_t segment_id, uint64_t visible_end);

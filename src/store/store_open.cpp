@@ -101,16 +101,19 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, inde
                         s.segments.path(i + 1), 0, {}},
                   nullptr);
     }
-    auto opened = s.fs->open(path, writable && newest ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
-    if (!opened) return tl::unexpected(opened.error());
-    std::shared_ptr<File> file = std::move(*opened);
-    if (i + 1 < covered_count) {  // Sealed and wholly covered by the checkpoint: nothing to read.
+    if (i + 1 < covered_count) {
+      // Sealed and wholly covered by the checkpoint, whose load just read and checksummed
+      // it: nothing to read, and no need to hold it open (SegmentSet opens it when read).
+      // Never the newest segment: the last one the checkpoint covers is scanned below.
       const uint64_t end = checkpoint->segments[i].covered_end;
-      s.segments.add(id, file, end);
-      rec = Recovered{id, file, end, rec.wall_ms_max};
+      s.segments.add(id, nullptr, end);
+      rec = Recovered{id, nullptr, end, rec.wall_ms_max};
       ++s.report.segments;
       continue;
     }
+    auto opened = s.fs->open(path, writable && newest ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
+    if (!opened) return tl::unexpected(opened.error());
+    std::shared_ptr<File> file = std::move(*opened);
     auto size = file->size();
     if (!size) return tl::unexpected(size.error());
     if (!newest && i >= covered_count && s.options.segment_footers) {  // Sealed, not covered at all.

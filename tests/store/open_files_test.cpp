@@ -136,6 +136,23 @@ TEST_F(OpenFilesTest, ReopeningAManySegmentStoreKeepsWithinTheLimitWhicheverWayI
   }
 }
 
+TEST_F(OpenFilesTest, AnOpenFromTheIndexCheckpointLeavesTheSegmentsItCoversClosed) {
+  {
+    auto store = open(small_segments(256));
+    ASSERT_TRUE(store);
+    ASSERT_EQ(fill(*store).size(), static_cast<size_t>(kEvents));
+  }  // Close writes the checkpoint, which covers every segment.
+  auto store = open(small_segments(256));
+  ASSERT_TRUE(store);
+  const uint64_t segments = store->stats().segment_count;
+  ASSERT_GT(segments, 10 * kOpenMax);
+  // The checkpoint's load checksummed every covered segment and closed it again; only the
+  // last covered one (scanned past its covered end) and the newest are held open.
+  EXPECT_LE(segment_fds(dir()), 2u);
+  expect_all_events(*store, kEvents);
+  EXPECT_EQ(segment_fds(dir()), segments);  // Each was opened when first read, and kept.
+}
+
 // Runs `body` in a child process whose soft descriptor limit is `fds_max`; returns its exit code.
 int run_with_fd_limit(rlim_t fds_max, const std::function<int()>& body) {
   const pid_t child = ::fork();
