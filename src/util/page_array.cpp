@@ -5,22 +5,14 @@
 #include <cstdlib>
 #include <new>
 
+#include "util/sanitizers.hpp"
+
 namespace batpak::util {
 namespace {
 
 // Under AddressSanitizer every array is calloc'ed, so that a read past its end hits a redzone
 // instead of a neighbouring mapping.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kMapLargeArrays = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kMapLargeArrays = false;
-#else
-constexpr bool kMapLargeArrays = true;
-#endif
-#else
-constexpr bool kMapLargeArrays = true;
-#endif
+constexpr bool kMapLargeArrays = !kAddressSanitizer;
 
 bool mapped(size_t bytes) { return kMapLargeArrays && bytes >= kPageArrayMappedBytesMin; }
 

@@ -9,6 +9,7 @@
 
 #include "store/store_fixtures.hpp"
 #include "support/open_fds.hpp"
+#include "util/sanitizers.hpp"
 
 namespace batpak::store_test {
 namespace {
@@ -197,23 +198,10 @@ TEST_F(OpenFilesTest, AStoreOfMoreSegmentsThanTheDescriptorLimitStaysUsable) {
   EXPECT_EQ(run_with_fd_limit(64, [&] { return many_segments_under_fd_limit(dir(), 16); }), 0);
 }
 
-// Whether this build runs under AddressSanitizer (the CI lane that also runs UBSan).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // The control that shows the limit above is real: without a bound on open segment files,
 // the same store runs out of descriptors while it grows (the append that rotates fails).
 TEST_F(OpenFilesTest, WithoutTheBoundTheSameStoreRunsOutOfDescriptors) {
-  if (kSanitized) {
+  if (util::kAddressSanitizer) {  // The CI lane that runs it also runs UBSan.
     // The sanitizer runtimes need descriptors of their own: UBSan's check of an object's
     // vptr tests that memory is readable through a pipe, and in a process that has run out
     // it reports a false "invalid vptr". The builds without sanitizers run this control.
