@@ -8,6 +8,13 @@
 #include "segment/segment_files.hpp"
 
 namespace batpak::segment {
+namespace {
+
+Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, const std::string& why) {
+  return Error{ErrorCode::kCorruption, why, segments.path(segment_id), offset, {}};
+}
+
+}  // namespace
 
 SegmentSet::SegmentSet(std::string dir, Fs& fs, size_t open_files_max)
     : dir_(std::move(dir)), fs_(fs), open_files_max_(open_files_max) {
@@ -50,7 +57,7 @@ Result<std::shared_ptr<File>> SegmentSet::file(uint64_t segment_id) const {
     std::lock_guard lock(mu_);
     auto it = segments_.find(segment_id);
     if (it == segments_.end()) {
-      return tl::unexpected(Error{ErrorCode::kCorruption, "segment is missing", path(segment_id), 0, {}});
+      return tl::unexpected(corruption(*this, segment_id, 0, "segment is missing"));
     }
     if (it->second.file) {
       touch(it->second);
@@ -101,10 +108,6 @@ void SegmentSet::close_surplus(std::vector<std::shared_ptr<File>>& closing) cons
 
 namespace {
 
-Error corruption(const SegmentSet& segments, uint64_t segment_id, uint64_t offset, const std::string& why) {
-  return Error{ErrorCode::kCorruption, why, segments.path(segment_id), offset, {}};
-}
-
 // Reads `runs` into `out` (their total size) with one Fs::read_batch.
 Status read_batch_of(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> runs, uint8_t* out) {
   std::vector<std::shared_ptr<File>> files;  // Keeps each file open until the reads are done.
@@ -145,9 +148,8 @@ Status read_runs(const SegmentSet& segments, Fs& fs, std::span<const FrameRun> r
     size_t end = first;
     for (; end < runs.size(); ++end) {
       const uint64_t id = runs[end].segment_id;
-      if (std::find(batch_segments.begin(), batch_segments.begin() + distinct, id) != batch_segments.begin() + distinct) {
-        continue;
-      }
+      const std::span<const uint64_t> seen = std::span(batch_segments).first(distinct);
+      if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
       if (distinct == kReadRunFilesMax) break;
       batch_segments[distinct++] = id;
     }
