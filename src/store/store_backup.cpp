@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
 #include "store/store_impl.hpp"
 #include "util/paths.hpp"
@@ -96,6 +97,9 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     if (auto st = copy_segment(fs, s.segments, part, path); !st) return st;
   }
   if (auto st = write_fences(fs, cut.fences, segment::join_path(partial, writer::kFenceFileName)); !st) return st;
+  if (!cut.parts.empty()) {
+    if (auto st = segment::write_manifest(fs, partial, cut.parts.back().segment_id); !st) return st;
+  }
   if (auto st = fs.sync_dir(partial); !st) return st;
   if (auto st = fs.rename(partial, destination); !st) return st;
   return fs.sync_dir(util::parent_dir(destination));

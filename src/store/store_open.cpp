@@ -4,6 +4,7 @@
 
 #include "format/format.hpp"
 #include "index/chain_check.hpp"
+#include "segment/manifest.hpp"
 #include "segment/scan.hpp"
 #include "segment/segment_files.hpp"
 #include "store/store_impl.hpp"
@@ -173,7 +174,31 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, inde
   return rec;
 }
 
-Status start_writer(Store::Impl& s, const Recovered& rec) {
+// What the manifest says of the segment files found. Newer segments recorded than found, or
+// a damaged manifest, refuse the open; kSalvage opens anyway and keeps the damage for its
+// report.
+struct ManifestCheck {
+  std::optional<uint64_t> recorded;  // The newest segment id the manifest records.
+  std::optional<Error> damage;       // kSalvage only.
+};
+
+Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uint64_t>& ids) {
+  ManifestCheck out;
+  auto recorded = segment::read_manifest(*s.fs, s.dir);
+  if (recorded) {
+    out.recorded = *recorded;
+    if (*recorded) out.damage = segment::missing_newest_segments(s.dir, ids, **recorded);
+  } else if (recorded.error().code == ErrorCode::kCorruption) {
+    out.damage = recorded.error();
+  } else {
+    return tl::unexpected(recorded.error());
+  }
+  if (out.damage && s.options.access != AccessMode::kSalvage) return tl::unexpected(*out.damage);
+  return out;
+}
+
+// REQUIRES: `manifest_recorded` is what the manifest recorded before recovery.
+Status start_writer(Store::Impl& s, const Recovered& rec, std::optional<uint64_t> manifest_recorded) {
   auto io = std::make_unique<writer::SegmentIo>(*s.fs, s.dir, s.segments, s.options.preallocate_bytes);
   const auto now_ms = static_cast<uint64_t>(s.clock->now_us() / 1000);
   if (rec.newest_file == nullptr || rec.newest_data_end < format::kSegmentHeaderBytes) {
@@ -182,6 +207,11 @@ Status start_writer(Store::Impl& s, const Recovered& rec) {
   } else {
     // Recovered bytes may still sit in the page cache only: make them durable first.
     if (auto st = rec.newest_file->sync(); !st) return st;
+    // A store from before manifests, or a crash between a segment's creation and its
+    // manifest, has no manifest naming its newest segment yet.
+    if (!manifest_recorded || *manifest_recorded < rec.newest_id) {
+      if (auto st = segment::write_manifest(*s.fs, s.dir, rec.newest_id); !st) return st;
+    }
     io->adopt(rec.newest_id, rec.newest_file, rec.newest_data_end);
   }
   writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
@@ -250,6 +280,8 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   s->fence_log = std::move(*fence_log);
   auto ids = segment::list_segment_ids(*s->fs, dir);
   if (!ids) return tl::unexpected(ids.error());
+  auto manifest = check_manifest(*s, *ids);
+  if (!manifest) return tl::unexpected(manifest.error());
   index::ChainChecker checker([&s = *s](uint64_t seq) { return s.fence_log->hidden(seq); });
   auto recovered = recover(*s, *ids, checker);
   if (!recovered) return tl::unexpected(recovered.error());
@@ -258,11 +290,12 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   // As add() has always done, a repeated event id (no writer makes one) keeps the first.
   (void)s->index.index_ids();
   if (auto st = settle_fences(*s); !st) return tl::unexpected(st.error());
+  if (manifest->damage && !s->report.salvage_stopped_at) s->report.salvage_stopped_at = std::move(manifest->damage);
   s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
-    if (auto st = start_writer(*s, *recovered); !st) return tl::unexpected(st.error());
+    if (auto st = start_writer(*s, *recovered, manifest->recorded); !st) return tl::unexpected(st.error());
     start_background_work(*s);
   }
   s->report.events_recovered = s->index.size() - s->index.hidden_count();

@@ -4,6 +4,7 @@
 
 #include "format/format.hpp"
 #include "format/record.hpp"
+#include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
 
 namespace batpak::writer {
@@ -21,6 +22,8 @@ Status SegmentIo::create(uint64_t segment_id, uint64_t created_ms) {
   if (auto s = shared->pwrite(0, format::encode_segment_header(segment_id, created_ms)); !s) return s;
   if (auto s = shared->sync_all(); !s) return s;
   if (auto s = fs_.sync_dir(dir_); !s) return s;
+  // Only now that the segment's entry is durable may the manifest name it.
+  if (auto s = segment::write_manifest(fs_, dir_, segment_id); !s) return s;
   adopt(segment_id, std::move(shared), format::kSegmentHeaderBytes);
   return {};
 }

@@ -19,7 +19,8 @@ class SegmentIo {
  public:
   SegmentIo(Fs& fs, std::string dir, segment::SegmentSet& segments, uint32_t preallocate_bytes);
 
-  // Creates a new, empty segment file with a durable header (file and directory synced).
+  // Creates a new, empty segment file with a durable header (file and directory synced),
+  // then records it as the newest in the manifest (segment/manifest.hpp).
   Status create(uint64_t segment_id, uint64_t created_ms);
   // Adopts an existing segment whose committed data ends at `data_end`.
   void adopt(uint64_t segment_id, std::shared_ptr<File> file, uint64_t data_end);

@@ -181,6 +181,21 @@ TEST_F(Cli, VerifyReportsDamageWithExitOne) {
   EXPECT_NE(report["damage"]["file"].get<std::string>().find("000000000001.seg"), std::string::npos);
 }
 
+// The manifest still names the segment: its loss is damage, not an empty store.
+TEST_F(Cli, VerifyReportsAMissingNewestSegmentWithExitOne) {
+  append_three();
+  std::filesystem::remove(store() + "/000000000001.seg");
+  auto r = run_cli({"verify", store()});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto report = r.lines().at(0);
+  EXPECT_FALSE(report["ok"].get<bool>());
+  EXPECT_NE(report["damage"]["file"].get<std::string>().find("000000000001.seg"), std::string::npos);
+  EXPECT_NE(report["damage"]["reason"].get<std::string>().find("missing"), std::string::npos);
+  auto query = run_cli({"query", store()});
+  EXPECT_EQ(query.exit_code, 1) << query.out;
+  EXPECT_NE(query.err.find("corruption"), std::string::npos) << query.err;
+}
+
 TEST_F(Cli, ProjectFoldsAnEntity) {
   append_three();
   auto count = run_cli({"project", store(), "--entity", "order:1", "--fold", "count-by-kind"});

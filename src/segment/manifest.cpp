@@ -1,0 +1,67 @@
+#include "segment/manifest.hpp"
+
+#include "segment/segment_files.hpp"
+#include "util/bytes.hpp"
+#include "util/durable_file.hpp"
+#include "util/small_file.hpp"
+
+namespace batpak::segment {
+namespace {
+
+// The body inside the small-file envelope (util/small_file.hpp): newest_segment_id u64.
+constexpr util::SmallFileFormat kFormat{kManifestMagic, kManifestVersion, "manifest"};
+constexpr size_t kBodyBytes = 8;
+constexpr uint64_t kFileBytes = util::kSmallFileHeadBytes + kBodyBytes + util::kSmallFileSealBytes;
+
+}  // namespace
+
+std::vector<uint8_t> encode_manifest(uint64_t newest_segment_id) {
+  std::vector<uint8_t> out;
+  util::begin_small_file(out, kFormat);
+  util::ByteWriter(out).le<uint64_t>(newest_segment_id);
+  util::seal_small_file(out);
+  return out;
+}
+
+Result<uint64_t> decode_manifest(std::span<const uint8_t> bytes) {
+  auto body = util::open_small_file(bytes, kFormat);
+  if (!body) return tl::unexpected(body.error());
+  if (body->size() != kBodyBytes) return make_error(ErrorCode::kCorruption, "manifest has a bad length");
+  const uint64_t newest = util::load_le<uint64_t>(body->data());
+  if (newest == 0) return make_error(ErrorCode::kCorruption, "manifest names segment 0");
+  return newest;
+}
+
+Result<std::optional<uint64_t>> read_manifest(Fs& fs, const std::string& dir) {
+  const std::string path = join_path(dir, kManifestFileName);
+  auto bytes = util::read_small_file(fs, path, kFileBytes);
+  if (!bytes) return tl::unexpected(bytes.error());
+  if (!*bytes) return std::optional<uint64_t>();
+  auto newest = decode_manifest(**bytes);
+  if (!newest) {
+    Error e = newest.error();
+    e.file = path;
+    return tl::unexpected(std::move(e));
+  }
+  return std::optional<uint64_t>(*newest);
+}
+
+Status write_manifest(Fs& fs, const std::string& dir, uint64_t newest_segment_id) {
+  return util::replace_file_durably(fs, dir, join_path(dir, kManifestFileName), encode_manifest(newest_segment_id));
+}
+
+std::optional<Error> missing_newest_segments(const std::string& dir, std::span<const uint64_t> segment_ids,
+                                             uint64_t manifest_newest) {
+  const uint64_t newest_found = segment_ids.empty() ? 0 : segment_ids.back();
+  if (newest_found >= manifest_newest) return std::nullopt;
+  const uint64_t first_missing = newest_found + 1;
+  const std::string which = first_missing == manifest_newest
+                                ? "segment " + std::to_string(manifest_newest) + " is"
+                                : "segments " + std::to_string(first_missing) + " to " + std::to_string(manifest_newest) + " are";
+  return Error{ErrorCode::kCorruption,
+               which + " missing: the manifest records that segment " + std::to_string(manifest_newest) +
+                   " was created",
+               join_path(dir, segment_file_name(first_missing)), 0, {}};
+}
+
+}  // namespace batpak::segment

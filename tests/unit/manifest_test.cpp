@@ -1,0 +1,115 @@
+// The manifest (docs/format.md, "The manifest"): its bytes, every rule its decoder enforces,
+// and the message that names missing segments.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "segment/manifest.hpp"
+#include "support/assertions.hpp"
+#include "support/temp_dir.hpp"
+#include "util/bytes.hpp"
+#include "util/hash.hpp"
+
+namespace batpak::segment {
+namespace {
+
+// Re-seals `bytes` with a valid checksum, so a test reaches the rule after it.
+void reseal(std::vector<uint8_t>& bytes) {
+  const size_t at = bytes.size() - 8;
+  util::store_le<uint64_t>(bytes.data() + at, util::checksum64({bytes.data(), at}));
+}
+
+TEST(Manifest, RoundTripsAndHasTheDocumentedBytes) {
+  const std::vector<uint8_t> bytes = encode_manifest(3);
+  ASSERT_EQ(bytes.size(), 24u);
+  const std::vector<uint8_t> head = {0x42, 0x50, 0x4d, 0x46, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 16), head) << "the example in docs/format.md";
+  EXPECT_EQ(util::load_le<uint64_t>(bytes.data() + 16), util::checksum64({bytes.data(), 16}));
+  auto decoded = decode_manifest(bytes);
+  ASSERT_TRUE(decoded) << decoded.error().to_string();
+  EXPECT_EQ(*decoded, 3u);
+  EXPECT_EQ(decode_manifest(encode_manifest(UINT64_MAX)).value_or(0), UINT64_MAX);
+}
+
+TEST(Manifest, EveryTruncationAndEveryFlippedByteIsCorruption) {
+  const std::vector<uint8_t> bytes = encode_manifest(7);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto r = decode_manifest({bytes.data(), n});
+    ASSERT_FALSE(r) << n;
+    EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << n;
+  }
+  for (size_t at = 0; at < bytes.size(); ++at) {
+    for (uint8_t bit = 1; bit != 0; bit = static_cast<uint8_t>(bit << 1)) {
+      std::vector<uint8_t> flipped = bytes;
+      flipped[at] ^= bit;
+      auto r = decode_manifest(flipped);
+      ASSERT_FALSE(r) << "byte " << at << " bit " << int{bit};
+      EXPECT_EQ(r.error().code, ErrorCode::kCorruption) << "byte " << at;
+    }
+  }
+}
+
+TEST(Manifest, SegmentZeroALongerBodyAndAReservedFieldAreCorruption) {
+  std::vector<uint8_t> zero = encode_manifest(0);
+  EXPECT_EQ(decode_manifest(zero).error().code, ErrorCode::kCorruption);
+  std::vector<uint8_t> longer = encode_manifest(5);
+  longer.insert(longer.begin() + 16, 8, 0);
+  reseal(longer);
+  EXPECT_EQ(decode_manifest(longer).error().code, ErrorCode::kCorruption);
+  std::vector<uint8_t> reserved = encode_manifest(5);
+  reserved[6] = 1;
+  reseal(reserved);
+  EXPECT_EQ(decode_manifest(reserved).error().code, ErrorCode::kCorruption);
+}
+
+TEST(Manifest, ANewerVersionIsUnsupported) {
+  std::vector<uint8_t> bytes = encode_manifest(5);
+  bytes[4] = 2;
+  reseal(bytes);
+  auto r = decode_manifest(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported) << r.error().to_string();
+}
+
+TEST(Manifest, ReadsNothingWhenAbsentWhatWasWrittenAndNamesADamagedFile) {
+  testing::TempDir tmp;
+  auto fs = posix_fs();
+  auto absent = read_manifest(*fs, tmp.path());
+  ASSERT_TRUE(absent) << absent.error().to_string();
+  EXPECT_FALSE(absent->has_value());
+  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), 4));
+  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), 9));
+  auto read = read_manifest(*fs, tmp.path());
+  ASSERT_TRUE(read) << read.error().to_string();
+  EXPECT_EQ(read->value_or(0), 9u);
+  EXPECT_FALSE(std::filesystem::exists(tmp.sub("manifest.tmp")));
+  {
+    auto file = fs->open(tmp.sub("manifest"), Fs::OpenMode::kReadWrite);
+    ASSERT_TRUE(file);
+    BATPAK_ASSERT_OK((*file)->pwrite(8, std::vector<uint8_t>{0xff}));
+  }
+  auto damaged = read_manifest(*fs, tmp.path());
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code, ErrorCode::kCorruption);
+  EXPECT_EQ(damaged.error().file, tmp.sub("manifest"));
+}
+
+TEST(Manifest, MissingNewestSegmentsNameTheFirstMissingFile) {
+  const std::vector<uint64_t> ids{1, 2, 3};
+  EXPECT_FALSE(missing_newest_segments("/d", ids, 3));
+  EXPECT_FALSE(missing_newest_segments("/d", ids, 2)) << "the manifest is a lower bound: newer files may exist";
+  auto one = missing_newest_segments("/d", ids, 4);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->code, ErrorCode::kCorruption);
+  EXPECT_EQ(one->file, "/d/000000000004.seg");
+  EXPECT_NE(one->message.find("segment 4 is missing"), std::string::npos) << one->message;
+  auto several = missing_newest_segments("/d", ids, 6);
+  ASSERT_TRUE(several);
+  EXPECT_NE(several->message.find("segments 4 to 6 are missing"), std::string::npos) << several->message;
+  auto all = missing_newest_segments("/d", {}, 2);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->file, "/d/000000000001.seg");
+}
+
+}  // namespace
+}  // namespace batpak::segment
