@@ -1,5 +1,6 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
-// the fences file, the index checkpoint, segment footers) and of projection cache rows. The
+// the fences file, the index checkpoint, segment footers, the manifest) and of projection
+// cache rows. The
 // first byte picks the decoder. Arbitrary bytes must
 // never crash one, and a file a decoder accepts must re-encode to exactly the same bytes,
 // so no byte is ignored or misread.
@@ -13,6 +14,7 @@
 #include "delivery/checkpoint.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
+#include "segment/manifest.hpp"
 #include "writer/fence_log.hpp"
 
 namespace {
@@ -26,7 +28,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -49,6 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::span<const uint8_t> row_bytes = bytes.subspan(1 + key_bytes);
       auto row = batpak::decode_cache_row(key, row_bytes);
       if (row) require_same(batpak::encode_cache_row(key, *row), row_bytes);
+      break;
+    }
+    case 5: {
+      auto newest = batpak::segment::decode_manifest(bytes);
+      if (newest) require_same(batpak::segment::encode_manifest(*newest), bytes);
       break;
     }
     default: {
