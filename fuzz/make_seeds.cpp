@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
         with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
   write(out / "fuzz_small_files" / "fences.bin",
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
-  // A manifest naming segment 3 (selector byte 5).
-  write(out / "fuzz_small_files" / "manifest.bin", with_option(5, batpak::segment::encode_manifest(3)));
+  // A manifest naming segment 3, closed cleanly at offset 4096 (selector byte 5).
+  write(out / "fuzz_small_files" / "manifest.bin", with_option(5, batpak::segment::encode_manifest({3, 4096})));
   // A projection cache row (4): key length, key, row.
   const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
   batpak::CacheRow row{5, 7, 1'800'000'000'000'000, {0x81, 0xa1, 0x6e, 0x01}, {}};

@@ -8,46 +8,49 @@
 namespace batpak::segment {
 namespace {
 
-// The body inside the small-file envelope (util/small_file.hpp): newest_segment_id u64.
+// The body inside the small-file envelope (util/small_file.hpp): newest_segment_id u64 |
+// clean_end u64.
 constexpr util::SmallFileFormat kFormat{kManifestMagic, kManifestVersion, "manifest"};
-constexpr size_t kBodyBytes = 8;
+constexpr size_t kBodyBytes = 16;
 constexpr uint64_t kFileBytes = util::kSmallFileHeadBytes + kBodyBytes + util::kSmallFileSealBytes;
 
 }  // namespace
 
-std::vector<uint8_t> encode_manifest(uint64_t newest_segment_id) {
+std::vector<uint8_t> encode_manifest(const Manifest& manifest) {
   std::vector<uint8_t> out;
   util::begin_small_file(out, kFormat);
-  util::ByteWriter(out).le<uint64_t>(newest_segment_id);
+  util::ByteWriter w(out);
+  w.le<uint64_t>(manifest.newest_segment_id);
+  w.le<uint64_t>(manifest.clean_end);
   util::seal_small_file(out);
   return out;
 }
 
-Result<uint64_t> decode_manifest(std::span<const uint8_t> bytes) {
+Result<Manifest> decode_manifest(std::span<const uint8_t> bytes) {
   auto body = util::open_small_file(bytes, kFormat);
   if (!body) return tl::unexpected(body.error());
   if (body->size() != kBodyBytes) return make_error(ErrorCode::kCorruption, "manifest has a bad length");
-  const uint64_t newest = util::load_le<uint64_t>(body->data());
-  if (newest == 0) return make_error(ErrorCode::kCorruption, "manifest names segment 0");
-  return newest;
+  const Manifest manifest{util::load_le<uint64_t>(body->data()), util::load_le<uint64_t>(body->data() + 8)};
+  if (manifest.newest_segment_id == 0) return make_error(ErrorCode::kCorruption, "manifest names segment 0");
+  return manifest;
 }
 
-Result<std::optional<uint64_t>> read_manifest(Fs& fs, const std::string& dir) {
+Result<std::optional<Manifest>> read_manifest(Fs& fs, const std::string& dir) {
   const std::string path = join_path(dir, kManifestFileName);
   auto bytes = util::read_small_file(fs, path, kFileBytes);
   if (!bytes) return tl::unexpected(bytes.error());
-  if (!*bytes) return std::optional<uint64_t>();
-  auto newest = decode_manifest(**bytes);
-  if (!newest) {
-    Error e = newest.error();
+  if (!*bytes) return std::optional<Manifest>();
+  auto manifest = decode_manifest(**bytes);
+  if (!manifest) {
+    Error e = manifest.error();
     e.file = path;
     return tl::unexpected(std::move(e));
   }
-  return std::optional<uint64_t>(*newest);
+  return std::optional<Manifest>(*manifest);
 }
 
-Status write_manifest(Fs& fs, const std::string& dir, uint64_t newest_segment_id) {
-  return util::replace_file_durably(fs, dir, join_path(dir, kManifestFileName), encode_manifest(newest_segment_id));
+Status write_manifest(Fs& fs, const std::string& dir, const Manifest& manifest) {
+  return util::replace_file_durably(fs, dir, join_path(dir, kManifestFileName), encode_manifest(manifest));
 }
 
 std::optional<Error> missing_newest_segments(const std::string& dir, std::span<const uint64_t> segment_ids,

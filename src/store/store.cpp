@@ -5,6 +5,7 @@
 
 #include "batpak/denial.hpp"
 #include "format/format.hpp"
+#include "segment/manifest.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
@@ -141,6 +142,10 @@ Status Store::close() {
     if (result) {  // The checkpoint first: the segments it covers need no footer.
       (void)write_index_checkpoint(*impl_);
       finish_background_work(*impl_);
+      // Where the data ends, for the next open to tell lost bytes from a torn write. Like
+      // the checkpoint, a manifest not written only makes that open check less.
+      const auto [segment_id, end] = impl_->writer->durable_end();
+      (void)segment::write_manifest(*impl_->fs, impl_->dir, {segment_id, end});
     }
   }
   impl_->notifier->close();

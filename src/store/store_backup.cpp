@@ -97,8 +97,9 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     if (auto st = copy_segment(fs, s.segments, part, path); !st) return st;
   }
   if (auto st = write_fences(fs, cut.fences, segment::join_path(partial, writer::kFenceFileName)); !st) return st;
-  if (!cut.parts.empty()) {
-    if (auto st = segment::write_manifest(fs, partial, cut.parts.back().segment_id); !st) return st;
+  if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
+    const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};
+    if (auto st = segment::write_manifest(fs, partial, manifest); !st) return st;
   }
   if (auto st = fs.sync_dir(partial); !st) return st;
   if (auto st = fs.rename(partial, destination); !st) return st;

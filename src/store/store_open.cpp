@@ -69,9 +69,24 @@ Status note_footer_due(Store::Impl& s, uint64_t segment_id, bool footer_invalid)
 
 namespace {
 
+// After a clean close the newest segment's data reached the manifest's clean_end durably,
+// and segments only grow: data that ends before it now (a cut file, or damage that would
+// pass for a torn write) lost acknowledged events.
+std::optional<Error> lost_before_clean_end(const std::string& path, uint64_t segment_id, const segment::SegmentScan& scan,
+                                           const std::optional<segment::Manifest>& manifest) {
+  if (!manifest || manifest->newest_segment_id != segment_id) return std::nullopt;
+  const uint64_t end = scan.torn ? std::min(scan.torn->offset, scan.data_end) : scan.data_end;
+  if (end >= manifest->clean_end) return std::nullopt;
+  return Error{ErrorCode::kCorruption,
+               "the newest segment's data ends at " + std::to_string(end) + ", before " +
+                   std::to_string(manifest->clean_end) + " where it ended at the store's last clean close",
+               path, end, {}};
+}
+
 // Scans every segment into the index, checking the chain with `checker`. Applies the
-// torn-tail and salvage rules of docs/durability.md.
-Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, index::ChainChecker& checker) {
+// torn-tail and salvage rules of docs/durability.md, and the manifest's clean end.
+Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, const std::optional<segment::Manifest>& manifest,
+                          index::ChainChecker& checker) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
   Recovered rec;
@@ -156,6 +171,9 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, inde
       return {};
     });
     if (!scan) return stop(scan.error(), file);
+    if (newest) {
+      if (auto lost = lost_before_clean_end(path, id, *scan, manifest)) return stop(std::move(*lost), file);
+    }
     if (scan->torn) {
       s.report.torn_tail = true;
       s.report.torn_tail_file = path;
@@ -178,8 +196,8 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, inde
 // a damaged manifest, refuse the open; kSalvage opens anyway and keeps the damage for its
 // report.
 struct ManifestCheck {
-  std::optional<uint64_t> recorded;  // The newest segment id the manifest records.
-  std::optional<Error> damage;       // kSalvage only.
+  std::optional<segment::Manifest> recorded;
+  std::optional<Error> damage;  // kSalvage only.
 };
 
 Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uint64_t>& ids) {
@@ -187,7 +205,7 @@ Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uin
   auto recorded = segment::read_manifest(*s.fs, s.dir);
   if (recorded) {
     out.recorded = *recorded;
-    if (*recorded) out.damage = segment::missing_newest_segments(s.dir, ids, **recorded);
+    if (*recorded) out.damage = segment::missing_newest_segments(s.dir, ids, (*recorded)->newest_segment_id);
   } else if (recorded.error().code == ErrorCode::kCorruption) {
     out.damage = recorded.error();
   } else {
@@ -197,8 +215,8 @@ Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uin
   return out;
 }
 
-// REQUIRES: `manifest_recorded` is what the manifest recorded before recovery.
-Status start_writer(Store::Impl& s, const Recovered& rec, std::optional<uint64_t> manifest_recorded) {
+// REQUIRES: `manifest` is what the manifest recorded before recovery.
+Status start_writer(Store::Impl& s, const Recovered& rec, const std::optional<segment::Manifest>& manifest) {
   auto io = std::make_unique<writer::SegmentIo>(*s.fs, s.dir, s.segments, s.options.preallocate_bytes);
   const auto now_ms = static_cast<uint64_t>(s.clock->now_us() / 1000);
   if (rec.newest_file == nullptr || rec.newest_data_end < format::kSegmentHeaderBytes) {
@@ -209,8 +227,8 @@ Status start_writer(Store::Impl& s, const Recovered& rec, std::optional<uint64_t
     if (auto st = rec.newest_file->sync(); !st) return st;
     // A store from before manifests, or a crash between a segment's creation and its
     // manifest, has no manifest naming its newest segment yet.
-    if (!manifest_recorded || *manifest_recorded < rec.newest_id) {
-      if (auto st = segment::write_manifest(*s.fs, s.dir, rec.newest_id); !st) return st;
+    if (!manifest || manifest->newest_segment_id < rec.newest_id) {
+      if (auto st = segment::write_manifest(*s.fs, s.dir, {rec.newest_id, 0}); !st) return st;
     }
     io->adopt(rec.newest_id, rec.newest_file, rec.newest_data_end);
   }
@@ -283,7 +301,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   auto manifest = check_manifest(*s, *ids);
   if (!manifest) return tl::unexpected(manifest.error());
   index::ChainChecker checker([&s = *s](uint64_t seq) { return s.fence_log->hidden(seq); });
-  auto recovered = recover(*s, *ids, checker);
+  auto recovered = recover(*s, *ids, manifest->recorded, checker);
   if (!recovered) return tl::unexpected(recovered.error());
   recovered = replay_tail_ring(*s, checker, std::move(*recovered));
   if (!recovered) return tl::unexpected(recovered.error());

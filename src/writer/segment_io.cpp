@@ -23,7 +23,7 @@ Status SegmentIo::create(uint64_t segment_id, uint64_t created_ms) {
   if (auto s = shared->sync_all(); !s) return s;
   if (auto s = fs_.sync_dir(dir_); !s) return s;
   // Only now that the segment's entry is durable may the manifest name it.
-  if (auto s = segment::write_manifest(fs_, dir_, segment_id); !s) return s;
+  if (auto s = segment::write_manifest(fs_, dir_, {segment_id, 0}); !s) return s;
   adopt(segment_id, std::move(shared), format::kSegmentHeaderBytes);
   return {};
 }

@@ -263,6 +263,11 @@ Result<DurableCut> Writer::durable_cut() {
   return DurableCut{durable_sequence_, durable_segment_, durable_offset_, config_.fence_log->contents()};
 }
 
+std::pair<uint64_t, uint64_t> Writer::durable_end() const {
+  std::lock_guard lock(mu_);
+  return {durable_segment_, durable_offset_};
+}
+
 Status Writer::sync_locked(std::unique_lock<std::mutex>& lock) {
   const uint64_t target = next_sequence_ - 1;
   sync_requested_ = std::max(sync_requested_, target);

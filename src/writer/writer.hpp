@@ -112,6 +112,9 @@ class Writer {
   // durable end and the fences as they stood there, read together under mu_ (no commit or
   // fence change falls between them). The bytes before the end never change again.
   Result<DurableCut> durable_cut();
+  // The segment holding the durable end, and the offset where its durable bytes end. After
+  // a successful close() every written byte is durable, so this is where the data ends.
+  std::pair<uint64_t, uint64_t> durable_end() const;
   // The last global sequence handed out (0: none yet). Lock-free.
   uint64_t sequenced() const { return sequenced_atomic_.load(std::memory_order_acquire); }
   // Waits until every event up to `sequence` is written, and so visible unless a fence holds

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "format/format.hpp"
+#include "segment/manifest.hpp"
 #include "segment/scan.hpp"
 #include "support/file_bytes.hpp"
 #include "support/store_invariants.hpp"
@@ -191,13 +192,13 @@ std::vector<uint64_t> positions_for(const SegmentInfo& seg, size_t index, bool n
 
 // Invariant: flipping any one byte of any segment file is detected. Open (read-write and
 // read-only) refuses with kCorruption (kUnsupported for a format version) naming the file
-// and an offset at or before the damage, or the damage lies in the newest segment's
-// unacknowledged tail (the last commit, or the zeroed space after it) and open reports a
-// torn tail there, losing at most that last atomic batch. A salvage open stops at the
-// damage or reports it, and what it returns is a prefix of the log.
+// and an offset at or before the damage, or the damage lies in the zeroed space after the
+// newest segment's data and open reports a torn tail there, losing nothing. (The store was
+// closed cleanly, so its manifest records where that data ended: damage to the last commit
+// is refused too. WithoutACleanCloseDamageToTheLastCommitIsATornTail covers the crash case.)
+// A salvage open stops at the damage or reports it, and what it returns is a prefix of the log.
 TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
   const size_t newest_index = ref_->segments.size() - 1;
-  const Frame& last_batch_start = newest().frames[newest().frames.size() - ref_->last_batch_events];
   uint64_t cases = 0;
   uint64_t refused = 0;
   uint64_t torn = 0;
@@ -210,8 +211,8 @@ TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
       damaged[pos] ^= static_cast<uint8_t>(1u << (pos % 8));
       write_file_bytes(seg.path, damaged);
       ++cases;
-      // In the newest segment, damage from the last commit on is an unacknowledged tail.
-      const bool may_be_torn = is_newest && pos >= last_batch_start.offset;
+      // Only damage past the data the clean close recorded can be an unacknowledged tail.
+      const bool may_be_torn = is_newest && pos >= newest().data_end;
 
       std::map<AccessMode, bool> opened;  // Read-only and read-write opens must agree.
       for (AccessMode mode : {AccessMode::kReadOnly, AccessMode::kReadWrite}) {
@@ -235,10 +236,9 @@ TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
         EXPECT_TRUE(may_be_torn) << "acknowledged data was treated as a torn tail";
         EXPECT_EQ(r.torn_tail_file, seg.path);
         EXPECT_LE(r.torn_tail_offset, pos);
-        EXPECT_GE(r.torn_tail_offset, last_batch_start.offset);
+        EXPECT_GE(r.torn_tail_offset, newest().data_end);
         const size_t kept = expect_prefix_of_reference(**store);
-        // All or nothing: the last batch is lost whole or kept whole.
-        EXPECT_TRUE(kept == ref_->events.size() || kept == ref_->events.size() - ref_->last_batch_events) << kept;
+        EXPECT_EQ(kept, ref_->events.size()) << "a torn tail after a clean close loses nothing";
         expect_verify_ok(**store, kept);
         if (mode == AccessMode::kReadWrite) {
           EXPECT_TRUE(fs::exists(r.torn_tail_saved_as)) << r.torn_tail_saved_as;
@@ -292,6 +292,40 @@ TEST_F(CorruptionTest, EveryByteFlipIsDetectedOrIsAReportedTornTail) {
   BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(ref_->dir));
   EXPECT_FALSE(store->open_report().torn_tail);
   EXPECT_EQ(expect_prefix_of_reference(*store), ref_->events.size());
+}
+
+// Invariant: without a clean close on record (the manifest's clean_end is 0, as a crash
+// leaves it), damage to the newest segment's last commit passes for an unacknowledged write:
+// open reports a torn tail at or after the start of that batch and drops the batch whole, or
+// refuses; never a silent success.
+TEST_F(CorruptionTest, WithoutACleanCloseDamageToTheLastCommitIsATornTail) {
+  const std::string manifest = ref_->dir + "/manifest";
+  const std::vector<uint8_t> pristine_manifest = read_file_bytes(manifest);
+  BATPAK_ASSERT_OK(segment::write_manifest(*posix_fs(), ref_->dir, {ref_->segments.size(), 0}));
+  const Frame& last_batch_start = newest().frames[newest().frames.size() - ref_->last_batch_events];
+  uint64_t torn = 0;
+  for (uint64_t pos = last_batch_start.offset; pos < newest().data_end; pos += 5) {
+    SCOPED_TRACE("byte " + std::to_string(pos));
+    std::vector<uint8_t> damaged = newest().pristine;
+    damaged[pos] ^= static_cast<uint8_t>(1u << (pos % 8));
+    write_file_bytes(newest().path, damaged);
+    StoreOptions o;
+    o.access = AccessMode::kReadOnly;
+    auto store = Store::open(ref_->dir, o);
+    if (!store) {
+      EXPECT_EQ(store.error().code, ErrorCode::kCorruption) << store.error().to_string();
+      continue;
+    }
+    const OpenReport& r = (*store)->open_report();
+    ASSERT_TRUE(r.torn_tail) << "a flipped byte went unnoticed by open";
+    EXPECT_GE(r.torn_tail_offset, last_batch_start.offset);
+    EXPECT_EQ(expect_prefix_of_reference(**store), ref_->events.size() - ref_->last_batch_events);
+    ++torn;
+    if (HasFailure()) break;
+  }
+  write_file_bytes(manifest, pristine_manifest);
+  restore(&newest());
+  EXPECT_GT(torn, 10u);
 }
 
 // Invariant: segment footers never hide damage. With the index checkpoint off, open loads

@@ -3,8 +3,11 @@
 // naming the first missing file, whichever way the index loads and in every access mode, and
 // writes nothing; salvage opens the segments left and reports the missing ones; a damaged
 // manifest refuses to open; a store without a manifest, or with one a crash left behind,
-// opens and a read-write open brings it up to date; a backup carries its own manifest.
+// opens and a read-write open brings it up to date; a backup carries its own manifest. After
+// a clean close, the newest segment ending before the data end the close recorded is
+// kCorruption, not a torn tail, while a torn write after that end still is one.
 #include <filesystem>
+#include <fstream>
 
 #include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
@@ -31,10 +34,12 @@ StoreOptions full_scan() {
   return options;
 }
 
+// The newest segment id the manifest of `dir` names.
 std::optional<uint64_t> manifest_of(const std::string& dir) {
   auto recorded = segment::read_manifest(*posix_fs(), dir);
   EXPECT_TRUE(recorded) << recorded.error().to_string();
-  return recorded ? *recorded : std::nullopt;
+  if (!recorded || !*recorded) return std::nullopt;
+  return (*recorded)->newest_segment_id;
 }
 
 // Every file name in `dir`, sorted, with their sizes.
@@ -164,7 +169,7 @@ TEST_F(ManifestTest, AStoreWithoutAManifestOpensAndAReadWriteOpenWritesIt) {
 // As a crash between a segment's creation and its manifest's replacement leaves it.
 TEST_F(ManifestTest, AManifestBehindTheNewestSegmentIsBroughtUpToDate) {
   const size_t segments = make_store();
-  BATPAK_ASSERT_OK(segment::write_manifest(*posix_fs(), dir(), segments - 1));
+  BATPAK_ASSERT_OK(segment::write_manifest(*posix_fs(), dir(), {segments - 1, 0}));
   StoreOptions read_only = small_segments();
   read_only.access = AccessMode::kReadOnly;
   EXPECT_EQ(events_in(read_only), static_cast<uint64_t>(kEvents));
@@ -185,6 +190,66 @@ TEST_F(ManifestTest, ABackupHasAManifestNamingItsNewestSegment) {
   auto copy = Store::open(tmp_.sub("copy"), small_segments());
   ASSERT_FALSE(copy);
   EXPECT_EQ(copy.error().code, ErrorCode::kCorruption);
+}
+
+TEST_F(ManifestTest, ACleanCloseRecordsWhereTheNewestSegmentsDataEnds) {
+  StoreOptions options = small_segments();
+  options.preallocate_bytes = 0;  // The file ends where the data ends.
+  const size_t segments = make_store(options);
+  auto recorded = segment::read_manifest(*posix_fs(), dir());
+  ASSERT_TRUE(recorded && recorded->has_value());
+  EXPECT_EQ((*recorded)->newest_segment_id, segments);
+  EXPECT_EQ((*recorded)->clean_end, fs::file_size(segment_path(segments)));
+}
+
+TEST_F(ManifestTest, ANewestSegmentCutShortAfterACleanCloseIsCorruptionNotATornTail) {
+  StoreOptions options = small_segments();
+  options.preallocate_bytes = 0;  // The file ends where the data ends.
+  const size_t segments = make_store(options);
+  const std::string newest = segment_path(segments);
+  const uintmax_t size = fs::file_size(newest);
+  fs::resize_file(newest, size - 8);  // Inside the last frame: it would pass for a torn write.
+  for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
+    StoreOptions o = options;
+    o.access = mode;
+    auto store = Store::open(dir(), o);
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().code, ErrorCode::kCorruption) << store.error().to_string();
+    EXPECT_EQ(store.error().file, newest);
+    EXPECT_NE(store.error().message.find("clean close"), std::string::npos) << store.error().message;
+  }
+  EXPECT_EQ(fs::file_size(newest), size - 8) << "the refused open cut nothing";
+  StoreOptions salvage = options;
+  salvage.access = AccessMode::kSalvage;
+  auto store = Store::open(dir(), salvage);
+  ASSERT_TRUE(store) << store.error().to_string();
+  ASSERT_TRUE((*store)->open_report().salvage_stopped_at);
+  EXPECT_EQ((*store)->open_report().salvage_stopped_at->file, newest);
+  EXPECT_EQ((*store)->stats().event_count, static_cast<uint64_t>(kEvents - 1)) << "all but the cut event";
+  store->reset();
+  // The control: with no clean close on record (as after a crash) it is a torn tail.
+  BATPAK_ASSERT_OK(segment::write_manifest(*posix_fs(), dir(), {segments, 0}));
+  auto torn = Store::open(dir(), options);
+  ASSERT_TRUE(torn) << torn.error().to_string();
+  EXPECT_TRUE((*torn)->open_report().torn_tail);
+  EXPECT_EQ((*torn)->stats().event_count, static_cast<uint64_t>(kEvents - 1));
+}
+
+TEST_F(ManifestTest, ATornWriteAfterTheCleanCloseEndIsStillATornTail) {
+  StoreOptions options = small_segments();
+  options.preallocate_bytes = 0;
+  const size_t segments = make_store(options);
+  const std::string newest = segment_path(segments);
+  const uintmax_t clean_end = fs::file_size(newest);
+  {  // A later session's write, torn by a crash: non-zero bytes that are no frame.
+    std::ofstream out(newest, std::ios::binary | std::ios::app);
+    out << std::string(40, '\x5a');
+  }
+  auto store = Store::open(dir(), options);
+  ASSERT_TRUE(store) << store.error().to_string();
+  EXPECT_TRUE((*store)->open_report().torn_tail);
+  EXPECT_EQ((*store)->open_report().torn_tail_offset, clean_end);
+  EXPECT_EQ((*store)->stats().event_count, static_cast<uint64_t>(kEvents));
 }
 
 }  // namespace

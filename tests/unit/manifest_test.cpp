@@ -20,19 +20,22 @@ void reseal(std::vector<uint8_t>& bytes) {
 }
 
 TEST(Manifest, RoundTripsAndHasTheDocumentedBytes) {
-  const std::vector<uint8_t> bytes = encode_manifest(3);
-  ASSERT_EQ(bytes.size(), 24u);
-  const std::vector<uint8_t> head = {0x42, 0x50, 0x4d, 0x46, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
-  EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 16), head) << "the example in docs/format.md";
-  EXPECT_EQ(util::load_le<uint64_t>(bytes.data() + 16), util::checksum64({bytes.data(), 16}));
+  const std::vector<uint8_t> bytes = encode_manifest({3, 4096});
+  ASSERT_EQ(bytes.size(), 32u);
+  const std::vector<uint8_t> head = {0x42, 0x50, 0x4d, 0x46, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0x10, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 24), head) << "the example in docs/format.md";
+  EXPECT_EQ(util::load_le<uint64_t>(bytes.data() + 24), util::checksum64({bytes.data(), 24}));
   auto decoded = decode_manifest(bytes);
   ASSERT_TRUE(decoded) << decoded.error().to_string();
-  EXPECT_EQ(*decoded, 3u);
-  EXPECT_EQ(decode_manifest(encode_manifest(UINT64_MAX)).value_or(0), UINT64_MAX);
+  EXPECT_EQ(*decoded, (Manifest{3, 4096}));
+  const Manifest extremes{UINT64_MAX, UINT64_MAX};
+  EXPECT_EQ(decode_manifest(encode_manifest(extremes)).value_or(Manifest{}), extremes);
+  EXPECT_EQ(decode_manifest(encode_manifest({1, 0})).value_or(Manifest{}), (Manifest{1, 0})) << "no clean close";
 }
 
 TEST(Manifest, EveryTruncationAndEveryFlippedByteIsCorruption) {
-  const std::vector<uint8_t> bytes = encode_manifest(7);
+  const std::vector<uint8_t> bytes = encode_manifest({7, 640});
   for (size_t n = 0; n < bytes.size(); ++n) {
     auto r = decode_manifest({bytes.data(), n});
     ASSERT_FALSE(r) << n;
@@ -50,20 +53,20 @@ TEST(Manifest, EveryTruncationAndEveryFlippedByteIsCorruption) {
 }
 
 TEST(Manifest, SegmentZeroALongerBodyAndAReservedFieldAreCorruption) {
-  std::vector<uint8_t> zero = encode_manifest(0);
+  std::vector<uint8_t> zero = encode_manifest({0, 64});
   EXPECT_EQ(decode_manifest(zero).error().code, ErrorCode::kCorruption);
-  std::vector<uint8_t> longer = encode_manifest(5);
-  longer.insert(longer.begin() + 16, 8, 0);
+  std::vector<uint8_t> longer = encode_manifest({5, 0});
+  longer.insert(longer.begin() + 24, 8, 0);
   reseal(longer);
   EXPECT_EQ(decode_manifest(longer).error().code, ErrorCode::kCorruption);
-  std::vector<uint8_t> reserved = encode_manifest(5);
+  std::vector<uint8_t> reserved = encode_manifest({5, 0});
   reserved[6] = 1;
   reseal(reserved);
   EXPECT_EQ(decode_manifest(reserved).error().code, ErrorCode::kCorruption);
 }
 
 TEST(Manifest, ANewerVersionIsUnsupported) {
-  std::vector<uint8_t> bytes = encode_manifest(5);
+  std::vector<uint8_t> bytes = encode_manifest({5, 0});
   bytes[4] = 2;
   reseal(bytes);
   auto r = decode_manifest(bytes);
@@ -77,11 +80,12 @@ TEST(Manifest, ReadsNothingWhenAbsentWhatWasWrittenAndNamesADamagedFile) {
   auto absent = read_manifest(*fs, tmp.path());
   ASSERT_TRUE(absent) << absent.error().to_string();
   EXPECT_FALSE(absent->has_value());
-  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), 4));
-  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), 9));
+  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), {4, 100}));
+  BATPAK_ASSERT_OK(write_manifest(*fs, tmp.path(), {9, 0}));
   auto read = read_manifest(*fs, tmp.path());
   ASSERT_TRUE(read) << read.error().to_string();
-  EXPECT_EQ(read->value_or(0), 9u);
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ(**read, (Manifest{9, 0}));
   EXPECT_FALSE(std::filesystem::exists(tmp.sub("manifest.tmp")));
   {
     auto file = fs->open(tmp.sub("manifest"), Fs::OpenMode::kReadWrite);
