@@ -2,6 +2,7 @@
 // decoder enforces.
 #include <gtest/gtest.h>
 
+#include "support/reseal.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "writer/fence_log.hpp"
@@ -9,11 +10,7 @@
 namespace batpak::writer {
 namespace {
 
-// Re-seals `bytes` with a valid checksum, so a test reaches the rule after it.
-void reseal(std::vector<uint8_t>& bytes) {
-  const size_t at = bytes.size() - 8;
-  util::store_le<uint64_t>(bytes.data() + at, util::checksum64({bytes.data(), at}));
-}
+using testing::reseal;
 
 TEST(FenceFile, RoundTripsAndHasTheDocumentedBytes) {
   const FenceFileContents contents{std::nullopt, {{2, 4}}};

@@ -6,6 +6,7 @@
 
 #include "segment/manifest.hpp"
 #include "support/assertions.hpp"
+#include "support/reseal.hpp"
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
@@ -13,11 +14,7 @@
 namespace batpak::segment {
 namespace {
 
-// Re-seals `bytes` with a valid checksum, so a test reaches the rule after it.
-void reseal(std::vector<uint8_t>& bytes) {
-  const size_t at = bytes.size() - 8;
-  util::store_le<uint64_t>(bytes.data() + at, util::checksum64({bytes.data(), at}));
-}
+using testing::reseal;
 
 TEST(Manifest, RoundTripsAndHasTheDocumentedBytes) {
   const std::vector<uint8_t> bytes = encode_manifest({3, 4096});

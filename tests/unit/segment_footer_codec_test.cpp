@@ -6,6 +6,7 @@
 #include "index/segment_footer.hpp"
 #include "support/assertions.hpp"
 #include "support/file_bytes.hpp"
+#include "support/reseal.hpp"
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
@@ -46,11 +47,7 @@ SegmentFooter sample_footer() {
   return f;
 }
 
-// Rewrites the trailing checksum, so that only the structural checks can refuse the bytes.
-void reseal(std::vector<uint8_t>& bytes) {
-  const size_t at = bytes.size() - 8;
-  util::store_le<uint64_t>(bytes.data() + at, util::checksum64(std::span<const uint8_t>(bytes).first(at)));
-}
+using testing::reseal;
 
 // Offsets (docs/format.md): header 64 bytes, then entities of 70 + name bytes, scopes of 2 +
 // name bytes, rows of 60.
