@@ -23,8 +23,12 @@
 // the directory fsync'd, so a crash leaves the old or the new position, never a mix. Each
 // checkpoint records the identity of its region (Region::identity()); resuming it with
 // another region fails with kCheckpointMismatch, and a damaged file fails with kCorruption:
-// a consumer never silently restarts from the beginning or skips events. A missing file
-// starts a fresh cursor.
+// a consumer never silently restarts from the beginning or skips events. A checkpoint never
+// runs ahead of the durable journal (commit() first makes the events up to its position
+// durable, which in kBuffered and kAsync mode may cost a sync), so a power cut cannot leave
+// it past the journal's end, where it would skip the new events taking those sequences; a
+// checkpoint found beyond the end anyway (copied from another store) is kCheckpointMismatch.
+// A missing file starts a fresh cursor.
 //
 // Thread safety: a Cursor is used by one thread at a time. Any number of cursors may read
 // one store while other threads append. The Store must outlive its cursors.
@@ -60,7 +64,8 @@ class Cursor {
   // position, or from the first event when there is no checkpoint yet. Errors:
   // kInvalidArgument (a bad id: see validate_checkpoint_id), kCorruption (a damaged or
   // truncated checkpoint file), kUnsupported (a newer checkpoint format),
-  // kCheckpointMismatch (written for another region), kIo.
+  // kCheckpointMismatch (written for another region, or its position is beyond the journal's
+  // last global sequence), kIo.
   static Result<Cursor> resume(const Store& store, Region region, std::string checkpoint_id);
 
   // A checkpoint id is a file name: 1 to 200 bytes of UTF-8 without control bytes, '/' or "..".
@@ -77,8 +82,9 @@ class Cursor {
 
   // Marks every event up to position() as handled: rollback() returns here. For a cursor made
   // by resume() it also makes position() the durable checkpoint (atomic: the old or the new
-  // position survives a crash); that needs a store opened read-write (else kReadOnly), and
-  // after an I/O error the committed position is unchanged.
+  // position survives a crash), after making every event up to it durable
+  // (Store::sync_through); that needs a store opened read-write (else kReadOnly), and after
+  // an error (kIo, kPoisoned) the committed position is unchanged.
   Status commit();
   // Moves position() back to committed_position(): the events after it are delivered again.
   void rollback();

@@ -164,6 +164,12 @@ class Store {
 
   // Makes every event appended so far durable.
   Status sync();
+  // Returns once every event up to `global_sequence` is durable: at once when it already is
+  // (always in kSync mode, and on a read-only store), else after a sync as sync() does. For
+  // readers that record a position in the journal (a cursor's checkpoint), which must never
+  // run ahead of what a power cut keeps: kBuffered and kAsync events are visible before they
+  // are durable. Errors: those of sync() (kPoisoned, kClosed).
+  Status sync_through(uint64_t global_sequence) const;
 
   // Reads one committed event. Unknown id: kNotFound. Every read re-checks the checksum.
   Result<Event> get(const EventId& event_id) const;

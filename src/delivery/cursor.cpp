@@ -43,6 +43,14 @@ Result<Cursor> Cursor::resume(const Store& store, Region region, std::string che
                                     "\", not \"" + expected + "\"",
                                 path, 0, {}});
   }
+  const uint64_t journal_end = store.stats().last_global_sequence;
+  if ((*loaded)->position > journal_end) {
+    return tl::unexpected(Error{ErrorCode::kCheckpointMismatch,
+                                "checkpoint position " + std::to_string((*loaded)->position) +
+                                    " is beyond the journal's last global sequence " + std::to_string(journal_end) +
+                                    ": it belongs to another store, or this one lost events",
+                                path, 0, {}});
+  }
   cursor.position_ = cursor.committed_position_ = (*loaded)->position;
   return cursor;
 }
@@ -117,6 +125,9 @@ Status Cursor::commit() {
     return make_error(ErrorCode::kReadOnly, "cursor checkpoints are written only on a read-write store");
   }
   if (position_ == committed_position_) return {};
+  // A checkpoint ahead of the durable journal would outlive the events it passed in a power
+  // cut, and skip the new events that then take their sequences.
+  if (auto s = store_->sync_through(position_); !s) return s;
   delivery::CheckpointRecord record{position_, region_.identity()};
   if (auto s = delivery::save_checkpoint(*store_->fs(), store_->dir(), checkpoint_id_, record); !s) return s;
   committed_position_ = position_;

@@ -250,6 +250,14 @@ Status Store::sync() {
   return synced;
 }
 
+Status Store::sync_through(uint64_t global_sequence) const {
+  if (auto s = impl_->check_open(); !s) return s;
+  if (!impl_->writer || impl_->writer->durable_sequence() >= global_sequence) return {};
+  Status synced = impl_->writer->sync();
+  nudge_background_work(*impl_);  // As in sync().
+  return synced;
+}
+
 Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const {
   if (auto s = impl_->check_open(); !s) return tl::unexpected(s.error());
   return impl_->notifier->wait_beyond(after_global_sequence, std::chrono::milliseconds(timeout_ms));

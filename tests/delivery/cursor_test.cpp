@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "batpak/batpak.hpp"
+#include "delivery/checkpoint.hpp"
 #include "support/fault_fs.hpp"
 #include "support/store_fixture.hpp"
 
@@ -167,6 +168,44 @@ TEST_F(CursorTest, FailedCheckpointWriteKeepsTheOldCheckpoint) {
   auto again = Cursor::resume(*store_, Region::all(), "r");
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(again->position(), 1u) << "the old checkpoint is intact";
+}
+
+// Invariant: a checkpoint never runs ahead of the durable journal. kBuffered and kAsync
+// events are visible before they are durable, so commit() first makes them durable.
+TEST_F(CursorTest, CommitMakesTheEventsUpToItsPositionDurableFirst) {
+  for (Durability durability : {Durability::kBuffered, Durability::kAsync}) {
+    SCOPED_TRACE(static_cast<int>(durability));
+    StoreOptions options;
+    options.durability = durability;
+    options.sync_every_events = 1'000'000;  // No sync but the one commit() asks for.
+    options.sync_every_ms = 3'600'000;
+    reopen(options);
+    append("e");
+    const uint64_t last = append("e");
+    ASSERT_TRUE(store_->wait_for_visible(last - 1, 10'000)) << "kAsync: readable once written";
+    auto cursor = Cursor::resume(*store_, Region::all(), "durable-" + std::to_string(static_cast<int>(durability)));
+    ASSERT_TRUE(cursor) << cursor.error().to_string();
+    EXPECT_EQ(drain(*cursor).back(), last);
+    ASSERT_LT(store_->frontier().durable.global_sequence, last) << "the appends are not durable yet";
+    ASSERT_TRUE(cursor->commit());
+    EXPECT_GE(store_->frontier().durable.global_sequence, last);
+  }
+}
+
+// Invariant: a checkpoint whose position is beyond the journal's end (copied from another
+// store, or left by a journal that lost events) fails closed instead of skipping the events
+// that will take those sequences.
+TEST_F(CursorTest, ACheckpointBeyondTheJournalFailsClosed) {
+  append("e");
+  const std::string store_dir = dir_.sub("store");
+  ASSERT_TRUE(delivery::save_checkpoint(*posix_fs(), store_dir, "ahead", {9, Region::all().identity()}));
+  auto cursor = Cursor::resume(*store_, Region::all(), "ahead");
+  ASSERT_FALSE(cursor);
+  EXPECT_EQ(cursor.error().code, ErrorCode::kCheckpointMismatch) << cursor.error().to_string();
+  EXPECT_EQ(cursor.error().file, delivery::checkpoint_path(store_dir, "ahead"));
+  EXPECT_NE(cursor.error().message.find("beyond"), std::string::npos) << cursor.error().message;
+  ASSERT_TRUE(delivery::save_checkpoint(*posix_fs(), store_dir, "ahead", {1, Region::all().identity()}));
+  EXPECT_TRUE(Cursor::resume(*store_, Region::all(), "ahead")) << "at the journal's end it resumes";
 }
 
 TEST_F(CursorTest, WaitBatchWakesForAnAppendTimesOutAndSeesTheStoreClose) {
