@@ -23,7 +23,8 @@
 // - the reactions of the whole batch are appended as ONE atomic batch (Store::append_batch),
 //   each with causation = its source event, correlation = the source's correlation id, and
 //   an idempotency key derived from the source event id and the reaction's index (unless
-//   the handler set one); only then does the checkpoint advance.
+//   the handler set one), and made durable (Store::sync_through: a sync in kBuffered and
+//   kAsync mode); only then does the checkpoint advance.
 // So a crash between the reaction commit and the checkpoint redelivers the batch, and the
 // derived keys make the second commit an idempotent replay: no reaction is ever appended
 // twice, and none is lost.
@@ -93,8 +94,8 @@ class Reactor {
   // Starts a CursorWorker over `region` that runs the handlers (see the header comment).
   std::unique_ptr<CursorWorker> start(Store& store, Region region, CursorWorkerConfig config) const;
 
-  // Runs the handlers over one batch and appends its reactions atomically. What start()'s
-  // worker does per batch; public for callers that drive their own cursor.
+  // Runs the handlers over one batch and appends its reactions atomically and durably. What
+  // start()'s worker does per batch; public for callers that drive their own cursor.
   Status react(Store& store, std::span<const Event> batch) const;
 
  private:

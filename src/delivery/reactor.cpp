@@ -31,7 +31,10 @@ Status Reactor::react(Store& store, std::span<const Event> batch) const {
   if (reactions.empty()) return {};
   auto committed = store.append_batch(reactions);
   if (!committed) return tl::unexpected(committed.error());
-  return {};
+  // The checkpoint moves past the sources once this returns, so the reactions must be
+  // durable first (kBuffered and kAsync appends return before): else a power cut could take
+  // them while the checkpoint stays, and they would never be made again.
+  return store.sync_through(committed->back().global_sequence);
 }
 
 std::unique_ptr<CursorWorker> Reactor::start(Store& store, Region region, CursorWorkerConfig config) const {

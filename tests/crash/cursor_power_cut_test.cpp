@@ -1,7 +1,8 @@
-// Durable cursors under a power cut (SimFs). Invariant proved here: in kBuffered and kAsync
-// mode, whose events are visible before they are durable, a cursor checkpoint committed
-// before a power cut resumes at or before the end of the journal that survived it, so the
-// events appended after the cut are delivered, none skipped.
+// Durable cursors and reactors under a power cut (SimFs). Invariants proved here: in
+// kBuffered and kAsync mode, whose events are visible before they are durable, a cursor
+// checkpoint committed before a power cut resumes at or before the end of the journal that
+// survived it, so the events appended after the cut are delivered, none skipped; and a
+// reactor's checkpoint never survives the cut without the reactions of the sources it passed.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -14,6 +15,18 @@ namespace {
 
 const EventKind kKind(0x1001);
 const std::string kDir = "/sim/store";
+
+struct Placed {
+  static constexpr EventKind kKind{0x1101};
+  int64_t n = 0;
+  MSGPACK_DEFINE_MAP(n)
+};
+
+struct Reacted {
+  static constexpr EventKind kKind{0x1102};
+  int64_t n = 0;
+  MSGPACK_DEFINE_MAP(n)
+};
 
 StoreOptions options_on(std::shared_ptr<Fs> fs, Durability durability) {
   StoreOptions options;
@@ -63,6 +76,40 @@ TEST(CursorPowerCut, ACommittedCheckpointNeverSkipsTheEventsAppendedAfterTheCut)
       ASSERT_FALSE(delivered.empty()) << "the event appended after the cut was skipped";
       EXPECT_EQ(delivered.back(), next->global_sequence);
     }
+  }
+}
+
+TEST(CursorPowerCut, AReactorsCheckpointNeverOutlivesItsReactions) {
+  for (Durability durability : {Durability::kBuffered, Durability::kAsync}) {
+    SCOPED_TRACE(static_cast<int>(durability));
+    auto fs = std::make_shared<SimFs>();
+    auto store = Store::open(kDir, options_on(fs, durability));
+    ASSERT_TRUE(store) << store.error().to_string();
+    const Coordinate order = Coordinate::make("order:1", "s").value();
+    ASSERT_TRUE((*store)->append(order, Placed{1}));
+    ASSERT_TRUE((*store)->append(order, Placed{2}));
+    ASSERT_TRUE((*store)->sync()) << "the sources are durable; their reactions are not yet";
+    Reactor reactor;
+    reactor.on<Placed>([](const Placed& placed, const Event&, ReactionBatch& out) {
+      return out.push(Coordinate::make("invoice:1", "s").value(), Reacted{placed.n});
+    });
+    auto cursor = Cursor::resume(**store, Region::entity("order"), "invoicer");
+    ASSERT_TRUE(cursor) << cursor.error().to_string();
+    auto batch = cursor->poll_batch(10);
+    ASSERT_TRUE(batch && batch->size() == 2u);
+    ASSERT_TRUE(reactor.react(**store, *batch));
+    ASSERT_TRUE(cursor->commit());
+
+    auto reopened = Store::open(kDir, options_on(fs->crashed_copy({}, false), durability));
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    auto resumed = Cursor::resume(**reopened, Region::entity("order"), "invoicer");
+    ASSERT_TRUE(resumed) << resumed.error().to_string();
+    auto reactions = (*reopened)->query(Region::entity("invoice"));
+    ASSERT_TRUE(reactions) << reactions.error().to_string();
+    if (resumed->position() >= batch->back().header.global_sequence) {
+      EXPECT_EQ(reactions->size(), 2u) << "the checkpoint passed sources whose reactions the cut took";
+    }
+    EXPECT_EQ(resumed->position(), batch->back().header.global_sequence) << "the commit itself is durable";
   }
 }
 
