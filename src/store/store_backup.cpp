@@ -1,6 +1,7 @@
 // Store::backup: a copy of the journal up to one durable cut, built beside the destination
 // and renamed into place (docs/durability.md, "Backups").
 #include <algorithm>
+#include <span>
 #include <vector>
 
 #include "segment/manifest.hpp"
@@ -79,12 +80,18 @@ Status copy_segment(Fs& fs, const segment::SegmentSet& segments, const SegmentPa
   return (*to)->sync_all();
 }
 
-Status write_fences(Fs& fs, const writer::FenceFileContents& fences, const std::string& to_path) {
-  if (!fences.open_fence_start && fences.cancelled.empty()) return {};  // No file, as in a new store.
+// A small file of the copy, written in place and fsynced: `partial` is renamed into place
+// only after it is whole, and its directory is synced once for every file in it.
+Status write_small_file(Fs& fs, const std::string& to_path, std::span<const uint8_t> bytes) {
   auto to = fs.open(to_path, Fs::OpenMode::kCreateReadWrite);
   if (!to) return tl::unexpected(to.error());
-  if (auto st = (*to)->pwrite(0, writer::encode_fence_file(fences)); !st) return st;
+  if (auto st = (*to)->pwrite(0, bytes); !st) return st;
   return (*to)->sync_all();
+}
+
+Status write_fences(Fs& fs, const writer::FenceFileContents& fences, const std::string& to_path) {
+  if (!fences.open_fence_start && fences.cancelled.empty()) return {};  // No file, as in a new store.
+  return write_small_file(fs, to_path, writer::encode_fence_file(fences));
 }
 
 // Writes the copy into `partial`, durably, then renames it to `destination`.
@@ -99,7 +106,8 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
   if (auto st = write_fences(fs, cut.fences, segment::join_path(partial, writer::kFenceFileName)); !st) return st;
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};
-    if (auto st = segment::write_manifest(fs, partial, manifest); !st) return st;
+    const std::string path = segment::join_path(partial, segment::kManifestFileName);
+    if (auto st = write_small_file(fs, path, segment::encode_manifest(manifest)); !st) return st;
   }
   if (auto st = fs.sync_dir(partial); !st) return st;
   if (auto st = fs.rename(partial, destination); !st) return st;
