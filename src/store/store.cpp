@@ -119,6 +119,22 @@ Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepare
   return finish(std::move(*committed));
 }
 
+namespace {
+
+// Records where the data ends, for the next open to tell lost bytes from a torn write. Like
+// the checkpoint, a manifest not written only makes that open check less; one that already
+// says the same (nothing appended since it was written) is not written again.
+// REQUIRES: the writer closed successfully, so everything it wrote is durable.
+void record_clean_end(Store::Impl& s) {
+  const auto [segment_id, end] = s.writer->durable_end();
+  const segment::Manifest clean{segment_id, end};
+  auto recorded = segment::read_manifest(*s.fs, s.dir);
+  if (recorded && *recorded == clean) return;
+  (void)segment::write_manifest(*s.fs, s.dir, clean);
+}
+
+}  // namespace
+
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Store::~Store() { (void)close(); }
@@ -142,10 +158,7 @@ Status Store::close() {
     if (result) {  // The checkpoint first: the segments it covers need no footer.
       (void)write_index_checkpoint(*impl_);
       finish_background_work(*impl_);
-      // Where the data ends, for the next open to tell lost bytes from a torn write. Like
-      // the checkpoint, a manifest not written only makes that open check less.
-      const auto [segment_id, end] = impl_->writer->durable_end();
-      (void)segment::write_manifest(*impl_->fs, impl_->dir, {segment_id, end});
+      record_clean_end(*impl_);
     }
   }
   impl_->notifier->close();

@@ -3,7 +3,8 @@
 // made the first segment) and poisons the store, or, at close, does not fail the close; and
 // the next open holds every acknowledged event with a manifest naming the newest segment; a power cut at any call of a workload
 // that rotates leaves a disk that opens (under durable or current names) with every event
-// acknowledged before it, so the manifest never names a segment the cut took away.
+// acknowledged before it, so the manifest never names a segment the cut took away. A
+// read-write session that appends nothing does not rewrite the manifest.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -119,6 +120,24 @@ TEST(ManifestCrash, APowerCutAtAnyCallLeavesADiskThatOpensWithEveryAck) {
       if (::testing::Test::HasFailure()) return;
     }
   }
+}
+
+TEST(ManifestCrash, AReadWriteSessionThatAppendsNothingLeavesTheManifestAlone) {
+  auto fs = std::make_shared<SimFs>();
+  Outcome outcome;
+  const std::vector<Receipt> acked = run_until_failure(fs, outcome);
+  ASSERT_TRUE(outcome.closed_ok);
+  for (int session = 0; session < 2; ++session) {
+    const size_t before = fs->calls().size();
+    auto store = Store::open(kDir, options_on(fs));
+    ASSERT_TRUE(store) << store.error().to_string();
+    ASSERT_TRUE((*store)->close());
+    const std::vector<std::string> calls = fs->calls();
+    for (size_t i = before; i < calls.size(); ++i) {
+      EXPECT_EQ(calls[i].find("/manifest"), std::string::npos) << "session " << session << ": " << calls[i];
+    }
+  }
+  expect_opens_with(fs, acked);
 }
 
 }  // namespace

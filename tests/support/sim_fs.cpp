@@ -71,20 +71,20 @@ void SimFs::apply(Bytes& bytes, const Change& change) {
 }
 
 Status SimFs::step(const std::string& what, const std::string& path) {
-  if (!crashed_ && crash_at_ != 0 && operations_ + 1 == crash_at_) crashed_ = true;
+  if (!crashed_ && crash_at_ != 0 && calls_.size() + 1 == crash_at_) crashed_ = true;
   if (crashed_) return make_error(ErrorCode::kIo, "simulated power cut: " + what + " " + path);
-  if (fail_at_ != 0 && operations_ + 1 >= fail_at_ && (failed_call_.empty() || fail_persistent_)) {
+  if (fail_at_ != 0 && calls_.size() + 1 >= fail_at_ && (failed_call_.empty() || fail_persistent_)) {
     if (failed_call_.empty()) failed_call_ = what + " " + path;
     if (!fail_persistent_) fail_at_ = 0;
     return make_error(ErrorCode::kIo, "injected I/O error: " + what + " " + path);
   }
-  ++operations_;
+  calls_.push_back(what + " " + path);
   return {};
 }
 
 void SimFs::fail_at(uint64_t op, bool persistent) {
   std::lock_guard lock(mu_);
-  fail_at_ = op == 0 ? 0 : operations_ + op;
+  fail_at_ = op == 0 ? 0 : calls_.size() + op;
   fail_persistent_ = persistent;
   if (op != 0) failed_call_.clear();
 }
@@ -96,7 +96,7 @@ std::string SimFs::failed_call() const {
 
 void SimFs::crash_at(uint64_t op) {
   std::lock_guard lock(mu_);
-  crash_at_ = op == 0 ? 0 : operations_ + op;
+  crash_at_ = op == 0 ? 0 : calls_.size() + op;
 }
 
 bool SimFs::crashed() const {
@@ -106,7 +106,12 @@ bool SimFs::crashed() const {
 
 uint64_t SimFs::operations() const {
   std::lock_guard lock(mu_);
-  return operations_;
+  return calls_.size();
+}
+
+std::vector<std::string> SimFs::calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
 }
 
 std::vector<SimFs::PendingFile> SimFs::pending_files() const {

@@ -44,6 +44,8 @@ class SimFs final : public Fs {
   std::string failed_call() const;
   // Mutating calls that took effect so far.
   uint64_t operations() const;
+  // Those calls, in order, as "<call> <path>" (as failed_call() names one).
+  std::vector<std::string> calls() const;
 
   struct PendingFile {
     std::string path;  // Its current name.
@@ -100,7 +102,7 @@ class SimFs final : public Fs {
   Names durable_names_;  // As of the last sync_dir.
   std::set<std::string> dirs_;
   std::set<std::string> durable_dirs_;  // Made, then their parent synced.
-  uint64_t operations_ = 0;
+  std::vector<std::string> calls_;  // operations() is its size.
   uint64_t crash_at_ = 0;
   bool crashed_ = false;
   uint64_t fail_at_ = 0;
