@@ -256,19 +256,21 @@ Result<Receipt> Store::import_event(const Event& event) {
   return std::move(receipts->front());
 }
 
+Status Store::Impl::sync_writer() {
+  Status synced = writer->sync();
+  nudge_background_work(*this);
+  return synced;
+}
+
 Status Store::sync() {
   if (auto s = impl_->check_writable(); !s) return s;
-  Status synced = impl_->writer->sync();
-  nudge_background_work(*impl_);  // kAsync: its last commits may have become visible only now.
-  return synced;
+  return impl_->sync_writer();
 }
 
 Status Store::sync_through(uint64_t global_sequence) const {
   if (auto s = impl_->check_open(); !s) return s;
   if (!impl_->writer || impl_->writer->durable_sequence() >= global_sequence) return {};
-  Status synced = impl_->writer->sync();
-  nudge_background_work(*impl_);  // As in sync().
-  return synced;
+  return impl_->sync_writer();
 }
 
 Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_t timeout_ms) const {

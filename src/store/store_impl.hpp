@@ -37,6 +37,10 @@ class Store::Impl {
   // the appends that returned before it. Every read of events or of the index starts with it.
   Status check_readable() const;
   Status check_writable() const;
+  // Makes every committed event durable (the writer's sync), then nudges the background
+  // work: in kAsync mode the last commits may have become visible only now.
+  // REQUIRES: a writer.
+  Status sync_writer();
   // Reads and decodes the event at `global_sequence` (checksum checked).
   Result<Event> read_event(uint64_t global_sequence) const;
   Result<std::vector<Event>> read_events(std::span<const uint64_t> global_sequences) const;
