@@ -91,7 +91,8 @@ std::shared_ptr<Fs> posix_fs();
 class Clock {
  public:
   virtual ~Clock() = default;
-  // Microseconds since the Unix epoch.
+  // Microseconds since the Unix epoch. The store takes a reading before the epoch as the
+  // epoch for wall times and event ids (Event::header.timestamp_us keeps the reading).
   virtual int64_t now_us() = 0;
 };
 

@@ -10,6 +10,7 @@
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"
+#include "util/wall_time.hpp"
 
 namespace batpak {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 EventId uuid_v7(int64_t now_us) {
   EventId id;
   util::random_bytes(id.bytes);
-  const auto ms = static_cast<uint64_t>(now_us / 1000);
+  const uint64_t ms = util::wall_ms_of(now_us);
   for (int i = 0; i < 6; ++i) id.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(ms >> (40 - 8 * i));
   id.bytes[6] = static_cast<uint8_t>(0x70 | (id.bytes[6] & 0x0F));
   id.bytes[8] = static_cast<uint8_t>(0x80 | (id.bytes[8] & 0x3F));

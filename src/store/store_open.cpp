@@ -9,6 +9,7 @@
 #include "segment/segment_files.hpp"
 #include "store/store_impl.hpp"
 #include "util/paths.hpp"
+#include "util/wall_time.hpp"
 
 namespace batpak {
 namespace {
@@ -218,7 +219,7 @@ Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uin
 // REQUIRES: `manifest` is what the manifest recorded before recovery.
 Status start_writer(Store::Impl& s, const Recovered& rec, const std::optional<segment::Manifest>& manifest) {
   auto io = std::make_unique<writer::SegmentIo>(*s.fs, s.dir, s.segments, s.options.preallocate_bytes);
-  const auto now_ms = static_cast<uint64_t>(s.clock->now_us() / 1000);
+  const auto now_ms = util::wall_ms_of(s.clock->now_us());
   if (rec.newest_file == nullptr || rec.newest_data_end < format::kSegmentHeaderBytes) {
     // No segment yet, or the newest one's header was torn: (re)create it.
     if (auto st = io->create(rec.newest_file ? rec.newest_id : 1, now_ms); !st) return st;

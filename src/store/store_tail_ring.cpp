@@ -10,6 +10,7 @@
 #include "util/durable_file.hpp"
 #include "util/random.hpp"
 #include "writer/tail_ring.hpp"
+#include "util/wall_time.hpp"
 
 namespace batpak {
 namespace {
@@ -86,7 +87,7 @@ std::vector<writer::TailRecord> take_continuing(Store::Impl& s, index::ChainChec
 Status write_records(Store::Impl& s, const Recovered& from, bool header_torn,
                      const std::vector<writer::TailRecord>& records, Recovered& to) {
   writer::SegmentIo io(*s.fs, s.dir, s.segments, /*preallocate_bytes=*/0);
-  const auto now_ms = static_cast<uint64_t>(s.clock->now_us() / 1000);
+  const auto now_ms = util::wall_ms_of(s.clock->now_us());
   if (header_torn) {
     if (auto st = io.create(from.newest_id, now_ms); !st) return st;
   } else {

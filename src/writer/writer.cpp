@@ -9,6 +9,7 @@
 
 #include "format/format.hpp"
 #include "format/record.hpp"
+#include "util/wall_time.hpp"
 
 namespace batpak::writer {
 
@@ -31,7 +32,7 @@ Writer::~Writer() {
   if (thread_.joinable()) (void)close();
 }
 
-uint64_t Writer::now_ms() const { return static_cast<uint64_t>(config_.clock->now_us() / 1000); }
+uint64_t Writer::now_ms() const { return util::wall_ms_of(config_.clock->now_us()); }
 
 Status Writer::check_writable() const {
   if (closed_ || closing_) return make_error(ErrorCode::kClosed, "the store is closed");

@@ -204,5 +204,32 @@ TEST_F(ClockTest, WallTimeStaysMonotonePerEntityWhenTheClockGoesBackwards) {
   EXPECT_EQ(fourth.wall_ms, third.wall_ms) << "the entity's time survives a reopen";
 }
 
+TEST_F(ClockTest, AClockBeforeTheEpochCountsAsTheEpochAndDoesNotWrapWallTime) {
+  auto clock = std::make_shared<ManualClock>(-5'000'000);  // 1969-12-31 23:59:55.
+  StoreOptions options;
+  options.clock = clock;
+  auto store = open(options);
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(early, store->append(coord("m"), kKindA, bytes("1")));
+  EXPECT_EQ(early.wall_ms, 0u);
+  EXPECT_EQ(uuid_ms(early.event_id), 0u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(batch, store->append_batch(std::vector<BatchItem>{{coord("m"), kKindA, bytes("2"), {}},
+                                                                               {coord("n"), kKindA, bytes("3"), {}}}));
+  for (const Receipt& r : batch) EXPECT_EQ(r.wall_ms, 0u);
+  EXPECT_EQ(store->frontier().visible.wall_ms, 0u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(event, store->get(early.event_id));
+  EXPECT_EQ(event.header.timestamp_us, -5'000'000) << "the event keeps the clock's reading";
+  // Once the clock is right again, wall time follows it.
+  clock->advance_ms(1'650'000'000'000 + 5'000);
+  BATPAK_ASSERT_OK_AND_ASSIGN(later, store->append(coord("m"), kKindA, bytes("4")));
+  EXPECT_EQ(later.wall_ms, 1'650'000'000'000u);
+  EXPECT_EQ(store->frontier().visible.wall_ms, 1'650'000'000'000u);
+  BATPAK_ASSERT_OK(store->close());
+  auto reopened = open(options);
+  ASSERT_NE(reopened, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(report, reopened->verify());
+  EXPECT_TRUE(report.ok()) << report.damage->reason;
+}
+
 }  // namespace
 }  // namespace batpak::store_test
