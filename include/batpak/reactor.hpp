@@ -24,10 +24,12 @@
 //   each with causation = its source event, correlation = the source's correlation id, and
 //   an idempotency key derived from the source event id and the reaction's index (unless
 //   the handler set one), and made durable (Store::sync_through: a sync in kBuffered and
-//   kAsync mode); only then does the checkpoint advance.
-// So a crash between the reaction commit and the checkpoint redelivers the batch, and the
-// derived keys make the second commit an idempotent replay: no reaction is ever appended
-// twice, and none is lost.
+//   kAsync mode); only then does the checkpoint advance;
+// - a reaction whose key is already committed (Store::receipt_for_key) is left out of that
+//   batch.
+// So a crash between the reaction commit and the checkpoint redelivers the batch (with any
+// sources that arrived since), and the keys leave out the reactions committed the first
+// time: no reaction is ever appended twice, and none is lost.
 //
 // Thread safety: configure a Reactor (on()) before start(); start() may then be called any
 // number of times (each worker copies the handlers). Handlers run on the worker's thread.

@@ -173,6 +173,10 @@ class Store {
 
   // Reads one committed event. Unknown id: kNotFound. Every read re-checks the checksum.
   Result<Event> get(const EventId& event_id) const;
+  // The receipt of the visible event committed with `idempotency_key` (what an append with
+  // that key would return as its replay), or nothing when there is none; appends nothing.
+  // A key that is not 1..kIdempotencyKeyBytesMax bytes: kInvalidArgument.
+  Result<std::optional<Receipt>> receipt_for_key(std::string_view idempotency_key) const;
   // All committed events matching `region`, in commit order.
   Result<std::vector<Event>> query(const Region& region) const;
   // At most `limit` matching events with global_sequence > after_global_sequence, in commit

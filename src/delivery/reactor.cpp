@@ -1,5 +1,7 @@
 #include "batpak/reactor.hpp"
 
+#include <algorithm>
+
 namespace batpak {
 
 namespace {
@@ -28,13 +30,30 @@ Status Reactor::react(Store& store, std::span<const Event> batch) const {
       reactions.push_back(std::move(out.items_[i]));
     }
   }
-  if (reactions.empty()) return {};
-  auto committed = store.append_batch(reactions);
-  if (!committed) return tl::unexpected(committed.error());
+  // A redelivered batch may hold more sources than the one whose reactions were committed
+  // (events arrived since): only the reactions not committed yet go into the new batch, as
+  // one with some keys committed and some not would be refused (kConflict) at every retry.
+  uint64_t newest = 0;
+  std::vector<BatchItem> uncommitted;
+  for (BatchItem& reaction : reactions) {
+    auto earlier = store.receipt_for_key(*reaction.options.idempotency_key);
+    if (!earlier) return tl::unexpected(earlier.error());
+    if (*earlier) {
+      newest = std::max(newest, (*earlier)->global_sequence);
+    } else {
+      uncommitted.push_back(std::move(reaction));
+    }
+  }
+  if (!uncommitted.empty()) {
+    auto committed = store.append_batch(uncommitted);
+    if (!committed) return tl::unexpected(committed.error());
+    newest = std::max(newest, committed->back().global_sequence);
+  }
+  if (newest == 0) return {};
   // The checkpoint moves past the sources once this returns, so the reactions must be
   // durable first (kBuffered and kAsync appends return before): else a power cut could take
   // them while the checkpoint stays, and they would never be made again.
-  return store.sync_through(committed->back().global_sequence);
+  return store.sync_through(newest);
 }
 
 std::unique_ptr<CursorWorker> Reactor::start(Store& store, Region region, CursorWorkerConfig config) const {

@@ -26,9 +26,11 @@ EventId uuid_v7(int64_t now_us) {
   return id;
 }
 
-// The event id an idempotency key stands for: BLAKE3 (derive-key mode) of the key, shaped
-// as a UUIDv8 so it can never collide with a UUIDv7.
-EventId id_from_key(std::string_view key) {
+}  // namespace
+
+// BLAKE3 (derive-key mode) of the key, shaped as a UUIDv8 so it can never collide with a
+// UUIDv7.
+EventId event_id_for_key(std::string_view key) {
   const Hash32 digest = util::blake3_derive(
       format::kIdempotencyContext, {reinterpret_cast<const uint8_t*>(key.data()), key.size()});
   EventId id;
@@ -38,7 +40,12 @@ EventId id_from_key(std::string_view key) {
   return id;
 }
 
-}  // namespace
+Status check_idempotency_key(std::string_view key) {
+  if (key.empty() || key.size() > kIdempotencyKeyBytesMax) {
+    return make_error(ErrorCode::kInvalidArgument, "an idempotency key is 1..256 bytes");
+  }
+  return {};
+}
 
 Status Store::Impl::check_open() const {
   if (closed.load(std::memory_order_acquire)) return make_error(ErrorCode::kClosed, "the store is closed");
@@ -68,10 +75,7 @@ Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes, con
                                                 " bytes; the limit is " +
                                                 std::to_string(options.payload_bytes_max));
   }
-  if (o.idempotency_key &&
-      (o.idempotency_key->empty() || o.idempotency_key->size() > kIdempotencyKeyBytesMax)) {
-    return make_error(ErrorCode::kInvalidArgument, "an idempotency key is 1..256 bytes");
-  }
+  if (o.idempotency_key) return check_idempotency_key(*o.idempotency_key);
   return {};
 }
 
@@ -85,7 +89,7 @@ writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind ki
   if (hash_content) p.content_hash = util::blake3(payload);
   p.timestamp_us = clock->now_us();
   p.keyed = o.idempotency_key.has_value();
-  p.event_id = p.keyed ? id_from_key(*o.idempotency_key) : uuid_v7(p.timestamp_us);
+  p.event_id = p.keyed ? event_id_for_key(*o.idempotency_key) : uuid_v7(p.timestamp_us);
   p.correlation_id = o.correlation_id;
   p.causation_id = o.causation_id;
   p.expected_clock = o.expected_clock;

@@ -181,6 +181,11 @@ void nudge_background_work(Store::Impl& s);
 void stop_background_work(Store::Impl& s);
 void finish_background_work(Store::Impl& s);
 
+// The event id an idempotency key stands for.
+EventId event_id_for_key(std::string_view key);
+// kInvalidArgument unless the key is 1..kIdempotencyKeyBytesMax bytes.
+Status check_idempotency_key(std::string_view key);
+
 // The event built from a decoded record.
 Event event_from_record(const format::RecordView& record);
 // The receipt fields of a committed event (unsigned, not a replay).

@@ -157,6 +157,17 @@ Result<Event> Store::get(const EventId& event_id) const {
   return impl_->read_event(*seq);
 }
 
+Result<std::optional<Receipt>> Store::receipt_for_key(std::string_view idempotency_key) const {
+  if (auto s = check_idempotency_key(idempotency_key); !s) return tl::unexpected(s.error());
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
+  auto seq = impl_->index.find(event_id_for_key(idempotency_key));
+  if (!seq) return std::optional<Receipt>();
+  auto receipt = impl_->receipt_for(*seq);
+  if (!receipt) return tl::unexpected(receipt.error());
+  receipt->idempotent_replay = true;
+  return std::optional<Receipt>(std::move(*receipt));
+}
+
 Result<std::vector<Event>> Store::query(const Region& region) const {
   return query_after(region, 0, SIZE_MAX);
 }

@@ -117,5 +117,28 @@ TEST_F(ReactorTest, RedeliveryAfterAFailedCheckpointDoesNotDuplicateReactions) {
   EXPECT_EQ(invoices().size(), 2u) << "and its reactions replay instead of repeating";
 }
 
+// Invariant: a redelivery that holds more sources than the batch whose reactions were
+// committed (events arrived while the reactor was down) commits the missing reactions, once,
+// instead of being refused for a batch with some keys committed and some not.
+TEST_F(ReactorTest, RedeliveryOfALargerBatchCommitsOnlyTheMissingReactions) {
+  auto fault = std::make_shared<FaultFs>();
+  StoreOptions options;
+  options.fs = fault;
+  open(options);
+  place("a", 1);
+  place("b", 2);
+  fault->fail_nth_sync(2);  // 1: the reactions' fdatasync; 2: the checkpoint's fsync.
+  auto first = invoicer().start(*store_, Region::entity("order"), config());
+  ASSERT_FALSE(first->join());
+  ASSERT_EQ(invoices().size(), 2u);
+  const Receipt c = place("c", 3);
+  ASSERT_TRUE(run_until(invoicer(), c.global_sequence)) << "the larger batch is delivered and reacted to";
+  const std::vector<Event> after = invoices();
+  ASSERT_EQ(after.size(), 3u) << "a's and b's reactions replay, c's is appended once";
+  EXPECT_EQ(after.back().header.causation_id, c.event_id);
+  ASSERT_TRUE(run_until(invoicer(), c.global_sequence));
+  EXPECT_EQ(invoices().size(), 3u);
+}
+
 }  // namespace
 }  // namespace batpak::testing

@@ -210,6 +210,51 @@ TEST_F(AppendTest, DuplicateIdempotencyKeyReturnsTheOriginalReceiptAndWritesNoth
   EXPECT_EQ(e.payload, bytes("v1"));
 }
 
+TEST_F(AppendTest, ReceiptForKeyIsTheReplayReceiptAndAppendsNothing) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  AppendOptions keyed;
+  keyed.idempotency_key = "order-7-placed";
+  BATPAK_ASSERT_OK_AND_ASSIGN(none_yet, store->receipt_for_key("order-7-placed"));
+  EXPECT_FALSE(none_yet.has_value());
+  BATPAK_ASSERT_OK_AND_ASSIGN(first, store->append(coord("order:7"), kKindA, bytes("v1"), keyed));
+  ASSERT_TRUE(store->append(coord("order:7"), kKindA, bytes("later")));
+  const StoreStats before = store->stats();
+  BATPAK_ASSERT_OK_AND_ASSIGN(found, store->receipt_for_key("order-7-placed"));
+  ASSERT_TRUE(found.has_value());
+  BATPAK_ASSERT_OK_AND_ASSIGN(replay, store->append(coord("order:7"), kKindA, bytes("v1"), keyed));
+  for (const Receipt* r : {&*found, &replay}) {
+    EXPECT_TRUE(r->idempotent_replay);
+    EXPECT_EQ(r->event_id, first.event_id);
+    EXPECT_EQ(r->global_sequence, first.global_sequence);
+    EXPECT_EQ(r->event_hash, first.event_hash);
+    EXPECT_EQ(r->clock, first.clock);
+  }
+  EXPECT_EQ(store->stats().event_count, before.event_count);
+  BATPAK_ASSERT_OK(store->verify_receipt(*found));
+  BATPAK_ASSERT_OK_AND_ASSIGN(other, store->receipt_for_key("order-8-placed"));
+  EXPECT_FALSE(other.has_value());
+  for (const std::string& bad : {std::string(), std::string(kIdempotencyKeyBytesMax + 1, 'k')}) {
+    auto refused = store->receipt_for_key(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  }
+  // A key used only inside a cancelled fence names no visible event.
+  BATPAK_ASSERT_OK_AND_ASSIGN(fence, store->begin_fence());
+  AppendOptions fenced;
+  fenced.idempotency_key = "order-9-placed";
+  ASSERT_TRUE(fence.append(coord("order:9"), kKindA, bytes("v1"), fenced));
+  BATPAK_ASSERT_OK(fence.cancel());
+  BATPAK_ASSERT_OK_AND_ASSIGN(cancelled, store->receipt_for_key("order-9-placed"));
+  EXPECT_FALSE(cancelled.has_value());
+  BATPAK_ASSERT_OK(store->close());
+  auto reopened = open();
+  ASSERT_NE(reopened, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(after_reopen, reopened->receipt_for_key("order-7-placed"));
+  ASSERT_TRUE(after_reopen.has_value());
+  EXPECT_EQ(after_reopen->event_id, first.event_id);
+}
+
 TEST_F(AppendTest, RetriedKeyedAppendReplaysEvenWhenItsExpectedClockIsNowStale) {
   auto store = open();
   ASSERT_NE(store, nullptr);
