@@ -286,6 +286,110 @@ TEST_P(ConcurrencyTest, IdempotencyKeyRacesCommitExactlyOnce) {
   expect_verify_ok(*store, kKeys);
 }
 
+// Invariant: identical keyed batches submitted at once commit exactly once: one submitter
+// gets fresh receipts for every item, the others the same receipts as replays, and none is
+// refused as a partly committed batch.
+TEST_P(ConcurrencyTest, IdempotentBatchRacesCommitExactlyOnce) {
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 20;
+  constexpr int kItems = 3;
+  auto opened = Store::open(dir(), options_for(GetParam()));
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  std::unique_ptr<Store> store = std::move(*opened);
+  Problems problems;
+  std::vector<std::vector<Receipt>> got(kThreads);
+  std::barrier sync_point(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<BatchItem> items;
+        for (int i = 0; i < kItems; ++i) {
+          AppendOptions o;
+          o.idempotency_key = "batch-" + std::to_string(b) + "-" + std::to_string(i);
+          items.push_back(BatchItem{coord("idem:" + std::to_string(i)), kKind, bytes("same"), o});
+        }
+        sync_point.arrive_and_wait();
+        auto r = store->append_batch(items);
+        if (!r) return problems.add("keyed batch: " + r.error().to_string());
+        got[t].insert(got[t].end(), r->begin(), r->end());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+  ASSERT_TRUE(store->sync().has_value());
+  for (int b = 0; b < kBatches; ++b) {
+    int fresh_batches = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_EQ(got[t].size(), static_cast<size_t>(kBatches * kItems));
+      int fresh_items = 0;
+      for (int i = 0; i < kItems; ++i) {
+        const Receipt& r = got[t][static_cast<size_t>(b * kItems + i)];
+        EXPECT_EQ(r.event_id, got[0][static_cast<size_t>(b * kItems + i)].event_id);
+        EXPECT_EQ(r.global_sequence, got[0][static_cast<size_t>(b * kItems + i)].global_sequence);
+        fresh_items += !r.idempotent_replay;
+      }
+      EXPECT_TRUE(fresh_items == 0 || fresh_items == kItems) << "batch " << b << " half replayed";
+      fresh_batches += fresh_items == kItems;
+    }
+    EXPECT_EQ(fresh_batches, 1) << "batch " << b;
+  }
+  EXPECT_EQ(expect_log_invariants(*store).size(), static_cast<size_t>(kBatches * kItems));
+  expect_verify_ok(*store, kBatches * kItems);
+}
+
+// Invariant: a reader never sees part of a batch: every batch's events are all visible or
+// none is, whichever read it makes while batches commit.
+TEST_P(ConcurrencyTest, ReadersSeeEachBatchWholeOrNotAtAll) {
+  constexpr int kAppenders = 2;
+  constexpr int kBatches = 60;
+  constexpr int kItems = 6;
+  auto opened = Store::open(dir(), options_for(GetParam()));
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  std::unique_ptr<Store> store = std::move(*opened);
+  Problems problems;
+  std::atomic<int> appenders_left{kAppenders};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        const std::string tag = std::to_string(t) + "-" + std::to_string(b);
+        std::vector<BatchItem> items;
+        for (int i = 0; i < kItems; ++i) {
+          items.push_back(BatchItem{coord("whole:" + std::to_string(t) + ":" + std::to_string(i)), kKind, bytes(tag), {}});
+        }
+        if (auto r = store->append_batch(items); !r) problems.add("batch: " + r.error().to_string());
+      }
+      appenders_left.fetch_sub(1);
+    });
+  }
+  std::atomic<int> reads{0};
+  auto reader = [&] {
+    bool last = false;
+    while (!last) {
+      last = appenders_left.load() == 0;  // One more read after the appenders are done.
+      auto events = store->query(Region::all());
+      if (!events) return problems.add("query: " + events.error().to_string());
+      std::map<std::string, int> per_tag;
+      for (const Event& e : *events) ++per_tag[std::string(e.payload.begin(), e.payload.end())];
+      for (const auto& [tag, count] : per_tag) {
+        if (count != kItems) {
+          problems.add("saw " + std::to_string(count) + " of the " + std::to_string(kItems) + " events of batch " + tag);
+        }
+      }
+      reads.fetch_add(1);
+    }
+  };
+  threads.emplace_back(reader);
+  threads.emplace_back(reader);
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+  EXPECT_GE(reads.load(), 2);
+  ASSERT_TRUE(store->sync().has_value());
+  EXPECT_EQ(expect_log_invariants(*store).size(), static_cast<size_t>(kAppenders * kBatches * kItems));
+}
+
 INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
                          ::testing::Values(Durability::kSync, Durability::kBuffered,
                                            Durability::kAsync),
