@@ -175,5 +175,23 @@ TEST_F(CursorWorkerTest, UnreadableCheckpointAndClosedStoreSurfaceFromJoin) {
   EXPECT_EQ(idle.join().error().code, ErrorCode::kClosed);
 }
 
+TEST_F(CursorWorkerTest, ACheckpointOfAnotherRegionStopsTheWorkerBeforeAnyDelivery) {
+  append_n(4);
+  CursorWorker all(*store_, Region::all(), durable(), [](std::span<const Event> batch, const AtLeastOnce*) {
+    return batch.back().header.global_sequence == 4 ? WorkerAction::kStop : WorkerAction::kContinue;
+  });
+  ASSERT_TRUE(all.join());
+  std::atomic<int> deliveries{0};
+  CursorWorker other(*store_, Region::entity("e"), durable(), [&](std::span<const Event>, const AtLeastOnce*) {
+    deliveries.fetch_add(1);
+    return WorkerAction::kContinue;
+  });
+  auto outcome = other.join();
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::kCheckpointMismatch) << outcome.error().to_string();
+  EXPECT_EQ(deliveries.load(), 0);
+  EXPECT_EQ(Cursor::resume(*store_, Region::all(), "w")->position(), 4u) << "the checkpoint is untouched";
+}
+
 }  // namespace
 }  // namespace batpak::testing

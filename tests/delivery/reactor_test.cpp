@@ -98,6 +98,32 @@ TEST_F(ReactorTest, UndecodablePayloadStopsWithDecodeAndCommitsNothing) {
   EXPECT_EQ(worker->committed_position(), 0u);
 }
 
+// Invariant: a handler's error, or a reaction the store refuses, stops the reactor with that
+// error; nothing of the batch is committed and the checkpoint does not move.
+TEST_F(ReactorTest, AFailingHandlerOrARefusedReactionCommitsNothing) {
+  place("a", 1);
+  place("b", 2);
+  Reactor failing;
+  failing.on<OrderPlaced>([](const OrderPlaced& o, const Event&, ReactionBatch& out) -> Status {
+    if (o.id == "b") return make_error(ErrorCode::kConflict, "no invoice for b");
+    return out.push(Coordinate::make("invoice:" + o.id, "billing").value(), InvoiceRequested{o.id, o.total});
+  });
+  Reactor refused;
+  refused.on<OrderPlaced>([](const OrderPlaced&, const Event&, ReactionBatch& out) -> Status {
+    out.push_raw(Coordinate::make("invoice:x", "billing").value(), EventKind(0x0042), {});  // Reserved category 0.
+    return {};
+  });
+  for (auto [reactor, code] : {std::pair{&failing, ErrorCode::kConflict}, std::pair{&refused, ErrorCode::kReservedKind}}) {
+    auto worker = reactor->start(*store_, Region::entity("order"), config());
+    auto outcome = worker->join();
+    ASSERT_FALSE(outcome);
+    EXPECT_EQ(outcome.error().code, code) << outcome.error().to_string();
+    EXPECT_TRUE(invoices().empty()) << "a's reaction is not committed either";
+    EXPECT_EQ(worker->committed_position(), 0u);
+  }
+  EXPECT_EQ(store_->stats().event_count, 2u);
+}
+
 // Invariant: a crash after the reactions commit but before the checkpoint does redeliver the
 // batch, and the derived idempotency keys keep the reactions from being appended twice.
 TEST_F(ReactorTest, RedeliveryAfterAFailedCheckpointDoesNotDuplicateReactions) {

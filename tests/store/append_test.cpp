@@ -144,7 +144,7 @@ TEST_F(AppendTest, PayloadOverTheLimitIsTooLargeAndAtTheLimitIsAccepted) {
   EXPECT_EQ(store->stats().event_count, 1u);
 }
 
-TEST_F(AppendTest, BatchOverTheEventOrByteLimitIsTooLargeAndWritesNothing) {
+TEST_F(AppendTest, BatchOverTheEventOrByteLimitIsTooLargeAndWritesNothingAndAtTheLimitsCommits) {
   StoreOptions options;
   options.batch_events_max = 2;
   options.batch_bytes_max = 10;
@@ -158,6 +158,12 @@ TEST_F(AppendTest, BatchOverTheEventOrByteLimitIsTooLargeAndWritesNothing) {
                                {coord("a"), kKindA, bytes("12345"), {}}};
   BATPAK_EXPECT_ERROR(store->append_batch(heavy), ErrorCode::kTooLarge);
   EXPECT_EQ(store->stats().event_count, 0u);
+  // Exactly at both limits is accepted.
+  std::vector<BatchItem> full{{coord("a"), kKindA, bytes("12345"), {}},
+                              {coord("a"), kKindA, bytes("12345"), {}}};
+  BATPAK_ASSERT_OK_AND_ASSIGN(receipts, store->append_batch(full));
+  EXPECT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(store->stats().event_count, 2u);
 }
 
 TEST_F(AppendTest, IdempotencyKeyOfMalformedLengthIsInvalidArgument) {

@@ -159,6 +159,33 @@ TEST_P(FenceTest, ADroppedFenceAndAFenceOpenAtCloseAreCancelled) {
   EXPECT_TRUE(visible_sequences().empty());
 }
 
+TEST_P(FenceTest, GapObservationKeepsTheNewestUpToItsCapacityAndZeroTurnsItOff) {
+  Cursor bounded(*store_, Region::all());
+  bounded.observe_gaps(2);
+  Cursor off(*store_, Region::all());
+  off.observe_gaps(0);
+  for (int gap = 0; gap < 3; ++gap) {
+    ASSERT_TRUE(store_->append(at("a"), kKind, {}));  // 1, 3, 5
+    auto fence = store_->begin_fence();
+    ASSERT_TRUE(fence);
+    ASSERT_TRUE(fence->append(at("a"), kKind, {}));  // 2, 4, 6: hidden
+    ASSERT_TRUE(fence->cancel());
+  }
+  ASSERT_TRUE(store_->append(at("a"), kKind, {}));  // 7
+  ASSERT_TRUE(store_->wait_for_visible(6, 10000));  // kAsync publishes after the append returns.
+  for (Cursor* cursor : {&bounded, &off}) {
+    auto batch = cursor->poll_batch(10);
+    ASSERT_TRUE(batch);
+    EXPECT_EQ(batch->size(), 4u);
+  }
+  const std::vector<GapObservation> gaps = bounded.take_gaps();
+  ASSERT_EQ(gaps.size(), 2u) << "three gaps, the newest two kept";
+  EXPECT_EQ(gaps[0].expected_sequence, 4u);
+  EXPECT_EQ(gaps[1].expected_sequence, 6u);
+  EXPECT_EQ(gaps[1].delivered_sequence, 7u);
+  EXPECT_TRUE(off.take_gaps().empty());
+}
+
 TEST_P(FenceTest, SubscribersSeeCommittedFencesOnlyAndCursorsObserveCancelledGaps) {
   auto sub = store_->subscribe(Region::all());
   Cursor cursor(*store_, Region::all());
