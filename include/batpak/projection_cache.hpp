@@ -34,7 +34,9 @@ class ProjectionCache {
   virtual Result<uint64_t> delete_prefix(std::span<const uint8_t> prefix) = 0;
   // Makes earlier puts durable, where the backend offers durability at all.
   virtual Status sync() = 0;
-  // A hint that `key` will be read soon. Default: nothing.
+  // A hint that `key` will be read soon: Store::project calls it, when capabilities() says
+  // supports_prefetch, for an entity with events before it works out what the entity's
+  // state depends on, then calls get(). Its result is ignored. Default: nothing.
   virtual Status prefetch(std::span<const uint8_t> key) {
     (void)key;
     return {};

@@ -115,18 +115,23 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
 // The summary (watermark, generation, head hash; no events listed) costs a walk back to the
 // last relevant event, so a fresh hit costs the same on an entity of any length; the
 // events are listed only for the fold that needs them.
+// A cache that advertises prefetch gets the hint for an entity with events before the summary
+// is made, so that a backend fetching ahead overlaps its fetch with it (its result is only a
+// hint and is ignored).
 template <Projection P>
 Result<Projected<typename P::State>> Store::project(std::string_view entity, Freshness freshness) {
   namespace d = projection_detail;
   const std::vector<EventKind> kinds = P::relevant_kinds();
+  const std::vector<uint8_t> key = projection_cache_key(P::kName, P::kSchemaVersion, kinds, entity);
+  ProjectionCache& cache = projection_cache();
+  const CacheCapabilities capabilities = cache.capabilities();
+  if (capabilities.supports_prefetch && entity_generation(entity) != 0) (void)cache.prefetch(key);
   auto now = replay_plan(entity, kinds, UINT64_MAX);
   if (!now) return tl::unexpected(now.error());
   ProjectionObservation obs;
   if (now->watermark == 0) return Projected<typename P::State>{std::nullopt, now->generation, obs};
-  const std::vector<uint8_t> key = projection_cache_key(P::kName, P::kSchemaVersion, kinds, entity);
   const d::Run run{*this, entity, kinds, key};
-  ProjectionCache& cache = projection_cache();
-  if (cache.capabilities().is_noop) return d::full_replay<P>(run, obs);
+  if (capabilities.is_noop) return d::full_replay<P>(run, obs);
 
   obs.cache_status = CacheStatus::kMiss;
   auto found = cache.get(key);

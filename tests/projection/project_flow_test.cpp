@@ -44,6 +44,34 @@ TEST_F(ProjectFlow, NoRelevantEventsMeansNoStateAndNoCacheTraffic) {
   EXPECT_EQ(cache->puts.load(), 0);
 }
 
+// Invariant: prefetch is a hint given only to a cache that advertises it, before its get,
+// for an entity with events; a failing prefetch changes nothing.
+TEST_F(ProjectFlow, PrefetchIsCalledBeforeTheGetOnlyWhenTheCacheAdvertisesIt) {
+  auto cache = std::make_shared<FlakyCache>();
+  open_with(cache);
+  add("cart:1", 3);
+  ASSERT_TRUE(store_->project<TypedTotal>("cart:1"));
+  EXPECT_TRUE(cache->prefetched.empty()) << "not advertised: never called";
+  cache->advertise_prefetch = true;
+  ASSERT_TRUE(store_->project<TypedTotal>("cart:2"));
+  EXPECT_TRUE(cache->prefetched.empty()) << "an entity without events: no hint";
+  const int gets_before = cache->gets.load();
+  auto hit = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->observation.cache_status, CacheStatus::kHit);
+  ASSERT_EQ(cache->prefetched.size(), 1u);
+  EXPECT_EQ(cache->gets_before_prefetch[0], gets_before) << "the hint comes before the get";
+  EXPECT_EQ(cache->gets.load(), gets_before + 1);
+  EXPECT_EQ(cache->prefetched[0], projection_cache_key(TypedTotal::kName, TypedTotal::kSchemaVersion,
+                                                       TypedTotal::relevant_kinds(), "cart:1"));
+  cache->fail_prefetch = true;
+  auto still = store_->project<TypedTotal>("cart:1");
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->observation.cache_status, CacheStatus::kHit);
+  EXPECT_EQ(still->state->total, 3);
+  EXPECT_EQ(cache->prefetched.size(), 2u);
+}
+
 TEST_F(ProjectFlow, TypedAndJsonLanesFoldToTheSameState) {
   open_with(nullptr);
   add("cart:1", 2);

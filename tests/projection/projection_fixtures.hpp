@@ -2,7 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "batpak/batpak.hpp"
 #include "support/temp_dir.hpp"
@@ -74,7 +76,14 @@ class ManualClock final : public Clock {
 // Counts calls and can be told to fail, wrapping a memory cache.
 class FlakyCache final : public ProjectionCache {
  public:
-  CacheCapabilities capabilities() const override { return {}; }
+  CacheCapabilities capabilities() const override { return {advertise_prefetch.load(), false}; }
+  Status prefetch(std::span<const uint8_t> key) override {
+    std::lock_guard lock(mu_);
+    prefetched.emplace_back(key.begin(), key.end());
+    gets_before_prefetch.push_back(gets.load());
+    if (fail_prefetch) return make_error(ErrorCode::kIo, "injected prefetch failure");
+    return {};
+  }
   Result<std::optional<std::vector<uint8_t>>> get(std::span<const uint8_t> key) override {
     ++gets;
     if (fail_get) return make_error(ErrorCode::kIo, "injected get failure");
@@ -94,6 +103,12 @@ class FlakyCache final : public ProjectionCache {
   std::atomic<int> puts{0};
   std::atomic<bool> fail_get{false};
   std::atomic<bool> fail_put{false};
+  std::atomic<bool> advertise_prefetch{false};
+  std::atomic<bool> fail_prefetch{false};
+  // Each prefetch's key, and how many gets had been made before it (under mu_).
+  std::mutex mu_;
+  std::vector<std::vector<uint8_t>> prefetched;
+  std::vector<int> gets_before_prefetch;
 
  private:
   std::shared_ptr<ProjectionCache> inner_ = make_memory_cache(1 << 20);
