@@ -110,6 +110,61 @@ TEST_P(FenceTest, CancelHidesTheFencedRangeForGoodAcrossReopen) {
   check();
 }
 
+// Invariant: a key used only in a cancelled fence names no event; appending it again makes
+// a new, visible event with the same (key-derived) id, which every way of reopening finds
+// and later retries replay, though the hidden event keeps that id in the segment.
+TEST_P(FenceTest, AKeyCancelledWithItsFenceCanBeUsedAgainAndSurvivesEveryReopen) {
+  StoreOptions small = options();
+  small.segment_bytes_max = 4096;  // The events below end up in a sealed segment.
+  open(small);
+  AppendOptions keyed;
+  keyed.idempotency_key = "payment-1";
+  auto fence = store_->begin_fence();
+  ASSERT_TRUE(fence);
+  auto hidden = fence->append(at("order"), kKind, bytes_of("cancelled"), keyed);
+  ASSERT_TRUE(hidden);
+  ASSERT_TRUE(fence->cancel());
+  EXPECT_FALSE(store_->receipt_for_key("payment-1").value().has_value());
+  auto retried = store_->append(at("order"), kKind, bytes_of("retried"), keyed);
+  ASSERT_TRUE(retried) << retried.error().to_string();
+  EXPECT_FALSE(retried->idempotent_replay);
+  EXPECT_EQ(retried->event_id, hidden->event_id) << "the id comes from the key";
+  EXPECT_EQ(retried->global_sequence, 2u);
+  constexpr uint64_t kFillers = 30;
+  for (uint64_t i = 0; i < kFillers; ++i) ASSERT_TRUE(store_->append(at("filler"), kKind, std::vector<uint8_t>(300, 7)));
+  ASSERT_TRUE(store_->sync());
+  auto check = [&] {
+    auto got = store_->get(retried->event_id);
+    ASSERT_TRUE(got) << got.error().to_string();
+    EXPECT_EQ(got->payload, bytes_of("retried"));
+    auto again = store_->append(at("order"), kKind, bytes_of("third try"), keyed);
+    ASSERT_TRUE(again) << again.error().to_string();
+    EXPECT_TRUE(again->idempotent_replay);
+    EXPECT_EQ(again->global_sequence, retried->global_sequence);
+    EXPECT_EQ(store_->stats().event_count, 1 + kFillers);
+    expect_verified();
+  };
+  check();
+  // Footers are written by a close without a checkpoint, then loaded; the checkpoint is the
+  // one the first close wrote; the last open scans every frame.
+  struct Way {
+    bool checkpoint, footers, from_footers;
+  };
+  for (const Way way : {Way{false, true, false}, Way{false, true, true}, Way{true, true, false}, Way{false, false, false}}) {
+    StoreOptions reopen = small;
+    reopen.index_checkpoint = way.checkpoint;
+    reopen.segment_footers = way.footers;
+    ASSERT_TRUE(store_->close());
+    open(reopen);
+    const OpenReport& report = store_->open_report();
+    SCOPED_TRACE(report.index_source_reason);
+    EXPECT_EQ(report.index_source == IndexSource::kCheckpoint, way.checkpoint);
+    EXPECT_EQ(report.segments_from_footers > 0, way.from_footers);
+    EXPECT_GE(report.segments, 2u);
+    check();
+  }
+}
+
 TEST_P(FenceTest, AFenceIsTheOnlyWayInWhileOpen) {
   auto fence = store_->begin_fence();
   ASSERT_TRUE(fence);
