@@ -133,7 +133,8 @@ class Store {
                          const AppendOptions& options = {});
 
   // Appends all items atomically: after return, and after any crash, either every item is
-  // committed or none is. Items for one entity get consecutive clocks in item order.
+  // committed or none is. Items for one entity get consecutive clocks in item order. An
+  // empty batch writes nothing and returns no receipts (also while a fence is open).
   Result<std::vector<Receipt>> append_batch(std::span<const BatchItem> items);
 
   // Records that gates refused a proposed event: appends a reserved DENIAL event
@@ -191,7 +192,7 @@ class Store {
   Status for_each_matching(const Region& region, uint64_t after_global_sequence,
                            const std::function<Status(const Event&)>& visit) const;
   // The event and its hash-chain ancestors within its entity, anchor first, then its
-  // parent, and so on; at most `limit` events. Unknown id: kNotFound.
+  // parent, and so on; at most `limit` events (none for 0). Unknown id: kNotFound.
   Result<std::vector<Event>> walk_ancestors(const EventId& event_id, size_t limit) const;
   // The number of committed events of `entity` (its current clock); 0 when unknown.
   uint64_t entity_generation(std::string_view entity) const;

@@ -452,6 +452,11 @@ TEST_F(AppendTest, EmptyBatchCommitsNothing) {
   BATPAK_ASSERT_OK_AND_ASSIGN(rs, store->append_batch({}));
   EXPECT_TRUE(rs.empty());
   EXPECT_EQ(store->stats().event_count, 0u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(fence, store->begin_fence());
+  BATPAK_ASSERT_OK_AND_ASSIGN(during_fence, store->append_batch({}));
+  EXPECT_TRUE(during_fence.empty()) << "nothing to keep out";
+  BATPAK_ASSERT_OK(fence.commit());
+  EXPECT_EQ(store->stats().last_global_sequence, 0u);
 }
 
 TEST_F(AppendTest, BatchSurvivesReopenWhole) {

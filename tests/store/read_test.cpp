@@ -207,6 +207,8 @@ TEST_F(ReadTest, WalkAncestorsReturnsTheAnchorFirstThenItsParentsUpToTheLimit) {
   EXPECT_TRUE(chain.back().header.prev_hash.is_zero());
   BATPAK_ASSERT_OK_AND_ASSIGN(limited, store_->walk_ancestors(anchor.event_id, 2));
   EXPECT_EQ(seqs(limited), (std::vector<uint64_t>{16, 11}));
+  BATPAK_ASSERT_OK_AND_ASSIGN(none, store_->walk_ancestors(anchor.event_id, 0));
+  EXPECT_TRUE(none.empty());
   BATPAK_ASSERT_OK_AND_ASSIGN(just_anchor, store_->walk_ancestors(receipts_[0].event_id, 10));
   EXPECT_EQ(seqs(just_anchor), (std::vector<uint64_t>{1}));
   EventId unknown;
