@@ -103,6 +103,20 @@ TEST_F(Cli, UnknownEventIsAFindingNotAUsageError) {
   EXPECT_NE(r.err.find("not_found"), std::string::npos);
 }
 
+TEST_F(Cli, GetByIdempotencyKeyPrintsTheEventCommittedWithIt) {
+  auto receipts = append_three();
+  auto got = run_cli({"get", store(), "--key", "k"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_EQ(got.lines().at(0)["event_id"], receipts[1]["event_id"]);
+  EXPECT_EQ(got.lines().at(0)["payload"]["qty"], 4);
+  auto unknown = run_cli({"get", store(), "--key", "never-used"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("not_found"), std::string::npos);
+  EXPECT_EQ(run_cli({"get", store()}).exit_code, 2) << "neither EVENT_ID nor --key";
+  EXPECT_EQ(run_cli({"get", store(), receipts[1]["event_id"], "--key", "k"}).exit_code, 2) << "both";
+  EXPECT_EQ(run_cli({"get", store(), "--key", ""}).exit_code, 2) << "an empty key is bad input";
+}
+
 TEST_F(Cli, ExportImportRoundTripIsByteExact) {
   append_three();
   auto exported = run_cli({"export", store()});

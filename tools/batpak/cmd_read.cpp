@@ -17,6 +17,7 @@ struct QueryArgs {
 
 struct EventArgs {  // get and walk.
   std::string dir, event_id;
+  std::optional<std::string> key;  // get --key: the event committed with this idempotency key.
   size_t limit = 1000;
 };
 
@@ -34,11 +35,29 @@ int run_query(const QueryArgs& a) {
   return print_events(opened.store->query_after(*region, a.after, a.limit), event_to_json);
 }
 
+// The id of the event committed with idempotency key `key`.
+Result<EventId> event_id_for_key(const Store& store, const std::string& key) {
+  auto receipt = store.receipt_for_key(key);
+  if (!receipt) return tl::unexpected(receipt.error());
+  if (!*receipt) return make_error(ErrorCode::kNotFound, "no event was committed with idempotency key " + key);
+  return (*receipt)->event_id;
+}
+
 int run_get_or_walk(const EventArgs& a, bool walk) {
-  auto id = EventId::parse(a.event_id);
-  if (!id) return report_error(id.error());
+  if (a.event_id.empty() == !a.key) return usage_error("give either EVENT_ID or --key");
+  std::optional<EventId> id;
+  if (!a.key) {
+    auto parsed = EventId::parse(a.event_id);
+    if (!parsed) return report_error(parsed.error());
+    id = *parsed;
+  }
   Opened opened = open_store(a.dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
+  if (!id) {
+    auto found = event_id_for_key(*opened.store, *a.key);
+    if (!found) return report_error(found.error());
+    id = *found;
+  }
   if (walk) return print_events(opened.store->walk_ancestors(*id, a.limit), event_to_json);
   auto event = opened.store->get(*id);
   if (!event) return report_error(event.error());
@@ -105,7 +124,8 @@ void add_read_commands(CLI::App& app, Runner& run) {
   static EventArgs get_args;
   auto* get = app.add_subcommand("get", "Print one event");
   get->add_option("DIR", get_args.dir, "data directory")->required();
-  get->add_option("EVENT_ID", get_args.event_id, "event id (32 hex)")->required();
+  get->add_option("EVENT_ID", get_args.event_id, "event id (32 hex)");
+  get->add_option("--key", get_args.key, "instead of EVENT_ID: the event committed with this idempotency key");
   get->callback([&run] { run = [] { return run_get_or_walk(get_args, false); }; });
 
   static QueryArgs q;
