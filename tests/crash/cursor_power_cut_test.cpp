@@ -2,7 +2,9 @@
 // kBuffered and kAsync mode, whose events are visible before they are durable, a cursor
 // checkpoint committed before a power cut resumes at or before the end of the journal that
 // survived it, so the events appended after the cut are delivered, none skipped; and a
-// reactor's checkpoint never survives the cut without the reactions of the sources it passed.
+// reactor's checkpoint never survives the cut without the reactions of the sources it passed;
+// and a reactor restarted after a cut that took its checkpoint reacts to a redelivered batch
+// holding newer sources once per source.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -110,6 +112,48 @@ TEST(CursorPowerCut, AReactorsCheckpointNeverOutlivesItsReactions) {
       EXPECT_EQ(reactions->size(), 2u) << "the checkpoint passed sources whose reactions the cut took";
     }
     EXPECT_EQ(resumed->position(), batch->back().header.global_sequence) << "the commit itself is durable";
+  }
+}
+
+TEST(CursorPowerCut, AReactorRestartedAfterTheCutReactsOnceToOldAndNewSources) {
+  for (Durability durability : {Durability::kSync, Durability::kBuffered, Durability::kAsync}) {
+    SCOPED_TRACE(static_cast<int>(durability));
+    auto fs = std::make_shared<SimFs>();
+    Reactor reactor;
+    reactor.on<Placed>([](const Placed& placed, const Event&, ReactionBatch& out) {
+      return out.push(Coordinate::make("invoice:1", "s").value(), Reacted{placed.n});
+    });
+    const Coordinate order = Coordinate::make("order:1", "s").value();
+    std::shared_ptr<SimFs> after_cut;
+    {
+      auto store = Store::open(kDir, options_on(fs, durability));
+      ASSERT_TRUE(store) << store.error().to_string();
+      ASSERT_TRUE((*store)->append(order, Placed{1}));
+      ASSERT_TRUE((*store)->append(order, Placed{2}));
+      ASSERT_TRUE((*store)->sync());
+      auto cursor = Cursor::resume(**store, Region::entity("order"), "invoicer");
+      ASSERT_TRUE(cursor) << cursor.error().to_string();
+      auto batch = cursor->poll_batch(10);
+      ASSERT_TRUE(batch && batch->size() == 2u);
+      ASSERT_TRUE(reactor.react(**store, *batch));
+      after_cut = fs->crashed_copy({}, false);  // The cut comes before the checkpoint.
+    }
+    auto reopened = Store::open(kDir, options_on(after_cut, durability));
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    ASSERT_EQ((*reopened)->query(Region::entity("invoice"))->size(), 2u) << "react() returned: its reactions are durable";
+    ASSERT_TRUE((*reopened)->append(order, Placed{3}));
+    ASSERT_TRUE((*reopened)->sync());
+    auto resumed = Cursor::resume(**reopened, Region::entity("order"), "invoicer");
+    ASSERT_TRUE(resumed) << resumed.error().to_string();
+    EXPECT_EQ(resumed->position(), 0u);
+    auto batch = resumed->poll_batch(10);
+    ASSERT_TRUE(batch && batch->size() == 3u) << "the redelivery holds the new source too";
+    ASSERT_TRUE(reactor.react(**reopened, *batch));
+    ASSERT_TRUE((*reopened)->sync());
+    auto reactions = (*reopened)->query(Region::entity("invoice"));
+    ASSERT_TRUE(reactions) << reactions.error().to_string();
+    ASSERT_EQ(reactions->size(), 3u) << "one reaction per source, none twice";
+    EXPECT_EQ(reactions->back().header.causation_id, batch->back().header.event_id);
   }
 }
 
