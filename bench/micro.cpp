@@ -1,15 +1,23 @@
 // Micro benchmarks of the per-event hot-path pieces (DESIGN.md §5 budgets): hashing,
-// frame encoding and decoding, the frame checksum, the index insert and a receipt signature.
+// frame encoding and decoding, the frame checksum, the index insert and a receipt signature;
+// and, on a store in a temporary directory, a kBuffered append against the idempotency-key
+// lookup a reactor makes for each reaction (Store::receipt_for_key, a miss).
 //
 //   batpak_micro [--benchmark_min_time=0.2] [--benchmark_filter=Blake3]
 //
 // These call internal headers (src/ is a private include directory of this target only).
 #include <benchmark/benchmark.h>
 
+#include <stdlib.h>
+
 #include <array>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "batpak/batpak.hpp"
 
 #include "format/format.hpp"
 #include "format/record.hpp"
@@ -173,6 +181,61 @@ void BM_Ed25519Sign(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Ed25519Sign);
+
+// A kBuffered store of 10,000 events in a fresh temporary directory, removed afterwards.
+class TempStore {
+ public:
+  TempStore() {
+    char pattern[] = "/tmp/batpak-micro-XXXXXX";
+    if (mkdtemp(pattern) == nullptr) return;
+    dir_ = pattern;
+    StoreOptions options;
+    options.durability = Durability::kBuffered;
+    auto opened = Store::open(dir_ + "/store", options);
+    if (!opened) return;
+    store_ = std::move(*opened);
+    for (int i = 0; i < 10'000; ++i) {
+      if (!append(i)) return;
+    }
+  }
+  ~TempStore() {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  Store* store() const { return store_.get(); }
+  bool append(uint64_t n) {
+    const auto coordinate = Coordinate::make("bench:" + std::to_string(n % 1000), "bench");
+    return coordinate && store_->append(*coordinate, EventKind{0x1001}, payload_).has_value();
+  }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::vector<uint8_t> payload_ = bytes_of(200);
+};
+
+void BM_StoreAppendBuffered(benchmark::State& state) {
+  TempStore temp;
+  if (!temp.store()) return state.SkipWithError("could not open a store under /tmp");
+  uint64_t n = 0;
+  for (auto _ : state) {
+    if (!temp.append(n++)) return state.SkipWithError("append failed");
+  }
+}
+BENCHMARK(BM_StoreAppendBuffered);
+
+void BM_StoreReceiptForKeyMiss(benchmark::State& state) {
+  TempStore temp;
+  if (!temp.store()) return state.SkipWithError("could not open a store under /tmp");
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1024; ++i) keys.push_back("batpak.reaction:" + std::string(32, 'a') + ":" + std::to_string(i));
+  size_t n = 0;
+  for (auto _ : state) {
+    auto found = temp.store()->receipt_for_key(keys[n++ % keys.size()]);
+    if (!found || *found) return state.SkipWithError("expected a miss");
+  }
+}
+BENCHMARK(BM_StoreReceiptForKeyMiss);
 
 }  // namespace
 
