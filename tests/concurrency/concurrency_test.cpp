@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <barrier>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -34,8 +35,30 @@ StoreOptions options_for(Durability durability) {
 class ConcurrencyTest : public ::testing::TestWithParam<Durability> {
  protected:
   std::string dir() const { return tmp_.sub("store"); }
+  // The store under test (options_for the durability); null, with a failure, if it did not open.
+  std::unique_ptr<Store> open_store() {
+    auto opened = Store::open(dir(), options_for(GetParam()));
+    EXPECT_TRUE(opened.has_value()) << opened.error().to_string();
+    return opened ? std::move(*opened) : nullptr;
+  }
   TempDir tmp_;
 };
+
+// Runs `threads` threads for `rounds` rounds; in each round they start `body(thread, round)`
+// together. A body that returns false ends its thread (the others go on without it).
+void race(int threads, int rounds, const std::function<bool(int, int)>& body) {
+  std::barrier sync_point(threads);
+  std::vector<std::thread> running;
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([&, t] {
+      for (int round = 0; round < rounds; ++round) {
+        sync_point.arrive_and_wait();
+        if (!body(t, round)) return sync_point.arrive_and_drop();
+      }
+    });
+  }
+  for (auto& t : running) t.join();
+}
 
 // Failures inside worker threads are collected and reported by the main thread.
 class Problems {
@@ -62,9 +85,8 @@ class Problems {
 TEST_P(ConcurrencyTest, AppendersAndReadersTogetherKeepEveryInvariant) {
   constexpr int kAppenders = 4;
   constexpr int kOpsPerAppender = 300;
-  auto opened = Store::open(dir(), options_for(GetParam()));
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  std::unique_ptr<Store> store = std::move(*opened);
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
 
   Problems problems;
   std::atomic<int> appenders_left{kAppenders};
@@ -201,36 +223,29 @@ TEST_P(ConcurrencyTest, AppendersAndReadersTogetherKeepEveryInvariant) {
 TEST_P(ConcurrencyTest, ExpectedClockRacesHaveExactlyOneWinner) {
   constexpr int kThreads = 4;
   constexpr uint32_t kRounds = 60;
-  auto opened = Store::open(dir(), options_for(GetParam()));
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  std::unique_ptr<Store> store = std::move(*opened);
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
   Problems problems;
   std::vector<std::atomic<int>> winners(kRounds);
   std::vector<std::atomic<int>> conflicts(kRounds);
-  std::barrier sync_point(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (uint32_t round = 0; round < kRounds; ++round) {
-        sync_point.arrive_and_wait();
-        AppendOptions o;
-        o.expected_clock = round;
-        // Half the contenders also append an unrelated event in the same instant.
-        if (t % 2 == 1) (void)store->append(coord("bystander"), kKind, bytes("noise"));
-        auto r = store->append(coord("race"), kKind, bytes("t" + std::to_string(t)), o);
-        if (r) {
-          winners[round].fetch_add(1);
-          if (r->clock != round + 1) problems.add("winner got clock " + std::to_string(r->clock));
-        } else if (r.error().code == ErrorCode::kConflict) {
-          conflicts[round].fetch_add(1);
-          if (r.error().entity != "race") problems.add("conflict does not name the entity");
-        } else {
-          problems.add("race append: " + r.error().to_string());
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  race(kThreads, kRounds, [&](int t, int r) {
+    const auto round = static_cast<uint32_t>(r);
+    AppendOptions o;
+    o.expected_clock = round;
+    // Half the contenders also append an unrelated event in the same instant.
+    if (t % 2 == 1) (void)store->append(coord("bystander"), kKind, bytes("noise"));
+    auto appended = store->append(coord("race"), kKind, bytes("t" + std::to_string(t)), o);
+    if (appended) {
+      winners[round].fetch_add(1);
+      if (appended->clock != round + 1) problems.add("winner got clock " + std::to_string(appended->clock));
+    } else if (appended.error().code == ErrorCode::kConflict) {
+      conflicts[round].fetch_add(1);
+      if (appended.error().entity != "race") problems.add("conflict does not name the entity");
+    } else {
+      problems.add("race append: " + appended.error().to_string());
+    }
+    return true;
+  });
   problems.expect_none();
   // kAsync acknowledges before the write; sync() makes every acknowledged event readable.
   ASSERT_TRUE(store->sync().has_value());
@@ -248,26 +263,21 @@ TEST_P(ConcurrencyTest, ExpectedClockRacesHaveExactlyOneWinner) {
 TEST_P(ConcurrencyTest, IdempotencyKeyRacesCommitExactlyOnce) {
   constexpr int kThreads = 4;
   constexpr int kKeys = 40;
-  auto opened = Store::open(dir(), options_for(GetParam()));
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  std::unique_ptr<Store> store = std::move(*opened);
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
   Problems problems;
   std::vector<std::vector<Receipt>> got(kThreads);
-  std::barrier sync_point(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int k = 0; k < kKeys; ++k) {
-        sync_point.arrive_and_wait();
-        AppendOptions o;
-        o.idempotency_key = "key-" + std::to_string(k);
-        auto r = store->append(coord("idem:" + std::to_string(k % 3)), kKind, bytes("same"), o);
-        if (!r) return problems.add("keyed append: " + r.error().to_string());
-        got[t].push_back(*r);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  race(kThreads, kKeys, [&](int t, int k) {
+    AppendOptions o;
+    o.idempotency_key = "key-" + std::to_string(k);
+    auto r = store->append(coord("idem:" + std::to_string(k % 3)), kKind, bytes("same"), o);
+    if (!r) {
+      problems.add("keyed append: " + r.error().to_string());
+      return false;
+    }
+    got[t].push_back(*r);
+    return true;
+  });
   problems.expect_none();
   // kAsync acknowledges before the write; sync() makes every acknowledged event readable.
   ASSERT_TRUE(store->sync().has_value());
@@ -293,30 +303,25 @@ TEST_P(ConcurrencyTest, IdempotentBatchRacesCommitExactlyOnce) {
   constexpr int kThreads = 4;
   constexpr int kBatches = 20;
   constexpr int kItems = 3;
-  auto opened = Store::open(dir(), options_for(GetParam()));
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  std::unique_ptr<Store> store = std::move(*opened);
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
   Problems problems;
   std::vector<std::vector<Receipt>> got(kThreads);
-  std::barrier sync_point(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int b = 0; b < kBatches; ++b) {
-        std::vector<BatchItem> items;
-        for (int i = 0; i < kItems; ++i) {
-          AppendOptions o;
-          o.idempotency_key = "batch-" + std::to_string(b) + "-" + std::to_string(i);
-          items.push_back(BatchItem{coord("idem:" + std::to_string(i)), kKind, bytes("same"), o});
-        }
-        sync_point.arrive_and_wait();
-        auto r = store->append_batch(items);
-        if (!r) return problems.add("keyed batch: " + r.error().to_string());
-        got[t].insert(got[t].end(), r->begin(), r->end());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  race(kThreads, kBatches, [&](int t, int b) {
+    std::vector<BatchItem> items;
+    for (int i = 0; i < kItems; ++i) {
+      AppendOptions o;
+      o.idempotency_key = "batch-" + std::to_string(b) + "-" + std::to_string(i);
+      items.push_back(BatchItem{coord("idem:" + std::to_string(i)), kKind, bytes("same"), o});
+    }
+    auto r = store->append_batch(items);
+    if (!r) {
+      problems.add("keyed batch: " + r.error().to_string());
+      return false;
+    }
+    got[t].insert(got[t].end(), r->begin(), r->end());
+    return true;
+  });
   problems.expect_none();
   ASSERT_TRUE(store->sync().has_value());
   for (int b = 0; b < kBatches; ++b) {
@@ -345,9 +350,8 @@ TEST_P(ConcurrencyTest, ReadersSeeEachBatchWholeOrNotAtAll) {
   constexpr int kAppenders = 2;
   constexpr int kBatches = 60;
   constexpr int kItems = 6;
-  auto opened = Store::open(dir(), options_for(GetParam()));
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  std::unique_ptr<Store> store = std::move(*opened);
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
   Problems problems;
   std::atomic<int> appenders_left{kAppenders};
   std::vector<std::thread> threads;

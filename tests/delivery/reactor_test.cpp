@@ -65,6 +65,23 @@ class ReactorTest : public StoreFixture<> {
     return worker->join();
   }
   std::vector<Event> invoices() { return store_->query(Region::entity("invoice")).value(); }
+  // Reopens over a FaultFs, places orders a and b, and runs the invoicer until its first
+  // checkpoint fails: their two reactions are committed, the checkpoint is not.
+  void react_to_two_orders_then_fail_the_checkpoint() {
+    auto fault = std::make_shared<FaultFs>();
+    StoreOptions options;
+    options.fs = fault;
+    open(options);
+    place("a", 1);
+    place("b", 2);
+    fault->fail_nth_sync(2);  // 1: the reactions' fdatasync; 2: the checkpoint's fsync.
+    auto first = invoicer().start(*store_, Region::entity("order"), config());
+    auto outcome = first->join();
+    ASSERT_FALSE(outcome);
+    EXPECT_EQ(outcome.error().code, ErrorCode::kIo);
+    ASSERT_EQ(invoices().size(), 2u) << "the reactions were committed before the checkpoint failed";
+    EXPECT_EQ(first->committed_position(), 0u);
+  }
 
 };
 
@@ -127,18 +144,7 @@ TEST_F(ReactorTest, AFailingHandlerOrARefusedReactionCommitsNothing) {
 // Invariant: a crash after the reactions commit but before the checkpoint does redeliver the
 // batch, and the derived idempotency keys keep the reactions from being appended twice.
 TEST_F(ReactorTest, RedeliveryAfterAFailedCheckpointDoesNotDuplicateReactions) {
-  auto fault = std::make_shared<FaultFs>();
-  StoreOptions options;
-  options.fs = fault;
-  open(options);
-  place("a", 1);
-  place("b", 2);
-  fault->fail_nth_sync(2);  // 1: the reactions' fdatasync; 2: the checkpoint's fsync.
-  auto first = invoicer().start(*store_, Region::entity("order"), config());
-  auto outcome = first->join();
-  ASSERT_FALSE(outcome);
-  EXPECT_EQ(outcome.error().code, ErrorCode::kIo);
-  ASSERT_EQ(invoices().size(), 2u) << "the reactions were committed before the checkpoint failed";
+  ASSERT_NO_FATAL_FAILURE(react_to_two_orders_then_fail_the_checkpoint());
   ASSERT_TRUE(run_until(invoicer(), 2)) << "the batch is delivered again";
   EXPECT_EQ(invoices().size(), 2u) << "and its reactions replay instead of repeating";
 }
@@ -147,16 +153,7 @@ TEST_F(ReactorTest, RedeliveryAfterAFailedCheckpointDoesNotDuplicateReactions) {
 // committed (events arrived while the reactor was down) commits the missing reactions, once,
 // instead of being refused for a batch with some keys committed and some not.
 TEST_F(ReactorTest, RedeliveryOfALargerBatchCommitsOnlyTheMissingReactions) {
-  auto fault = std::make_shared<FaultFs>();
-  StoreOptions options;
-  options.fs = fault;
-  open(options);
-  place("a", 1);
-  place("b", 2);
-  fault->fail_nth_sync(2);  // 1: the reactions' fdatasync; 2: the checkpoint's fsync.
-  auto first = invoicer().start(*store_, Region::entity("order"), config());
-  ASSERT_FALSE(first->join());
-  ASSERT_EQ(invoices().size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(react_to_two_orders_then_fail_the_checkpoint());
   const Receipt c = place("c", 3);
   ASSERT_TRUE(run_until(invoicer(), c.global_sequence)) << "the larger batch is delivered and reacted to";
   const std::vector<Event> after = invoices();
