@@ -9,8 +9,8 @@
 #include "util/bytes.hpp"
 #include "util/durable_file.hpp"
 #include "util/random.hpp"
-#include "writer/tail_ring.hpp"
 #include "util/wall_time.hpp"
+#include "writer/tail_ring.hpp"
 
 namespace batpak {
 namespace {

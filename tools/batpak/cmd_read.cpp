@@ -35,8 +35,8 @@ int run_query(const QueryArgs& a) {
   return print_events(opened.store->query_after(*region, a.after, a.limit), event_to_json);
 }
 
-// The id of the event committed with idempotency key `key`.
-Result<EventId> event_id_for_key(const Store& store, const std::string& key) {
+// The id of the event committed with idempotency key `key` (kNotFound when none was).
+Result<EventId> committed_event_id(const Store& store, const std::string& key) {
   auto receipt = store.receipt_for_key(key);
   if (!receipt) return tl::unexpected(receipt.error());
   if (!*receipt) return make_error(ErrorCode::kNotFound, "no event was committed with idempotency key " + key);
@@ -54,7 +54,7 @@ int run_get_or_walk(const EventArgs& a, bool walk) {
   Opened opened = open_store(a.dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
   if (!id) {
-    auto found = event_id_for_key(*opened.store, *a.key);
+    auto found = committed_event_id(*opened.store, *a.key);
     if (!found) return report_error(found.error());
     id = *found;
   }
