@@ -35,6 +35,7 @@ enum class ErrorCode : uint16_t {
   kHandlerFailed = 18,    // A consumer's handler threw more often than its restart budget.
   kFenceActive = 19,      // A visibility fence is open: plain appends and a second fence wait for it.
   kFenceNotActive = 20,   // The fence was already committed or cancelled (or the store closed it).
+  kCursorBehind = 21,     // Dropping history would drop events a durable cursor has not consumed.
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

@@ -98,6 +98,25 @@ struct BackupReport {
   uint64_t bytes = 0;          // Segment bytes copied.
 };
 
+// How Store::drop_history() opens the store and what it may drop.
+struct DropHistoryOptions {
+  // Seams (fs, clock), limits and fences for the store's open; access is ignored (the store
+  // is opened read-only, and its files are then changed under its lock).
+  StoreOptions store;
+  // Drop events even when a durable cursor checkpoint (cursors/*.ckpt) has not consumed them;
+  // that cursor then resumes at the horizon, without them.
+  bool ignore_cursors = false;
+};
+
+// What Store::drop_history() did.
+struct DropHistoryReport {
+  uint64_t first_segment_id = 1;  // The oldest segment kept.
+  uint64_t first_sequence = 1;    // The history horizon: global sequences below it are gone.
+  uint64_t segments_removed = 0;  // By this call.
+  uint64_t events_removed = 0;    // Visible events removed by this call (hidden ones not counted).
+  uint64_t bytes_removed = 0;     // Segment bytes removed by this call.
+};
+
 // Thread safety: every method may be called concurrently from any number of threads, with
 // one exception: close() must not race with other calls, except that threads blocked in
 // wait_for_visible() or wait_for*() (or in watchers and cursors waiting through them) are woken by close()
@@ -248,6 +267,23 @@ class Store {
   // kInvalidArgument (the destination or its ".partial" exists, or is this store's
   // directory), kUnsupported (a store opened in salvage mode), kIo, kPoisoned, kClosed.
   Result<BackupReport> backup(const std::string& destination_dir) const;
+
+  // Drops the oldest history of the store in `dir`, which must not be open: every sealed
+  // segment (never the newest) in which no visible event has a global sequence at or above
+  // `before_sequence`, oldest first, so whole segments go and the first kept one may still
+  // hold events below `before_sequence`. What is kept verifies as before: the horizon file
+  // records, for each entity, its last event before the horizon, and the first kept event
+  // of each entity must link to it (docs/retention.md). After the call, reads, queries,
+  // cursors and projections see the journal from the horizon on: a dropped event is
+  // kNotFound, an entity keeps its generation and its chain, walk_ancestors stops at the
+  // horizon, and an idempotency key of a dropped event is forgotten (appending with it again
+  // commits a new event). A crash during the call leaves the old history or the new one (an
+  // open finishes removing segments below the horizon). Errors: kInvalidArgument
+  // (before_sequence 0), kCursorBehind (a durable cursor checkpoint is below the new horizon,
+  // unless options.ignore_cursors; nothing is changed), kStoreLocked, and any error of a
+  // read-only open (kCorruption, kNotFound, ...) or of the file system (kIo).
+  static Result<DropHistoryReport> drop_history(const std::string& dir, uint64_t before_sequence,
+                                                DropHistoryOptions options = {});
 
   // ---- Projections (templates defined in batpak/projection_flow.hpp) ----
 

@@ -1,5 +1,7 @@
 #include "index/chain_check.hpp"
 
+#include <algorithm>
+
 namespace batpak::index {
 
 std::optional<std::string> ChainChecker::check_and_advance(const format::RecordView& r) {
@@ -36,6 +38,12 @@ std::optional<std::string> ChainChecker::check_event_hash(const format::RecordVi
     return "event_hash does not match the event's fields";
   }
   return std::nullopt;
+}
+
+std::vector<std::pair<std::string, EntityHead>> ChainChecker::heads() const {
+  std::vector<std::pair<std::string, EntityHead>> out(heads_.begin(), heads_.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 }  // namespace batpak::index

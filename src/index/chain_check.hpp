@@ -35,9 +35,12 @@ class ChainChecker {
     next_sequence_ = next_sequence;
     for (const auto& [entity, head] : heads) heads_.insert_or_assign(entity, head);
   }
+  // Every entity's last visible event checked (or resumed from), ascending by name.
+  std::vector<std::pair<std::string, EntityHead>> heads() const;
+  // The global sequence the next record must carry.
+  uint64_t next_sequence() const { return next_sequence_; }
   // Whether the last record check_and_advance() accepted is hidden.
   bool last_hidden() const { return last_hidden_; }
-  uint64_t events_checked() const { return next_sequence_ - 1; }
 
  private:
   std::optional<std::string> check_event_hash(const format::RecordView& record) const;

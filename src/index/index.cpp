@@ -28,7 +28,7 @@ std::optional<uint32_t> Index::add_entity(std::string_view entity) {
   auto [it, added] = entity_ids_.emplace(std::string(entity), id);
   if (!added) return std::nullopt;
   entity_lookup_.emplace(it->first, id);
-  entities_.push_back(EntityState{std::string(entity), {}, {}, {}});
+  entities_.push_back(EntityState{std::string(entity), {}, {}, {}, {}});
   return id;
 }
 
@@ -54,8 +54,8 @@ void Index::add_row(std::string_view entity, std::string_view scope, const Entry
   std::optional<uint32_t> id = entity_id(entity);
   if (!id) id = add_entity(entity);
   EntityState& state = entities_[*id];
-  assert(entry.clock == state.sequences.size() + 1);
-  const uint64_t global_sequence = rows_.size() + 1;
+  assert(entry.clock == state.generation() + 1);
+  const uint64_t global_sequence = end_sequence();
   rows_.push_back(Row{entry, *id, intern_scope(scope)});
   state.sequences.push_back(global_sequence);
   state.kinds.push_back(entry.kind);
@@ -77,11 +77,11 @@ bool Index::index_ids_locked() {
   bool all_new = true;
   for (uint64_t i = rows_with_ids_; i < rows; ++i) {
     if (i + kPrefetchAhead < rows) by_id_.prefetch(rows_[i + kPrefetchAhead].entry.event_id);
-    const Row& row = rows_[i];
-    if (row.entity != kHiddenEntity && !by_id_.insert(row.entry.event_id, i + 1)) all_new = false;
+    const Row& added = rows_[i];
+    if (added.entity != kHiddenEntity && !by_id_.insert(added.entry.event_id, first_sequence_ + i)) all_new = false;
   }
   rows_with_ids_ = rows;
-  published_rows_.store(rows, std::memory_order_release);
+  published_rows_.store(first_sequence_ - 1 + rows, std::memory_order_release);
   return all_new;
 }
 
@@ -90,7 +90,7 @@ void Index::add_hidden() { adder().add_hidden(); }
 void Index::add_hidden_locked() {
   rows_.push_back(Row{Entry{}, kHiddenEntity, 0});
   ++hidden_count_;
-  const uint64_t global_sequence = rows_.size();
+  const uint64_t global_sequence = end_sequence() - 1;
   if (!hidden_ranges_.empty() && hidden_ranges_.back().end == global_sequence) {
     hidden_ranges_.back().end = global_sequence + 1;
   } else {
@@ -105,7 +105,7 @@ uint64_t Index::hidden_count() const {
 }
 
 bool Index::visible_row(uint64_t global_sequence) const {
-  return global_sequence >= 1 && global_sequence <= rows_.size() && rows_[global_sequence - 1].entity != kHiddenEntity;
+  return global_sequence >= first_sequence_ && global_sequence < end_sequence() && row(global_sequence).entity != kHiddenEntity;
 }
 
 uint64_t Index::visible_at_or_after(uint64_t global_sequence) const {
@@ -119,12 +119,12 @@ uint64_t Index::visible_at_or_after(uint64_t global_sequence) const {
 
 uint64_t Index::first_sequence_of_segment_or_later(uint64_t segment_id) const {
   // Visible rows' segment ids never decrease with the global sequence: binary search.
-  uint64_t low = 1;
-  uint64_t high = rows_.size() + 1;
+  uint64_t low = first_sequence_;
+  uint64_t high = end_sequence();
   while (low < high) {
     const uint64_t mid = low + (high - low) / 2;
     const uint64_t visible = visible_at_or_after(mid);
-    if (visible > rows_.size() || rows_[visible - 1].entry.segment_id >= segment_id) {
+    if (visible >= end_sequence() || row(visible).entry.segment_id >= segment_id) {
       high = mid;
     } else {
       low = visible + 1;
@@ -160,7 +160,32 @@ Index::SegmentRows Index::segment_rows(uint64_t segment_id) const {
 
 uint64_t Index::size() const {
   std::shared_lock lock(mu_);
-  return rows_.size();
+  return end_sequence() - 1;
+}
+
+uint64_t Index::first_sequence() const {
+  std::shared_lock lock(mu_);
+  return first_sequence_;
+}
+
+uint64_t Index::visible_count() const {
+  std::shared_lock lock(mu_);
+  return rows_.size() - hidden_count_;
+}
+
+void Index::start_after_horizon(uint64_t first_sequence,
+                                const std::vector<std::pair<std::string, EntityHead>>& heads) {
+  std::unique_lock lock(mu_);
+  assert(rows_.size() == 0 && entities_.empty() && first_sequence >= 1);
+  first_sequence_ = first_sequence;
+  published_rows_.store(first_sequence - 1, std::memory_order_release);
+  for (const auto& [name, head] : heads) {
+    const std::optional<uint32_t> id = add_entity(name);
+    assert(id.has_value());
+    EntityState& state = entities_[*id];
+    state.horizon = head;
+    state.head_hash = head.event_hash;
+  }
 }
 
 uint64_t Index::entity_count() const {
@@ -175,9 +200,9 @@ std::optional<uint64_t> Index::find(const EventId& id) const {
 }
 
 Located Index::locate(uint64_t global_sequence) const {
-  const Row& row = rows_[global_sequence - 1];
-  assert(row.entity != kHiddenEntity);
-  return Located{row.entry, global_sequence, entities_[row.entity].name, scopes_[row.scope]};
+  const Row& found = row(global_sequence);
+  assert(found.entity != kHiddenEntity);
+  return Located{found.entry, global_sequence, entities_[found.entity].name, scopes_[found.scope]};
 }
 
 std::variant<std::vector<Located>, uint64_t> Index::at_all(std::span<const uint64_t> global_sequences) const {
@@ -205,14 +230,15 @@ std::optional<EntityHead> Index::head(std::string_view entity) const {
 }
 
 EntityHead Index::head_of(const EntityState& state) const {
-  const Entry& last = rows_[state.sequences.back() - 1].entry;
+  if (state.sequences.empty()) return state.horizon;
+  const Entry& last = row(state.sequences.back()).entry;
   return EntityHead{last.clock, state.head_hash, last.wall_ms};
 }
 
 uint64_t Index::entity_generation(std::string_view entity) const {
   std::shared_lock lock(mu_);
   const std::optional<uint32_t> id = entity_id(entity);
-  return id ? entities_[*id].sequences.size() : 0;
+  return id ? entities_[*id].generation() : 0;
 }
 
 std::vector<const Index::EntityState*> Index::matching_entities(const Region& region) const {
@@ -231,14 +257,16 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
   std::shared_lock lock(mu_);
   std::vector<Located> out;
   auto consider = [&](uint64_t seq) {
-    const Row& row = rows_[seq - 1];
-    if (row.entity != kHiddenEntity && region.matches(entities_[row.entity].name, scopes_[row.scope], row.entry.kind,
-                       row.entry.clock)) {
+    const Row& r = row(seq);
+    if (r.entity != kHiddenEntity && region.matches(entities_[r.entity].name, scopes_[r.scope], r.entry.kind,
+                       r.entry.clock)) {
       out.push_back(locate(seq));
     }
   };
   if (!region.entity_prefix) {
-    for (uint64_t seq = after + 1; seq <= rows_.size() && out.size() < limit; ++seq) consider(seq);
+    for (uint64_t seq = std::max(after + 1, first_sequence_); seq < end_sequence() && out.size() < limit; ++seq) {
+      consider(seq);
+    }
     return out;
   }
   // Merge the matching entities' ascending sequence lists (k-way, smallest first).
@@ -268,7 +296,7 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
   const std::optional<uint32_t> id = entity_id(entity);
   if (!id) return out;
   const EntityState& state = entities_[*id];
-  out.generation = state.sequences.size();
+  out.generation = state.generation();
   out.head_hash = state.head_hash;
   // An entity's sequences ascend: the events above `after` are a suffix.
   const size_t first = static_cast<size_t>(
@@ -299,9 +327,10 @@ std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,
   std::vector<Located> out;
   const std::optional<uint32_t> id = entity_id(entity);
   if (!id) return out;
-  const auto& seqs = entities_[*id].sequences;
-  for (uint64_t c = std::min<uint64_t>(clock, seqs.size()); c >= 1 && out.size() < limit; --c) {
-    out.push_back(locate(seqs[c - 1]));
+  const EntityState& state = entities_[*id];
+  const uint64_t dropped = state.horizon.clock;  // Clocks 1 .. dropped are history dropped.
+  for (uint64_t c = std::min<uint64_t>(clock, state.generation()); c > dropped && out.size() < limit; --c) {
+    out.push_back(locate(state.sequences[c - dropped - 1]));
   }
   return out;
 }
@@ -316,6 +345,7 @@ std::vector<std::pair<std::string, EntityHead>> Index::heads() const {
 
 void Index::clear() {
   std::unique_lock lock(mu_);
+  first_sequence_ = 1;
   rows_.clear();
   published_rows_.store(0, std::memory_order_release);
   by_id_.clear();

@@ -50,6 +50,7 @@ struct EntityHead {
   uint32_t clock = 0;
   Hash32 event_hash;
   uint64_t wall_ms = 0;
+  friend bool operator==(const EntityHead&, const EntityHead&) = default;
 };
 
 // Thread safety: every method is safe to call concurrently (an internal shared_mutex;
@@ -134,8 +135,19 @@ class Index {
   SegmentRows segment_rows(uint64_t segment_id) const;
   // Every entity's last visible event, for resuming a chain check after a checkpoint.
   std::vector<std::pair<std::string, EntityHead>> heads() const;
-  // Empties the index (a checkpoint that failed to load leaves the way clear for a scan).
+  // Empties the index, history horizon included (a checkpoint that failed to load leaves
+  // the way clear for a scan).
   void clear();
+
+  // Starts the index after dropped history (docs/retention.md): the next event added is
+  // `first_sequence`, and each entity of `heads` continues from that head (its last event
+  // before the horizon), which head(), entity_generation() and chain links report until the
+  // entity has a newer event. REQUIRES: the index is empty; first_sequence >= 1.
+  void start_after_horizon(uint64_t first_sequence, const std::vector<std::pair<std::string, EntityHead>>& heads);
+  // The lowest global sequence the index can hold: 1, or the history horizon.
+  uint64_t first_sequence() const;
+  // Visible events held (hidden ones, and dropped history, not counted).
+  uint64_t visible_count() const;
 
  private:
   friend class CheckpointCodec;  // Writes and rebuilds the tables below (index_checkpoint.cpp).
@@ -143,9 +155,12 @@ class Index {
 
   struct EntityState {
     std::string name;
-    std::vector<uint64_t> sequences;  // Ascending; index i holds clock i + 1.
+    // The entity's last event before the history horizon (clock 0: none dropped).
+    EntityHead horizon;
+    std::vector<uint64_t> sequences;  // Ascending; index i holds clock horizon.clock + i + 1.
     std::vector<EventKind> kinds;     // kinds[i]: the kind of sequences[i] (plans scan it).
     Hash32 head_hash;                 // The event hash of its last (visible) event.
+    uint64_t generation() const { return horizon.clock + sequences.size(); }
   };
   struct Row {
     Entry entry;
@@ -154,6 +169,10 @@ class Index {
   };
   static constexpr uint32_t kHiddenEntity = UINT32_MAX;
 
+  // The row of a global sequence. REQUIRES: mu_ held; first_sequence_ <= global_sequence
+  // < end_sequence().
+  const Row& row(uint64_t global_sequence) const { return rows_[global_sequence - first_sequence_]; }
+  uint64_t end_sequence() const { return first_sequence_ + rows_.size(); }  // REQUIRES: mu_ held.
   // REQUIRES: mu_ held, sequence valid and not hidden.
   Located locate(uint64_t global_sequence) const;
   bool visible_row(uint64_t global_sequence) const;  // REQUIRES: mu_ held.
@@ -176,8 +195,9 @@ class Index {
   EntityHead head_of(const EntityState& state) const;  // REQUIRES: mu_ held.
 
   mutable std::shared_mutex mu_;
-  util::ChunkedArray<Row> rows_;  // rows_[global_sequence - 1]
-  IdTable by_id_{[this](uint64_t global_sequence) -> const EventId& { return rows_[global_sequence - 1].entry.event_id; }};
+  uint64_t first_sequence_ = 1;   // The history horizon: global sequences below it were dropped.
+  util::ChunkedArray<Row> rows_;  // rows_[global_sequence - first_sequence_]
+  IdTable by_id_{[this](uint64_t global_sequence) -> const EventId& { return row(global_sequence).entry.event_id; }};
   std::map<std::string, uint32_t, std::less<>> entity_ids_;  // Sorted, for prefix ranges.
   // The same ids hashed, for the exact lookup of every add (keys view entity_ids_'s keys).
   std::unordered_map<std::string_view, uint32_t> entity_lookup_;
@@ -186,7 +206,7 @@ class Index {
   std::deque<std::string> scopes_;
   uint64_t hidden_count_ = 0;
   std::vector<SequenceRange> hidden_ranges_;  // The hidden rows, merged, ascending.
-  uint64_t rows_with_ids_ = 0;  // Rows 1..this have their ids in by_id_ (hidden rows have none).
+  uint64_t rows_with_ids_ = 0;  // The first this many rows have their ids in by_id_ (hidden rows have none).
   std::atomic<uint64_t> published_rows_{0};  // Set with rows_with_ids_, under the lock.
 };
 

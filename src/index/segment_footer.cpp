@@ -230,7 +230,7 @@ void add_footer_rows(Index& index, const SegmentFooter& footer) {
   for (const std::string& scope : footer.scopes) scope_ids.push_back(index.intern_scope(scope));
   index.rows_.reserve(index.rows_.size() + footer.rows.size());
   for (const SegmentFooter::Row& row : footer.rows) {
-    const uint64_t global_sequence = index.rows_.size() + 1;
+    const uint64_t global_sequence = index.end_sequence();
     const uint32_t entity = entity_ids[row.entity];
     index.rows_.push_back(Index::Row{row.entry, entity, scope_ids[row.scope]});
     Index::EntityState& state = index.entities_[entity];

@@ -104,6 +104,10 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     if (auto st = copy_segment(fs, s.segments, part, path); !st) return st;
   }
   if (auto st = write_fences(fs, cut.fences, segment::join_path(partial, writer::kFenceFileName)); !st) return st;
+  if (s.horizon.dropped()) {  // The copy starts where this store does.
+    const std::string path = segment::join_path(partial, index::kHorizonFileName);
+    if (auto st = write_small_file(fs, path, index::encode_horizon(s.horizon)); !st) return st;
+  }
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};
     const std::string path = segment::join_path(partial, segment::kManifestFileName);

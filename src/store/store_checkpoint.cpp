@@ -97,7 +97,8 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 }
 
 Status write_index_checkpoint(Store::Impl& s) {
-  if (!s.options.index_checkpoint) return {};
+  // Checkpoints describe a journal from global sequence 1 (docs/retention.md).
+  if (!s.options.index_checkpoint || s.horizon.dropped()) return {};
   const index::IndexCut cut = index::CheckpointCodec::cut(s.index);
   if (cut.rows == 0 || cut.rows == s.checkpoint_rows) return {};  // Nothing, or nothing new.
   index::CheckpointMeta meta;

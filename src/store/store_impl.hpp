@@ -11,6 +11,7 @@
 #include "batpak/store.hpp"
 #include "delivery/subscription_hub.hpp"
 #include "index/chain_check.hpp"
+#include "index/horizon.hpp"
 #include "index/index.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
@@ -87,6 +88,9 @@ class Store::Impl {
   std::optional<Signer> signer;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
+  // Where the journal starts: history before it was dropped (Store::drop_history). Set
+  // at open, then constant.
+  index::Horizon horizon;
   // What the last index checkpoint loaded or written covers: its segments (their checksums
   // are reused for bytes unchanged since) and its rows. Only the thread writing checkpoints
   // (the periodic one, then close) touches them after open.
@@ -113,6 +117,9 @@ class Store::Impl {
 
 // Opening and recovery (store_open.cpp).
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options);
+// Reads the horizon into s.horizon and returns the segment ids at or above it. Segments
+// below it are what a crash left of a drop: a kReadWrite open removes them (store_horizon.cpp).
+Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_t> ids);
 // Where recovery found the journal's end.
 struct Recovered {
   uint64_t newest_id = 0;

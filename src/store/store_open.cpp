@@ -91,7 +91,23 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
   Recovered rec;
-  const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
+  const uint64_t first_id = s.horizon.first_segment_id;
+  std::optional<index::CheckpointMeta> checkpoint;
+  if (s.horizon.dropped()) {
+    // Index checkpoints describe a journal from global sequence 1 (docs/retention.md).
+    s.report.index_source_reason = "the store's history before segment " + std::to_string(first_id) +
+                                   " was dropped; index checkpoints are not used";
+    s.index.start_after_horizon(s.horizon.first_sequence, s.horizon.heads);
+    checker.resume(s.horizon.first_sequence, s.horizon.heads);
+    rec.wall_ms_max = s.horizon.wall_ms_max;
+    if (ids.empty()) {
+      return tl::unexpected(Error{ErrorCode::kCorruption,
+                                  "segment " + std::to_string(first_id) + ", the first after the horizon, is missing",
+                                  s.segments.path(first_id), 0, {}});
+    }
+  } else {
+    checkpoint = load_index_checkpoint(s, ids);
+  }
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
   bool checker_behind = false;  // Footers added events the checker has not seen.
   FooterLoadBuffers footer_buffers;
@@ -113,9 +129,9 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
       s.report.salvage_stopped_at = std::move(e);
       return rec;
     };
-    if (id != i + 1) {
-      return stop(Error{ErrorCode::kCorruption, "segment " + std::to_string(i + 1) + " is missing",
-                        s.segments.path(i + 1), 0, {}},
+    if (id != first_id + i) {
+      return stop(Error{ErrorCode::kCorruption, "segment " + std::to_string(first_id + i) + " is missing",
+                        s.segments.path(first_id + i), 0, {}},
                   nullptr);
     }
     if (i + 1 < covered_count) {
@@ -297,7 +313,9 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   auto fence_log = writer::FenceLog::load(s->fs, dir);
   if (!fence_log) return tl::unexpected(fence_log.error());
   s->fence_log = std::move(*fence_log);
-  auto ids = segment::list_segment_ids(*s->fs, dir);
+  auto listed = segment::list_segment_ids(*s->fs, dir);
+  if (!listed) return tl::unexpected(listed.error());
+  auto ids = settle_horizon(*s, std::move(*listed));
   if (!ids) return tl::unexpected(ids.error());
   auto manifest = check_manifest(*s, *ids);
   if (!manifest) return tl::unexpected(manifest.error());
@@ -317,7 +335,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
     if (auto st = start_writer(*s, *recovered, manifest->recorded); !st) return tl::unexpected(st.error());
     start_background_work(*s);
   }
-  s->report.events_recovered = s->index.size() - s->index.hidden_count();
+  s->report.events_recovered = s->index.visible_count();
   s->report.elapsed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - started)
                                                    .count());

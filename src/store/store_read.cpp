@@ -277,7 +277,7 @@ StoreStats Store::stats() const {
   (void)impl_->check_readable();  // Closed: the figures as they were.
   StoreStats st;
   st.last_global_sequence = impl_->index.size();
-  st.event_count = st.last_global_sequence - impl_->index.hidden_count();
+  st.event_count = impl_->index.visible_count();
   st.entity_count = impl_->index.entity_count();
   st.durable_global_sequence = impl_->writer ? impl_->writer->durable_sequence() : st.last_global_sequence;
   for (const auto& seg : impl_->segments.snapshot()) {

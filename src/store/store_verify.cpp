@@ -83,17 +83,19 @@ Result<VerifyReport> Store::verify() const {
   if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
   VerifyReport report;
   index::ChainChecker checker([this](uint64_t seq) { return impl_->fence_log->hidden(seq); });
+  const uint64_t first_sequence = impl_->horizon.first_sequence;  // Dropped history: docs/retention.md.
+  checker.resume(first_sequence, impl_->horizon.heads);
   ContentCheck contents;
   // A frame whose content does not match: every frame before it passed all checks.
   auto content_damage = [&](Damage damage) {
-    report.events_checked = damage.global_sequence - 1;
+    report.events_checked = damage.global_sequence - first_sequence;
     report.damage = std::move(damage);
     return report;
   };
   // Other damage is reported only once the content of every frame before it checked out.
   auto other_damage = [&](Damage damage) {
     if (auto earlier = contents.take_first_mismatch()) return content_damage(std::move(*earlier));
-    report.events_checked = checker.events_checked();
+    report.events_checked = checker.next_sequence() - first_sequence;
     report.damage = std::move(damage);
     return report;
   };
@@ -116,12 +118,12 @@ Result<VerifyReport> Store::verify() const {
       return {};
     });
     ++report.segments_checked;
-    report.events_checked = checker.events_checked();
+    report.events_checked = checker.next_sequence() - first_sequence;
     if (content_broken) return content_damage(std::move(*content_broken));
     if (chain_broken) return other_damage(std::move(*chain_broken));
     if (!scan) {
       if (scan.error().code != ErrorCode::kCorruption) return tl::unexpected(scan.error());
-      return other_damage(Damage{scan.error().file, scan.error().offset, checker.events_checked() + 1,
+      return other_damage(Damage{scan.error().file, scan.error().offset, checker.next_sequence(),
                                  std::nullopt, scan.error().message});
     }
     if (auto damage = contents.take_first_mismatch()) return content_damage(std::move(*damage));

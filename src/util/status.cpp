@@ -25,6 +25,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kHandlerFailed: return "handler_failed";
     case ErrorCode::kFenceActive: return "fence_active";
     case ErrorCode::kFenceNotActive: return "fence_not_active";
+    case ErrorCode::kCursorBehind: return "cursor_behind";
   }
   return "unknown";
 }

@@ -1,0 +1,139 @@
+// Dropped history: the horizon at open, and Store::drop_history (docs/retention.md).
+#include <algorithm>
+
+#include "delivery/checkpoint.hpp"
+#include "index/horizon.hpp"
+#include "segment/scan.hpp"
+#include "segment/segment_files.hpp"
+#include "store/store_impl.hpp"
+
+namespace batpak {
+namespace {
+
+// Removes segments `ids` (all below the horizon) and their footers, then makes the removal
+// durable. A footer that is not there is no error; a segment is removed only once it is.
+Status remove_segments(Store::Impl& s, std::span<const uint64_t> ids) {
+  for (uint64_t id : ids) {
+    if (auto st = s.fs->remove(s.segments.path(id)); !st) return st;
+    remove_segment_footers(s, id, id + 1);
+  }
+  return s.fs->sync_dir(s.dir);
+}
+
+}  // namespace
+
+Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_t> ids) {
+  auto horizon = index::read_horizon(*s.fs, s.dir);
+  if (!horizon) return tl::unexpected(horizon.error());
+  s.horizon = std::move(*horizon);
+  const auto kept = std::lower_bound(ids.begin(), ids.end(), s.horizon.first_segment_id);
+  const std::vector<uint64_t> below(ids.begin(), kept);
+  ids.erase(ids.begin(), kept);
+  // A drop that a crash interrupted after its horizon became durable: finish it.
+  if (!below.empty() && s.options.access == AccessMode::kReadWrite) {
+    if (auto st = remove_segments(s, below); !st) return tl::unexpected(st.error());
+  }
+  return ids;
+}
+
+namespace {
+
+// The first sealed segment that must be kept: the oldest one holding a visible event at or
+// above `before_sequence`, or the newest segment when none does.
+uint64_t first_kept_segment(const Store::Impl& s, uint64_t before_sequence) {
+  const uint64_t newest = s.segments.newest_id();
+  for (uint64_t id = s.horizon.first_segment_id; id < newest; ++id) {
+    const index::Index::SegmentRows rows = s.index.segment_rows(id);
+    if (!rows.rows.empty() && rows.rows.back().global_sequence >= before_sequence) return id;
+  }
+  return newest;
+}
+
+// kCursorBehind when a durable cursor checkpoint has not consumed every event below
+// `first_sequence`.
+Status check_cursors(Store::Impl& s, uint64_t first_sequence) {
+  const std::string dir = delivery::checkpoint_dir(s.dir);
+  auto exists = s.fs->exists(dir);
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return {};
+  auto names = s.fs->list_dir(dir);
+  if (!names) return tl::unexpected(names.error());
+  std::sort(names->begin(), names->end());
+  constexpr std::string_view kSuffix = ".ckpt";
+  for (const std::string& name : *names) {
+    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
+    auto record = delivery::load_checkpoint(*s.fs, segment::join_path(dir, name));
+    if (!record) return tl::unexpected(record.error());
+    if (*record && (*record)->position + 1 < first_sequence) {
+      return make_error(ErrorCode::kCursorBehind,
+                        "cursor checkpoint " + name + " is at global sequence " + std::to_string((*record)->position) +
+                            ": dropping history up to " + std::to_string(first_sequence) +
+                            " would drop events it has not consumed");
+    }
+  }
+  return {};
+}
+
+// Reads segments [horizon.first_segment_id, first_kept) once more, checking every frame and
+// link, and returns the horizon after them; counts what they hold into `report`.
+Result<index::Horizon> horizon_after(Store::Impl& s, uint64_t first_kept, DropHistoryReport& report) {
+  index::ChainChecker checker([&s](uint64_t seq) { return s.fence_log->hidden(seq); });
+  checker.resume(s.horizon.first_sequence, s.horizon.heads);
+  index::Horizon next{first_kept, 0, s.horizon.wall_ms_max, {}};
+  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) {
+    auto file = s.segments.file(id);
+    if (!file) return tl::unexpected(file.error());
+    auto size = (*file)->size();
+    if (!size) return tl::unexpected(size.error());
+    const std::string path = s.segments.path(id);
+    segment::ScanTarget target{file->get(), path, id, /*newest=*/false, *size, 0};
+    auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
+      if (auto broken = checker.check_and_advance(f.record)) {
+        return tl::unexpected(Error{ErrorCode::kCorruption, *broken, path, f.offset, {}});
+      }
+      next.wall_ms_max = std::max(next.wall_ms_max, f.record.header.wall_ms);
+      if (!checker.last_hidden()) ++report.events_removed;
+      return {};
+    });
+    if (!scan) return tl::unexpected(scan.error());
+    ++report.segments_removed;
+    report.bytes_removed += *size;
+  }
+  next.first_sequence = checker.next_sequence();
+  next.heads = checker.heads();
+  return next;
+}
+
+}  // namespace
+
+Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t before_sequence,
+                                              DropHistoryOptions options) {
+  if (before_sequence == 0) return make_error(ErrorCode::kInvalidArgument, "before_sequence must be >= 1");
+  options.store.access = AccessMode::kReadOnly;
+  auto opened = open_store(dir, options.store);
+  if (!opened) return tl::unexpected(opened.error());
+  Store::Impl& s = **opened;
+  DropHistoryReport report{s.horizon.first_segment_id, s.horizon.first_sequence, 0, 0, 0};
+  const uint64_t first_kept = first_kept_segment(s, before_sequence);
+  if (first_kept == s.horizon.first_segment_id) return report;  // Nothing to drop.
+  auto next = horizon_after(s, first_kept, report);
+  if (!next) return tl::unexpected(next.error());
+  if (!options.ignore_cursors) {
+    if (auto st = check_cursors(s, next->first_sequence); !st) return tl::unexpected(st.error());
+  }
+  // The horizon first: once it is durable, an open treats the segments below it as gone.
+  if (auto st = index::write_horizon(*s.fs, s.dir, *next); !st) return tl::unexpected(st.error());
+  // The index checkpoint covers dropped segments; open no longer reads it (nor footers of
+  // dropped segments): remove it rather than leave it stale.
+  const std::string checkpoint = segment::join_path(s.dir, index::kCheckpointFileName);
+  auto exists = s.fs->exists(checkpoint);
+  if (exists && *exists) (void)s.fs->remove(checkpoint);
+  std::vector<uint64_t> dropped;
+  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped.push_back(id);
+  if (auto st = remove_segments(s, dropped); !st) return tl::unexpected(st.error());
+  report.first_segment_id = next->first_segment_id;
+  report.first_sequence = next->first_sequence;
+  return report;
+}
+
+}  // namespace batpak
