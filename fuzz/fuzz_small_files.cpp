@@ -1,9 +1,8 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
-// the fences file, the index checkpoint, segment footers, the manifest) and of projection
-// cache rows. The
-// first byte picks the decoder. Arbitrary bytes must
-// never crash one, and a file a decoder accepts must re-encode to exactly the same bytes,
-// so no byte is ignored or misread.
+// the fences file, the index checkpoint, segment footers, the manifest, the horizon file)
+// and of projection cache rows. The first byte picks the decoder. Arbitrary bytes must never
+// crash one, and a file a decoder accepts must re-encode to exactly the same bytes, so no
+// byte is ignored or misread.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +11,7 @@
 
 #include "batpak/projection_cache.hpp"
 #include "delivery/checkpoint.hpp"
+#include "index/horizon.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
 #include "segment/manifest.hpp"
@@ -28,7 +28,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -56,6 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 5: {
       auto newest = batpak::segment::decode_manifest(bytes);
       if (newest) require_same(batpak::segment::encode_manifest(*newest), bytes);
+      break;
+    }
+    case 6: {
+      auto horizon = batpak::index::decode_horizon(bytes);
+      if (horizon) require_same(batpak::index::encode_horizon(*horizon), bytes);
       break;
     }
     default: {

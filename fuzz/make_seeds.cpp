@@ -11,6 +11,7 @@
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
 #include "delivery/checkpoint.hpp"
+#include "index/horizon.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
 #include "segment/manifest.hpp"
@@ -118,6 +119,31 @@ bool write_footer_seeds(const std::filesystem::path& out) {
   return true;
 }
 
+// The horizon file a real Store::drop_history writes (selector byte 6): two entities' heads,
+// after dropping every segment but the newest of a store with three.
+bool write_horizon_seed(const std::filesystem::path& out) {
+  auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
+  batpak::DropHistoryOptions options;
+  options.store = batpak::fuzz::memory_store_options(mem);
+  {
+    auto store = batpak::Store::open("/mem", options.store);
+    if (!store) return false;
+    const Bytes payload = {0x81, 0xa1, 'n', 0x01};
+    const auto order = *batpak::Coordinate::make("order:1", "shop");
+    const auto user = *batpak::Coordinate::make("user:7", "shop");
+    for (int i = 0; (*store)->stats().segment_count < 3; ++i) {
+      if (!(*store)->append(i % 3 ? order : user, batpak::EventKind{0x1001}, payload)) return false;
+    }
+    if (!(*store)->close()) return false;
+  }
+  auto dropped = batpak::Store::drop_history("/mem", UINT64_MAX, options);
+  if (!dropped || dropped->segments_removed == 0) return false;
+  auto horizon = mem->get(batpak::segment::join_path("/mem", batpak::index::kHorizonFileName));
+  if (!horizon) return false;
+  write(out / "fuzz_small_files" / "horizon.bin", with_option(6, *horizon));
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,6 +183,10 @@ int main(int argc, char** argv) {
   if (!write_tail_ring_seeds(out)) return 1;
   if (!write_footer_seeds(out)) {
     std::fprintf(stderr, "make_seeds: no segment footer was written\n");
+    return 1;
+  }
+  if (!write_horizon_seed(out)) {
+    std::fprintf(stderr, "make_seeds: no horizon file was written\n");
     return 1;
   }
 

@@ -65,6 +65,9 @@ struct StoreStats {
   uint64_t event_count = 0;              // Visible events (hidden ones, of cancelled fences, not counted).
   uint64_t entity_count = 0;
   uint64_t segment_count = 0;
+  // The history horizon: global sequences below it were dropped (Store::drop_history); 1
+  // when none were.
+  uint64_t first_global_sequence = 1;
   uint64_t last_global_sequence = 0;     // Highest visible (or hidden) global sequence (0 = empty).
   uint64_t durable_global_sequence = 0;  // Highest global sequence known to be durable.
   uint64_t data_bytes = 0;               // Segment bytes up to each visible end (headers + frames).

@@ -5,6 +5,7 @@
 #include "segment/segment_files.hpp"
 #include "util/bytes.hpp"
 #include "util/durable_file.hpp"
+#include "util/hash.hpp"
 #include "util/small_file.hpp"
 
 namespace batpak::index {
@@ -91,6 +92,10 @@ Result<Horizon> read_horizon(Fs& fs, const std::string& dir) {
     return tl::unexpected(std::move(e));
   }
   return std::move(*horizon);
+}
+
+uint64_t horizon_checksum(const Horizon& horizon) {
+  return horizon.dropped() ? util::checksum64(encode_horizon(horizon)) : 0;
 }
 
 Status write_horizon(Fs& fs, const std::string& dir, const Horizon& horizon) {

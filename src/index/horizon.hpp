@@ -46,6 +46,9 @@ Result<Horizon> decode_horizon(std::span<const uint8_t> bytes);
 // `dir`'s horizon; the default Horizon (nothing dropped) when the file does not exist. A
 // damaged file is an error whose Error::file is its path.
 Result<Horizon> read_horizon(Fs& fs, const std::string& dir);
+// A fingerprint of the horizon that an index checkpoint records, so that it is loaded only
+// with the horizon it was taken with: XXH3-64 of its encoding, 0 when nothing was dropped.
+uint64_t horizon_checksum(const Horizon& horizon);
 // Replaces the horizon file durably (a new file, fsynced, renamed over the old one, the
 // directory fsynced).
 Status write_horizon(Fs& fs, const std::string& dir, const Horizon& horizon);

@@ -176,6 +176,11 @@ uint64_t Index::visible_count() const {
 void Index::start_after_horizon(uint64_t first_sequence,
                                 const std::vector<std::pair<std::string, EntityHead>>& heads) {
   std::unique_lock lock(mu_);
+  start_after_horizon_locked(first_sequence, heads);
+}
+
+void Index::start_after_horizon_locked(uint64_t first_sequence,
+                                       const std::vector<std::pair<std::string, EntityHead>>& heads) {
   assert(rows_.size() == 0 && entities_.empty() && first_sequence >= 1);
   first_sequence_ = first_sequence;
   published_rows_.store(first_sequence - 1, std::memory_order_release);
@@ -264,6 +269,7 @@ std::vector<Located> Index::select(const Region& region, uint64_t after, size_t 
     }
   };
   if (!region.entity_prefix) {
+    if (after >= end_sequence()) return out;  // Also keeps `after + 1` from wrapping to 0.
     for (uint64_t seq = std::max(after + 1, first_sequence_); seq < end_sequence() && out.size() < limit; ++seq) {
       consider(seq);
     }

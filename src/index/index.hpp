@@ -182,6 +182,8 @@ class Index {
   // segment (size() + 1 when none is). REQUIRES: mu_ held.
   uint64_t first_sequence_of_segment_or_later(uint64_t segment_id) const;
   uint32_t intern_scope(std::string_view scope);    // REQUIRES: mu_ held exclusively.
+  // start_after_horizon(). REQUIRES: mu_ held exclusively.
+  void start_after_horizon_locked(uint64_t first_sequence, const std::vector<std::pair<std::string, EntityHead>>& heads);
   // The entity's id, or nothing when it has no event. REQUIRES: mu_ held.
   std::optional<uint32_t> entity_id(std::string_view entity) const;
   // Registers a new entity and returns its id, or nothing when it is already known.

@@ -17,8 +17,9 @@ namespace batpak::index {
 namespace {
 
 // docs/format.md, "Index checkpoint". All integers little-endian.
-constexpr uint32_t kVersion = 2;  // 1 had 92-byte rows with every event hash.
-constexpr size_t kHeaderBytes = 48;
+// 1 had 92-byte rows with every event hash; 2 always started at global sequence 1.
+constexpr uint32_t kVersion = 3;
+constexpr size_t kHeaderBytes = 64;
 constexpr size_t kSegmentBytes = 24;
 constexpr size_t kRangeBytes = 16;
 constexpr size_t kEntityBytesMin = 2 + 1 + 32 + 4;  // Name length, a name, head hash, event count.
@@ -41,6 +42,7 @@ void write_name(util::ByteWriter& w, const std::string& name) {
 IndexCut CheckpointCodec::cut(const Index& index) {
   std::shared_lock lock(index.mu_);
   IndexCut out;
+  out.first_sequence = index.first_sequence_;
   out.rows = index.rows_.size();
   while (out.rows > 0 && index.rows_[out.rows - 1].entity == Index::kHiddenEntity) --out.rows;
   if (out.rows == 0) return out;
@@ -53,7 +55,7 @@ IndexCut CheckpointCodec::cut(const Index& index) {
   }
   out.scopes.assign(index.scopes_.begin(), index.scopes_.end());
   for (const SequenceRange& range : index.hidden_ranges_) {
-    if (range.start > out.rows) break;
+    if (range.start > out.last_sequence()) break;
     out.hidden.push_back(range);
   }
   return out;
@@ -76,6 +78,8 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const IndexCut&
   w.le<uint32_t>(static_cast<uint32_t>(cut.scopes.size()));
   w.le<uint32_t>(static_cast<uint32_t>(cut.hidden.size()));
   w.le<uint64_t>(meta.wall_ms_max);
+  w.le<uint64_t>(cut.first_sequence);
+  w.le<uint64_t>(meta.horizon_checksum);
   for (const CoveredSegment& s : meta.segments) {
     for (uint64_t v : {s.segment_id, s.covered_end, s.checksum}) {
       w.le<uint64_t>(v);
@@ -105,26 +109,26 @@ std::vector<uint8_t> CheckpointCodec::encode(const Index& index, const IndexCut&
   return out;
 }
 
-Result<CheckpointMeta> CheckpointCodec::decode(std::span<const uint8_t> bytes, Index& index) {
+Result<CheckpointMeta> CheckpointCodec::decode(std::span<const uint8_t> bytes, Index& index, const Horizon& horizon) {
   if (bytes.size() < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
   const size_t checksum_at = bytes.size() - kChecksumBytes;
   if (util::load_le<uint64_t>(bytes.data() + checksum_at) != util::checksum64(bytes.first(checksum_at))) {
     return tl::unexpected(corrupt("checksum mismatch"));
   }
   ByteReader r(bytes.first(checksum_at));
-  auto meta = decode_into(r, index);
+  auto meta = decode_into(r, index, horizon);
   if (!meta) index.clear();
   return meta;
 }
 
-Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
+Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index, const Horizon& horizon) {
   auto size = file.size();
   if (!size) return tl::unexpected(size.error());
   if (*size < kHeaderBytes + kChecksumBytes) return tl::unexpected(corrupt("is truncated"));
   auto expected = read_trailing_checksum(file, *size);
   if (!expected) return tl::unexpected(expected.error());
   ByteReader r(file, *size - kChecksumBytes);
-  auto meta = decode_into(r, index);
+  auto meta = decode_into(r, index, horizon);
   // The checksum covers every byte, so it is known only at the end; until then the checks
   // above keep a damaged file from allocating more than its size justifies.
   if (r.read_error()) {
@@ -136,20 +140,24 @@ Result<CheckpointMeta> CheckpointCodec::decode_file(File& file, Index& index) {
   return meta;
 }
 
-Status CheckpointCodec::read_entities(ByteReader& r, Index& index, uint32_t entity_count, uint64_t row_count,
-                                      std::vector<uint32_t>& event_counts) {
+Status CheckpointCodec::read_entities(ByteReader& r, Index& index, uint32_t entity_count, size_t horizon_entities,
+                                      uint64_t row_count, std::vector<uint32_t>& event_counts) {
+  if (entity_count < horizon_entities) return tl::unexpected(corrupt("lacks entities of the history horizon"));
   uint64_t events_total = 0;
   event_counts.reserve(entity_count);
   for (uint32_t i = 0; i < entity_count; ++i) {
     const std::string_view name = r.text(r.le<uint16_t>());
     if (name.empty() && !r.short_read()) return tl::unexpected(corrupt("has an empty entity name"));
-    if (!index.add_entity(name)) return tl::unexpected(corrupt("repeats an entity"));
-    Index::EntityState& state = index.entities_.back();
+    const bool from_horizon = i < horizon_entities;
+    if (from_horizon ? index.entities_[i].name != name : !index.add_entity(name)) {
+      return tl::unexpected(corrupt(from_horizon ? "differs from the history horizon's entities" : "repeats an entity"));
+    }
+    Index::EntityState& state = index.entities_[i];
     r.copy(state.head_hash.bytes);
     const auto events = r.le<uint32_t>();
     events_total += events;
     if (r.short_read()) return tl::unexpected(corrupt("is truncated"));
-    if (events == 0) return tl::unexpected(corrupt("names an entity without events"));
+    if (events == 0 && !from_horizon) return tl::unexpected(corrupt("names an entity without events"));
     // Bounded by the rows, and so by the file's size, before anything is reserved for them.
     if (events_total > row_count) return tl::unexpected(corrupt("declares more entity events than rows"));
     state.sequences.reserve(events);
@@ -159,7 +167,27 @@ Status CheckpointCodec::read_entities(ByteReader& r, Index& index, uint32_t enti
   return {};
 }
 
-Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index) {
+Result<uint64_t> CheckpointCodec::read_hidden(ByteReader& r, Index& index, uint32_t range_count,
+                                              uint64_t first_sequence, uint64_t row_count, CheckpointMeta& meta) {
+  const uint64_t end = first_sequence + row_count;
+  uint64_t hidden_total = 0;
+  for (uint32_t i = 0; i < range_count; ++i) {
+    const SequenceRange range{r.le<uint64_t>(), r.le<uint64_t>()};
+    const uint64_t previous_end = meta.hidden.empty() ? first_sequence : meta.hidden.back().end + 1;
+    if (range.start < previous_end || range.end <= range.start || range.end > end) {
+      return tl::unexpected(corrupt("has an empty, unsorted or out-of-range hidden range"));
+    }
+    meta.hidden.push_back(range);
+    hidden_total += range.end - range.start;
+  }
+  if (!meta.hidden.empty() && meta.hidden.back().end == end) {
+    return tl::unexpected(corrupt("ends with a hidden row"));  // A cut ends at a visible one.
+  }
+  index.hidden_ranges_ = meta.hidden;
+  return hidden_total;
+}
+
+Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index, const Horizon& horizon) {
   if (r.text(sizeof kCheckpointMagic) !=
       std::string_view(reinterpret_cast<const char*>(kCheckpointMagic), sizeof kCheckpointMagic)) {
     return tl::unexpected(corrupt("has a bad magic"));
@@ -178,6 +206,11 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index)
   const auto range_count = r.le<uint32_t>();
   CheckpointMeta meta;
   meta.wall_ms_max = r.le<uint64_t>();
+  const auto first_sequence = r.le<uint64_t>();
+  meta.horizon_checksum = r.le<uint64_t>();
+  if (first_sequence != horizon.first_sequence || meta.horizon_checksum != horizon_checksum(horizon)) {
+    return tl::unexpected(corrupt("was taken at another history horizon"));
+  }
   // Every count is bounded by the bytes left before anything is allocated for it.
   if (uint64_t{segment_count} * kSegmentBytes > r.remaining() ||
       uint64_t{entity_count} * kEntityBytesMin > r.remaining() ||
@@ -187,36 +220,28 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index)
   }
   for (uint32_t i = 0; i < segment_count; ++i) {
     CoveredSegment s{r.le<uint64_t>(), r.le<uint64_t>(), r.le<uint64_t>()};
-    if (s.segment_id != i + 1) return tl::unexpected(corrupt("lists segments out of order"));
+    if (s.segment_id != horizon.first_segment_id + i) return tl::unexpected(corrupt("lists segments out of order"));
     meta.segments.push_back(s);
   }
   std::unique_lock lock(index.mu_);
+  index.start_after_horizon_locked(horizon.first_sequence, horizon.heads);
   std::vector<uint32_t> event_counts;  // event_counts[i]: the events entity i declares.
-  if (auto st = read_entities(r, index, entity_count, row_count, event_counts); !st) return tl::unexpected(st.error());
+  if (auto st = read_entities(r, index, entity_count, horizon.heads.size(), row_count, event_counts); !st) {
+    return tl::unexpected(st.error());
+  }
   for (uint32_t i = 0; i < scope_count; ++i) {
     index.scopes_.emplace_back(r.text(r.le<uint16_t>()));
     if (!index.scope_ids_.emplace(index.scopes_.back(), i).second) return tl::unexpected(corrupt("repeats a scope"));
   }
-  uint64_t hidden_total = 0;
-  for (uint32_t i = 0; i < range_count; ++i) {
-    const SequenceRange range{r.le<uint64_t>(), r.le<uint64_t>()};
-    const uint64_t previous_end = meta.hidden.empty() ? 1 : meta.hidden.back().end + 1;
-    if (range.start < previous_end || range.end <= range.start || range.end > row_count + 1) {
-      return tl::unexpected(corrupt("has an empty, unsorted or out-of-range hidden range"));
-    }
-    meta.hidden.push_back(range);
-    hidden_total += range.end - range.start;
-  }
-  if (!meta.hidden.empty() && meta.hidden.back().end == row_count + 1) {
-    return tl::unexpected(corrupt("ends with a hidden row"));  // A cut ends at a visible one.
-  }
-  index.hidden_ranges_ = meta.hidden;
-  if (r.short_read() || r.remaining() != (row_count - hidden_total) * kRowBytes) {
+  auto hidden_total = read_hidden(r, index, range_count, first_sequence, row_count, meta);
+  if (!hidden_total) return tl::unexpected(hidden_total.error());
+  if (r.short_read() || r.remaining() != (row_count - *hidden_total) * kRowBytes) {
     return tl::unexpected(corrupt("has a bad length"));
   }
   index.rows_.reserve(row_count);
   auto next_hidden = meta.hidden.begin();
-  for (uint64_t seq = 1; seq <= row_count; ++seq) {
+  const uint64_t first_segment = horizon.first_segment_id;
+  for (uint64_t seq = first_sequence; seq < first_sequence + row_count; ++seq) {
     if (next_hidden != meta.hidden.end() && seq >= next_hidden->start) {
       index.rows_.push_back(Index::Row{Entry{}, Index::kHiddenEntity, 0});
       ++index.hidden_count_;
@@ -228,13 +253,14 @@ Result<CheckpointMeta> CheckpointCodec::decode_into(ByteReader& r, Index& index)
     Index::Row row;
     const Entry& e = row.entry;
     const bool reserved_zero = read_row(at, row.entry, row.entity, row.scope);
-    if (!reserved_zero || row.entity >= entity_count || row.scope >= scope_count || e.segment_id == 0 ||
-        e.segment_id > segment_count || e.offset > meta.segments[e.segment_id - 1].covered_end ||
-        e.frame_bytes > meta.segments[e.segment_id - 1].covered_end - e.offset) {
+    if (!reserved_zero || row.entity >= entity_count || row.scope >= scope_count || e.segment_id < first_segment ||
+        e.segment_id - first_segment >= segment_count ||
+        e.offset > meta.segments[e.segment_id - first_segment].covered_end ||
+        e.frame_bytes > meta.segments[e.segment_id - first_segment].covered_end - e.offset) {
       return tl::unexpected(corrupt("has a row that points outside it (global sequence " + std::to_string(seq) + ")"));
     }
     Index::EntityState& state = index.entities_[row.entity];
-    if (e.clock != state.sequences.size() + 1) {
+    if (e.clock != state.generation() + 1) {
       return tl::unexpected(corrupt("has an entity clock out of order (global sequence " + std::to_string(seq) + ")"));
     }
     state.sequences.push_back(seq);

@@ -15,13 +15,14 @@ namespace {
 
 std::string checkpoint_path(const Store::Impl& s) { return segment::join_path(s.dir, index::kCheckpointFileName); }
 
-// The hidden global sequences up to `rows` according to the fence file, as merged ranges.
-std::vector<SequenceRange> fence_hidden(const writer::FenceLog& fences, uint64_t rows) {
+// The hidden global sequences in [first, last] according to the fence file, as merged ranges.
+std::vector<SequenceRange> fence_hidden(const writer::FenceLog& fences, uint64_t first, uint64_t last) {
   std::vector<SequenceRange> ranges = fences.cancelled();
-  if (auto open = fences.open_fence_start()) ranges.push_back(SequenceRange{*open, rows + 1});
+  if (auto open = fences.open_fence_start()) ranges.push_back(SequenceRange{*open, last + 1});
   std::vector<SequenceRange> out;
   for (SequenceRange r : ranges) {
-    r.end = std::min(r.end, rows + 1);
+    r.start = std::max(r.start, first);
+    r.end = std::min(r.end, last + 1);
     if (r.start >= r.end) continue;
     if (!out.empty() && out.back().end == r.start) {
       out.back().end = r.end;
@@ -39,16 +40,18 @@ std::vector<SequenceRange> fence_hidden(const writer::FenceLog& fences, uint64_t
 std::optional<std::string> mismatch(Store::Impl& s, const std::vector<uint64_t>& ids, const index::CheckpointMeta& meta) {
   if (meta.segments.empty()) return "the checkpoint covers no segment";
   if (ids.size() < meta.segments.size()) return "a segment the checkpoint covers is missing";
-  if (fence_hidden(*s.fence_log, s.index.size()) != meta.hidden) return "the fence file changed since the checkpoint";
+  if (fence_hidden(*s.fence_log, s.index.first_sequence(), s.index.size()) != meta.hidden) {
+    return "the fence file changed since the checkpoint";
+  }
   std::vector<uint8_t> buffer;
   for (const index::CoveredSegment& covered : meta.segments) {
     const uint64_t id = covered.segment_id;
-    if (ids[id - 1] != id) return "segment " + std::to_string(id) + " is missing";
+    if (ids[id - s.horizon.first_segment_id] != id) return "segment " + std::to_string(id) + " is missing";
     auto file = s.fs->open(s.segments.path(id), Fs::OpenMode::kRead);
     if (!file) return file.error().message;
     auto size = (*file)->size();
     if (!size) return size.error().message;
-    const bool last = id == meta.segments.size();
+    const bool last = id == meta.segments.back().segment_id;
     if (*size < covered.covered_end || (!last && *size != covered.covered_end)) {
       return "segment " + std::to_string(id) + " changed size since the checkpoint";
     }
@@ -86,7 +89,7 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
   if (!*exists) return fall_back("no index checkpoint");
   auto file = s.fs->open(checkpoint_path(s), Fs::OpenMode::kRead);
   if (!file) return fall_back(file.error().message);
-  auto meta = index::CheckpointCodec::decode_file(**file, s.index);
+  auto meta = index::CheckpointCodec::decode_file(**file, s.index, s.horizon);
   if (!meta) return fall_back(meta.error().message);
   if (auto why = mismatch(s, ids, *meta)) return fall_back(*why);
   s.report.index_source = IndexSource::kCheckpoint;
@@ -97,11 +100,11 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 }
 
 Status write_index_checkpoint(Store::Impl& s) {
-  // Checkpoints describe a journal from global sequence 1 (docs/retention.md).
-  if (!s.options.index_checkpoint || s.horizon.dropped()) return {};
+  if (!s.options.index_checkpoint) return {};
   const index::IndexCut cut = index::CheckpointCodec::cut(s.index);
-  if (cut.rows == 0 || cut.rows == s.checkpoint_rows) return {};  // Nothing, or nothing new.
+  if (cut.rows == 0 || cut.last_sequence() == s.checkpoint_rows) return {};  // Nothing, or nothing new.
   index::CheckpointMeta meta;
+  meta.horizon_checksum = index::horizon_checksum(s.horizon);
   // Read after the cut, so at least the largest wall_ms of the events it covers.
   meta.wall_ms_max = s.watermarks->frontier().written.wall_ms;
   std::vector<uint8_t> buffer;
@@ -127,9 +130,10 @@ Status write_index_checkpoint(Store::Impl& s) {
   }
   const std::vector<uint8_t> bytes = index::CheckpointCodec::encode(s.index, cut, meta);
   if (auto st = util::replace_file_durably(*s.fs, s.dir, checkpoint_path(s), bytes); !st) return st;
-  const uint64_t covered_before = s.checkpoint_segments.empty() ? 1 : s.checkpoint_segments.back().segment_id;
+  const uint64_t covered_before =
+      s.checkpoint_segments.empty() ? s.horizon.first_segment_id : s.checkpoint_segments.back().segment_id;
   s.checkpoint_segments = std::move(meta.segments);
-  s.checkpoint_rows = cut.rows;
+  s.checkpoint_rows = cut.last_sequence();
   // The checkpoint is durable: the footers of the segments it now covers are not needed.
   remove_segment_footers(s, covered_before, s.checkpoint_segments.back().segment_id);
   return {};

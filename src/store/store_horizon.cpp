@@ -10,14 +10,38 @@
 namespace batpak {
 namespace {
 
-// Removes segments `ids` (all below the horizon) and their footers, then makes the removal
-// durable. A footer that is not there is no error; a segment is removed only once it is.
-Status remove_segments(Store::Impl& s, std::span<const uint64_t> ids) {
+// Removes `path` if it is there; whether it was.
+Result<bool> remove_if_present(Fs& fs, const std::string& path) {
+  auto exists = fs.exists(path);
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return false;
+  if (auto st = fs.remove(path); !st) return tl::unexpected(st.error());
+  return true;
+}
+
+// Removes segments `ids` (all below a durable horizon; none: does nothing) and what
+// describes them: first the index checkpoint, which covers them (while any of them is left,
+// no checkpoint was written since the horizon), then each segment once its footer is gone,
+// so that no footer outlives its segment; then makes the removals durable (and with them a
+// horizon renamed into place before a failed or interrupted directory fsync).
+Status remove_dropped(Store::Impl& s, std::span<const uint64_t> ids) {
+  if (ids.empty()) return {};
+  auto checkpoint = remove_if_present(*s.fs, segment::join_path(s.dir, index::kCheckpointFileName));
+  if (!checkpoint) return tl::unexpected(checkpoint.error());
   for (uint64_t id : ids) {
+    auto footer = remove_if_present(*s.fs, segment::join_path(s.dir, index::segment_footer_file_name(id)));
+    if (!footer) return tl::unexpected(footer.error());
     if (auto st = s.fs->remove(s.segments.path(id)); !st) return st;
-    remove_segment_footers(s, id, id + 1);
   }
   return s.fs->sync_dir(s.dir);
+}
+
+// The segments in `s.dir` below the horizon, ascending: what an interrupted drop left.
+Result<std::vector<uint64_t>> segments_below_horizon(Store::Impl& s) {
+  auto ids = segment::list_segment_ids(*s.fs, s.dir);
+  if (!ids) return tl::unexpected(ids.error());
+  ids->erase(std::lower_bound(ids->begin(), ids->end(), s.horizon.first_segment_id), ids->end());
+  return ids;
 }
 
 }  // namespace
@@ -29,9 +53,13 @@ Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_
   const auto kept = std::lower_bound(ids.begin(), ids.end(), s.horizon.first_segment_id);
   const std::vector<uint64_t> below(ids.begin(), kept);
   ids.erase(ids.begin(), kept);
-  // A drop that a crash interrupted after its horizon became durable: finish it.
-  if (!below.empty() && s.options.access == AccessMode::kReadWrite) {
-    if (auto st = remove_segments(s, below); !st) return tl::unexpected(st.error());
+  // A drop that a crash interrupted after its horizon became durable: finish it, but only
+  // when the first segment the horizon keeps is there. Without it the open fails (that
+  // segment is missing), and must not first remove what is below: a horizon naming a segment
+  // above every segment would have it remove them all.
+  const bool first_kept_present = !ids.empty() && ids.front() == s.horizon.first_segment_id;
+  if (!below.empty() && first_kept_present && s.options.access == AccessMode::kReadWrite) {
+    if (auto st = remove_dropped(s, below); !st) return tl::unexpected(st.error());
   }
   return ids;
 }
@@ -64,7 +92,7 @@ Status check_cursors(Store::Impl& s, uint64_t first_sequence) {
     if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
     auto record = delivery::load_checkpoint(*s.fs, segment::join_path(dir, name));
     if (!record) return tl::unexpected(record.error());
-    if (*record && (*record)->position + 1 < first_sequence) {
+    if (*record && (*record)->position < first_sequence - 1) {
       return make_error(ErrorCode::kCursorBehind,
                         "cursor checkpoint " + name + " is at global sequence " + std::to_string((*record)->position) +
                             ": dropping history up to " + std::to_string(first_sequence) +
@@ -115,7 +143,13 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   Store::Impl& s = **opened;
   DropHistoryReport report{s.horizon.first_segment_id, s.horizon.first_sequence, 0, 0, 0};
   const uint64_t first_kept = first_kept_segment(s, before_sequence);
-  if (first_kept == s.horizon.first_segment_id) return report;  // Nothing to drop.
+  // What an earlier drop that failed or was cut after its horizon left goes too.
+  auto dropped = segments_below_horizon(s);
+  if (!dropped) return tl::unexpected(dropped.error());
+  if (first_kept == s.horizon.first_segment_id) {  // Nothing more to drop.
+    if (auto st = remove_dropped(s, *dropped); !st) return tl::unexpected(st.error());
+    return report;
+  }
   auto next = horizon_after(s, first_kept, report);
   if (!next) return tl::unexpected(next.error());
   if (!options.ignore_cursors) {
@@ -123,14 +157,8 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   }
   // The horizon first: once it is durable, an open treats the segments below it as gone.
   if (auto st = index::write_horizon(*s.fs, s.dir, *next); !st) return tl::unexpected(st.error());
-  // The index checkpoint covers dropped segments; open no longer reads it (nor footers of
-  // dropped segments): remove it rather than leave it stale.
-  const std::string checkpoint = segment::join_path(s.dir, index::kCheckpointFileName);
-  auto exists = s.fs->exists(checkpoint);
-  if (exists && *exists) (void)s.fs->remove(checkpoint);
-  std::vector<uint64_t> dropped;
-  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped.push_back(id);
-  if (auto st = remove_segments(s, dropped); !st) return tl::unexpected(st.error());
+  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped->push_back(id);
+  if (auto st = remove_dropped(s, *dropped); !st) return tl::unexpected(st.error());
   report.first_segment_id = next->first_segment_id;
   report.first_sequence = next->first_sequence;
   return report;

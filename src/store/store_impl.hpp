@@ -92,7 +92,7 @@ class Store::Impl {
   // at open, then constant.
   index::Horizon horizon;
   // What the last index checkpoint loaded or written covers: its segments (their checksums
-  // are reused for bytes unchanged since) and its rows. Only the thread writing checkpoints
+  // are reused for bytes unchanged since) and the last global sequence of its rows. Only the thread writing checkpoints
   // (the periodic one, then close) touches them after open.
   std::vector<index::CoveredSegment> checkpoint_segments;
   uint64_t checkpoint_rows = 0;

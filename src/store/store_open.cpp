@@ -92,28 +92,22 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
   const bool salvage = s.options.access == AccessMode::kSalvage;
   Recovered rec;
   const uint64_t first_id = s.horizon.first_segment_id;
-  std::optional<index::CheckpointMeta> checkpoint;
-  if (s.horizon.dropped()) {
-    // Index checkpoints describe a journal from global sequence 1 (docs/retention.md).
-    s.report.index_source_reason = "the store's history before segment " + std::to_string(first_id) +
-                                   " was dropped; index checkpoints are not used";
-    s.index.start_after_horizon(s.horizon.first_sequence, s.horizon.heads);
-    checker.resume(s.horizon.first_sequence, s.horizon.heads);
-    rec.wall_ms_max = s.horizon.wall_ms_max;
-    if (ids.empty()) {
-      return tl::unexpected(Error{ErrorCode::kCorruption,
-                                  "segment " + std::to_string(first_id) + ", the first after the horizon, is missing",
-                                  s.segments.path(first_id), 0, {}});
-    }
-  } else {
-    checkpoint = load_index_checkpoint(s, ids);
+  if (s.horizon.dropped() && ids.empty()) {
+    return tl::unexpected(Error{ErrorCode::kCorruption,
+                                "segment " + std::to_string(first_id) + ", the first after the history horizon, is missing",
+                                s.segments.path(first_id), 0, {}});
   }
+  // Dropped history (docs/retention.md): the index and the chain check start at the horizon.
+  rec.wall_ms_max = s.horizon.wall_ms_max;
+  checker.resume(s.horizon.first_sequence, s.horizon.heads);
+  const std::optional<index::CheckpointMeta> checkpoint = load_index_checkpoint(s, ids);
+  if (!checkpoint) s.index.start_after_horizon(s.horizon.first_sequence, s.horizon.heads);
   const size_t covered_count = checkpoint ? checkpoint->segments.size() : 0;
   bool checker_behind = false;  // Footers added events the checker has not seen.
   FooterLoadBuffers footer_buffers;
   if (checkpoint) {
     checker.resume(s.index.size() + 1, s.index.heads());
-    rec.wall_ms_max = checkpoint->wall_ms_max;
+    rec.wall_ms_max = std::max(rec.wall_ms_max, checkpoint->wall_ms_max);
   }
   for (size_t i = 0; i < ids.size(); ++i) {
     const uint64_t id = ids[i];

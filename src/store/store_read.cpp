@@ -278,6 +278,7 @@ StoreStats Store::stats() const {
   StoreStats st;
   st.last_global_sequence = impl_->index.size();
   st.event_count = impl_->index.visible_count();
+  st.first_global_sequence = impl_->horizon.first_sequence;
   st.entity_count = impl_->index.entity_count();
   st.durable_global_sequence = impl_->writer ? impl_->writer->durable_sequence() : st.last_global_sequence;
   for (const auto& seg : impl_->segments.snapshot()) {

@@ -98,25 +98,56 @@ TEST_F(DropHistoryTest, OnlyWholeSealedSegmentsBelowTheSequenceGo) {
   expect_kept_from(*store, report.first_sequence);
   EXPECT_EQ(store->stats().event_count, kEvents - report.events_removed);
   EXPECT_EQ(store->stats().last_global_sequence, static_cast<uint64_t>(kEvents));
+  EXPECT_EQ(store->stats().first_global_sequence, report.first_sequence);
 }
 
 TEST_F(DropHistoryTest, EveryReopenPathSeesTheSameJournalAfterTheHorizon) {
   write_history();
   const DropHistoryReport report = drop(40);
-  for (bool footers : {true, false, true}) {  // Writes footers, scans, then loads them.
+  EXPECT_FALSE(std::filesystem::exists(tmp_.sub("store/index.checkpoint")));  // Taken at the old horizon.
+  struct Path {
+    bool checkpoint;
+    bool footers;
+    IndexSource source;
+  };
+  // Scans (no footers yet), then loads the footers that open wrote, then the checkpoint that
+  // close wrote, and finally scans everything again with both off.
+  const Path paths[] = {{false, true, IndexSource::kFullScan},
+                        {false, true, IndexSource::kFullScan},
+                        {true, true, IndexSource::kFullScan},
+                        {true, true, IndexSource::kCheckpoint},
+                        {false, false, IndexSource::kFullScan}};
+  bool footers_loaded = false;
+  for (const Path& path : paths) {
     StoreOptions options = small_segments();
-    options.segment_footers = footers;
+    options.index_checkpoint = path.checkpoint;
+    options.segment_footers = path.footers;
     auto store = open(options);
     ASSERT_TRUE(store);
     expect_kept_from(*store, report.first_sequence);
-    EXPECT_EQ(store->open_report().index_source, IndexSource::kFullScan);
-    EXPECT_NE(store->open_report().index_source_reason.find("dropped"), std::string::npos);
+    EXPECT_EQ(store->open_report().index_source, path.source) << store->open_report().index_source_reason;
+    footers_loaded = footers_loaded || store->open_report().segments_from_footers > 0;
     ASSERT_TRUE(store->close());
   }
-  StoreOptions options = small_segments();
-  auto store = open(options);
+  EXPECT_TRUE(footers_loaded);
+}
+
+TEST_F(DropHistoryTest, ACheckpointIsLoadedOnlyWithTheHorizonItWasTakenAt) {
+  write_history();
+  drop(30);
+  { ASSERT_TRUE(open(small_segments())); }  // Its close writes a checkpoint at this horizon.
+  const std::string checkpoint = tmp_.sub("store/index.checkpoint");
+  const std::string kept = tmp_.sub("checkpoint-at-first-horizon");
+  std::filesystem::copy_file(checkpoint, kept);
+  const DropHistoryReport later = drop(50);
+  EXPECT_GT(later.segments_removed, 0u);
+  std::filesystem::copy_file(kept, checkpoint);  // As if the drop had not removed it.
+  auto store = open(small_segments());
   ASSERT_TRUE(store);
-  EXPECT_GE(store->open_report().segments_from_footers, 1u);
+  EXPECT_EQ(store->open_report().index_source, IndexSource::kFullScan);
+  EXPECT_NE(store->open_report().index_source_reason.find("another history horizon"), std::string::npos)
+      << store->open_report().index_source_reason;
+  expect_kept_from(*store, later.first_sequence);
 }
 
 TEST_F(DropHistoryTest, EntitiesKeepTheirGenerationAndTheirChainContinues) {

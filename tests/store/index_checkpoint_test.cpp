@@ -237,7 +237,7 @@ TEST_F(IndexCheckpointTest, ACoveredSegmentChecksumIsChainedXxh3Of4MiBChunks) {
   }
   const std::vector<uint8_t> checkpoint = read_all(checkpoint_file());
   ASSERT_EQ(util::load_le<uint32_t>(checkpoint.data() + 24), 1u) << "one covered segment";
-  const uint64_t covered_end = util::load_le<uint64_t>(checkpoint.data() + 48 + 8);
+  const uint64_t covered_end = util::load_le<uint64_t>(checkpoint.data() + 64 + 8);
   const std::vector<uint8_t> segment = read_all(fs::path(dir_) / "000000000001.seg");
   ASSERT_GT(covered_end, uint64_t{8} << 20) << "at least three chunks";
   ASSERT_LE(covered_end, segment.size());
@@ -246,7 +246,7 @@ TEST_F(IndexCheckpointTest, ACoveredSegmentChecksumIsChainedXxh3Of4MiBChunks) {
     const auto len = static_cast<size_t>(std::min<uint64_t>(uint64_t{4} << 20, covered_end - at));
     expected = util::checksum64(std::span<const uint8_t>(segment).subspan(at, len), expected);
   }
-  EXPECT_EQ(util::load_le<uint64_t>(checkpoint.data() + 48 + 16), expected);
+  EXPECT_EQ(util::load_le<uint64_t>(checkpoint.data() + 64 + 16), expected);
 }
 
 // The checkpoint file rewritten to claim `version`, with a matching checksum.
@@ -261,28 +261,30 @@ void rewrite_checkpoint_version(const std::string& path, uint32_t version) {
 
 TEST_F(IndexCheckpointTest, ANewerCheckpointVersionIsNotReadAndSaysSo) {
   build(10);
-  rewrite_checkpoint_version(checkpoint_file(), 3);
+  rewrite_checkpoint_version(checkpoint_file(), 4);
   const OpenReport r = open_report_of(dir_, read_only(small_segments()));
   EXPECT_EQ(r.index_source, IndexSource::kFullScan);
   EXPECT_NE(r.index_source_reason.find("newer"), std::string::npos) << r.index_source_reason;
   EXPECT_EQ(r.events_recovered, 12u);
 }
 
-// Version 1 (92-byte rows with every event hash) is not read: the open scans, and the close
-// writes the current version, which the next open loads.
+// Versions 1 (92-byte rows with every event hash) and 2 (no history horizon) are not read:
+// the open scans, and the close writes the current version, which the next open loads.
 TEST_F(IndexCheckpointTest, AnOlderCheckpointVersionIsReplacedByTheNextClose) {
   build(10);
-  rewrite_checkpoint_version(checkpoint_file(), 1);
-  {
-    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, small_segments()));
-    EXPECT_EQ(store->open_report().index_source, IndexSource::kFullScan);
-    EXPECT_NE(store->open_report().index_source_reason.find("older"), std::string::npos)
-        << store->open_report().index_source_reason;
-    BATPAK_ASSERT_OK(store->close());
+  for (uint32_t version : {1u, 2u}) {
+    rewrite_checkpoint_version(checkpoint_file(), version);
+    {
+      BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, small_segments()));
+      EXPECT_EQ(store->open_report().index_source, IndexSource::kFullScan);
+      EXPECT_NE(store->open_report().index_source_reason.find("older"), std::string::npos)
+          << store->open_report().index_source_reason;
+      BATPAK_ASSERT_OK(store->close());
+    }
+    const OpenReport r = open_report_of(dir_, read_only(small_segments()));
+    EXPECT_EQ(r.index_source, IndexSource::kCheckpoint) << r.index_source_reason;
+    EXPECT_EQ(r.events_recovered, 12u);
   }
-  const OpenReport r = open_report_of(dir_, read_only(small_segments()));
-  EXPECT_EQ(r.index_source, IndexSource::kCheckpoint) << r.index_source_reason;
-  EXPECT_EQ(r.events_recovered, 12u);
 }
 
 TEST_F(IndexCheckpointTest, TheCheckpointOfAnotherStoreIsNotUsed) {

@@ -97,7 +97,7 @@ TEST_F(CheckpointFileTest, ATruncatedFileIsRefusedAndLeavesTheIndexEmpty) {
 TEST_F(CheckpointFileTest, AnEntityEventCountThatDisagreesWithTheRowsIsRefused) {
   const std::vector<uint8_t> pristine = checkpoint_bytes();
   // Header, one covered segment, then entity 0: name length, "entity:0", head hash, count.
-  constexpr size_t kFirstCountAt = 48 + 24 + 2 + 8 + 32;
+  constexpr size_t kFirstCountAt = 64 + 24 + 2 + 8 + 32;
   const uint32_t declared = util::load_le<uint32_t>(pristine.data() + kFirstCountAt);
   ASSERT_EQ(declared, (kRows + 6) / 7);
   const std::pair<uint32_t, const char*> cases[] = {{declared + 1, "more entity events than rows"},
@@ -191,6 +191,65 @@ TEST(CheckpointCut, NeverSplitsAGroupAddedThroughOneAdder) {
   writer.join();
   EXPECT_EQ(odd_cuts, 0u) << "a cut held half a group";
   EXPECT_GT(cuts_mid_way, 0u) << "no cut was taken while the writer added: the test proved nothing";
+}
+
+// A checkpoint of a journal whose history was dropped (docs/retention.md) loads only with
+// the horizon it was taken at, and then rebuilds the same index: entities of the horizon keep
+// their generation and head, with or without events after it.
+TEST(HorizonCheckpointTest, LoadsOnlyWithItsHorizonAndKeepsEachEntitysHead) {
+  Horizon horizon;
+  horizon.first_segment_id = 3;
+  horizon.first_sequence = 41;
+  horizon.wall_ms_max = 5000;
+  Hash32 quiet_hash, busy_hash;
+  quiet_hash.bytes[0] = 0xaa;
+  busy_hash.bytes[0] = 0xbb;
+  horizon.heads = {{"busy", EntityHead{10, busy_hash, 4000}}, {"quiet", EntityHead{7, quiet_hash, 4500}}};
+  Index index;
+  index.start_after_horizon(horizon.first_sequence, horizon.heads);
+  for (uint32_t i = 0; i < 3; ++i) {  // "busy" continues at clock 11; "new" starts at 1.
+    const bool busy = i != 1;
+    Entry e;
+    e.event_id.bytes[0] = static_cast<uint8_t>(i + 1);
+    e.segment_id = 3;
+    e.offset = 64 + i * kFrameBytes;
+    e.wall_ms = 6000 + i;
+    e.frame_bytes = kFrameBytes;
+    e.clock = busy ? 11 + i / 2 : 1;
+    Hash32 h;
+    h.bytes[1] = static_cast<uint8_t>(i);
+    index.add(busy ? "busy" : "new", "s", e, h);
+  }
+  CheckpointMeta meta;
+  meta.segments.push_back(CoveredSegment{3, 64 + 3 * kFrameBytes, 42});
+  meta.wall_ms_max = 6002;
+  meta.horizon_checksum = horizon_checksum(horizon);
+  const std::vector<uint8_t> bytes = CheckpointCodec::encode(index, meta);
+
+  Index loaded;
+  BATPAK_ASSERT_OK_AND_ASSIGN(decoded, CheckpointCodec::decode(bytes, loaded, horizon));
+  EXPECT_EQ(CheckpointCodec::encode(loaded, decoded), bytes);
+  EXPECT_EQ(loaded.first_sequence(), 41u);
+  EXPECT_EQ(loaded.size(), 43u);
+  EXPECT_EQ(loaded.entity_generation("busy"), 12u);
+  EXPECT_EQ(loaded.entity_generation("quiet"), 7u);
+  EXPECT_EQ(loaded.head("quiet"), (EntityHead{7, quiet_hash, 4500}));
+  EXPECT_EQ(loaded.heads(), index.heads());
+  EXPECT_FALSE(loaded.at(40).has_value());
+  ASSERT_TRUE(loaded.at(41).has_value());
+  EXPECT_EQ(loaded.at(41)->entity, "busy");
+
+  Horizon moved = horizon;  // Same first sequence, another head: another fingerprint.
+  moved.heads[1].second.clock = 8;
+  for (const Horizon& other : {Horizon{}, moved}) {
+    Index refused_index;
+    auto refused = CheckpointCodec::decode(bytes, refused_index, other);
+    BATPAK_EXPECT_ERROR(refused, ErrorCode::kCorruption);
+    if (!refused) {
+      EXPECT_NE(refused.error().message.find("another history horizon"), std::string::npos);
+    }
+    EXPECT_EQ(refused_index.size(), 0u);
+  }
 }
 
 }  // namespace

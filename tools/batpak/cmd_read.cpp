@@ -80,7 +80,8 @@ int run_stats(const std::string& dir) {
   if (!opened.store) return opened.exit_code;
   const StoreStats s = opened.store->stats();
   print_line({{"event_count", s.event_count}, {"entity_count", s.entity_count},
-              {"segment_count", s.segment_count}, {"last_global_sequence", s.last_global_sequence},
+              {"segment_count", s.segment_count}, {"first_global_sequence", s.first_global_sequence},
+              {"last_global_sequence", s.last_global_sequence},
               {"data_bytes", s.data_bytes}, {"open", open_report_json(opened.store->open_report())}});
   return kExitOk;
 }

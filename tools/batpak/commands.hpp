@@ -16,5 +16,6 @@ void add_verify_command(CLI::App& app, Runner& run);    // verify
 void add_backup_command(CLI::App& app, Runner& run);    // backup
 void add_project_command(CLI::App& app, Runner& run);   // project
 void add_tail_command(CLI::App& app, Runner& run);      // tail
+void add_drop_history_command(CLI::App& app, Runner& run);  // drop-history
 
 }  // namespace batpak::cli
