@@ -82,6 +82,34 @@ TEST_F(CliBadInput, BadIdsAndUsageExitTwo) {
   EXPECT_EQ(event_count(), 1);
 }
 
+// Numeric flags take decimal digits only: CLI11's own parsing (strtoull in auto base) would
+// read "-1" as 2^64 - 1, "010" as octal 8 and "0x2" as 2, and answer a different question.
+TEST_F(CliBadInput, NumericFlagsTakeDecimalDigitsOnly) {
+  for (const char* lax : {"-1", "0x2", "+1", "1e3", " 1", "", "18446744073709551616"}) {
+    for (const char* flag : {"--after", "--limit"}) {
+      auto r = run_cli({"query", store(), flag, lax});
+      EXPECT_EQ(r.exit_code, 2) << flag << " '" << lax << "': " << r.out;
+      EXPECT_NE(r.err.find("invalid_argument"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(run_cli({"tail", store(), "--from", lax}).exit_code, 2) << lax;
+    EXPECT_EQ(run_cli({"append", store(), "--entity", "e", "--scope", "s", "--kind", "1:001", "--payload", "1",
+                       "--expected-clock", lax})
+                  .exit_code,
+              2)
+        << lax;
+  }
+  EXPECT_EQ(run_cli({"query", store(), "--category", "-1"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"append", store(), "--entity", "e", "--scope", "s", "--kind", "1:001", "--payload", "1",
+                     "--expected-clock", "4294967296"})
+                .exit_code,
+            2)
+      << "too large for a clock";
+  EXPECT_EQ(event_count(), 1);
+  // Leading zeros are decimal: "010" is ten, so the one event (global sequence 1) is listed.
+  EXPECT_EQ(run_cli({"query", store(), "--limit", "010"}).lines().size(), 1u);
+  EXPECT_EQ(run_cli({"query", store(), "--after", "00"}).lines().size(), 1u);
+}
+
 TEST_F(CliBadInput, MissingStoreIsAFinding) {
   auto r = run_cli({"stats", dir_.sub("nothing-here")});
   EXPECT_EQ(r.exit_code, 1);

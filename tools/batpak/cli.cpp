@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include <charconv>
+
 #include <filesystem>
 #include <iostream>
 
@@ -49,11 +51,24 @@ Opened open_store(const std::string& dir, AccessMode access) {
   return open_store(dir, options);
 }
 
+CLI::Validator decimal_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [stop, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc{} || stop != end) return "expected a decimal number, got '" + text + "'";
+        text = std::to_string(value);
+        return {};
+      },
+      "DECIMAL");
+}
+
 void add_region_options(CLI::App& command, RegionArgs& args) {
   command.add_option("--entity", args.entity, "entity prefix (namespace match: a matches a and a:*)");
   command.add_option("--scope", args.scope, "exact scope");
   command.add_option("--kind", args.kind, "exact kind");
-  command.add_option("--category", args.category, "kind category 0..15");
+  command.add_option("--category", args.category, "kind category 0..15")->check(decimal_number());
 }
 
 Result<Region> region_from(const RegionArgs& a) {

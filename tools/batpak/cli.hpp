@@ -37,6 +37,12 @@ struct Opened {
 Opened open_store(const std::string& dir, const StoreOptions& options);
 Opened open_store(const std::string& dir, AccessMode access);
 
+// A check for every numeric flag: plain decimal digits that fit in 64 bits, passed on without
+// leading zeros. CLI11 reads integers with strtoull in auto base, so without it "-1" would
+// be 2^64 - 1, "030" octal 24 and "0x1e" 30; a value too large for its flag's type is still
+// CLI11's error. Either way the flag is a usage error (exit 2).
+CLI::Validator decimal_number();
+
 // The region flags shared by query and tail: --entity, --scope, --kind, --category.
 struct RegionArgs {
   std::string entity, scope, kind;

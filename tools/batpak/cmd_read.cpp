@@ -133,15 +133,15 @@ void add_read_commands(CLI::App& app, Runner& run) {
   auto* query = app.add_subcommand("query", "Print matching events in commit order (JSON Lines)");
   query->add_option("DIR", q.dir, "data directory")->required();
   add_region_options(*query, q.region);
-  query->add_option("--after", q.after, "only events with global_sequence above this");
-  query->add_option("--limit", q.limit, "at most this many events");
+  query->add_option("--after", q.after, "only events with global_sequence above this")->check(decimal_number());
+  query->add_option("--limit", q.limit, "at most this many events")->check(decimal_number());
   query->callback([&run] { run = [] { return run_query(q); }; });
 
   static EventArgs walk_args;
   auto* walk = app.add_subcommand("walk", "Print an event and its hash-chain ancestors, anchor first");
   walk->add_option("DIR", walk_args.dir, "data directory")->required();
   walk->add_option("EVENT_ID", walk_args.event_id, "event id (32 hex)")->required();
-  walk->add_option("--limit", walk_args.limit, "at most this many events (default 1000)");
+  walk->add_option("--limit", walk_args.limit, "at most this many events (default 1000)")->check(decimal_number());
   walk->callback([&run] { run = [] { return run_get_or_walk(walk_args, true); }; });
 
   static std::string stats_dir;

@@ -87,11 +87,12 @@ void add_tail_command(CLI::App& app, Runner& run) {
   auto* tail = app.add_subcommand("tail", "Print a region's events in commit order (JSON Lines), optionally following");
   tail->add_option("DIR", args.dir, "data directory")->required();
   add_region_options(*tail, args.region);
-  tail->add_option("--from", args.from, "start after this global sequence (default 0)");
+  tail->add_option("--from", args.from, "start after this global sequence (default 0)")->check(decimal_number());
   tail->add_flag("--follow", args.follow, "keep polling for new events until SIGINT/SIGTERM");
   tail->add_option("--checkpoint", args.checkpoint, "durable cursor id: resume after the last printed event");
-  tail->add_option("--limit", args.limit, "stop after printing this many events");
-  tail->add_option("--poll-ms", args.poll_ms, "with --follow: pause between polls (default 200)");
+  tail->add_option("--limit", args.limit, "stop after printing this many events")->check(decimal_number());
+  tail->add_option("--poll-ms", args.poll_ms, "with --follow: pause between polls (default 200)")
+      ->check(decimal_number());
   tail->callback([&run] { run = [] { return run_tail(args); }; });
 }
 

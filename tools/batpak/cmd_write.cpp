@@ -146,15 +146,18 @@ void add_write_commands(CLI::App& app, Runner& run) {
   append->add_option("--kind", args.kind, "kind, CAT:TYPE in hex (f:001) or a number");
   append->add_option("--payload", args.payload, "payload as JSON");
   append->add_option("--idempotency-key", args.idempotency_key, "idempotency key (1..256 bytes)");
-  append->add_option("--expected-clock", args.expected_clock, "commit only if the entity is at this clock");
+  append->add_option("--expected-clock", args.expected_clock, "commit only if the entity is at this clock")
+      ->check(decimal_number());
   append->add_option("--causation", args.causation, "causation event id (32 hex)");
   append->add_option("--correlation", args.correlation, "correlation id (32 hex)");
   append->add_option("--if-none-after", args.if_none_after,
-                     "append condition: refuse (conflict) if an event of the --if-* region is after SEQ");
+                     "append condition: refuse (conflict) if an event of the --if-* region is after SEQ")
+      ->check(decimal_number());
   append->add_option("--if-entity,--if-region", args.if_region.entity, "append condition region: entity prefix");
   append->add_option("--if-scope", args.if_region.scope, "append condition region: exact scope");
   append->add_option("--if-kind", args.if_region.kind, "append condition region: exact kind");
-  append->add_option("--if-category", args.if_region.category, "append condition region: kind category 0..15");
+  append->add_option("--if-category", args.if_region.category, "append condition region: kind category 0..15")
+      ->check(decimal_number());
   append->callback([&run] {
     run = [] {
       const bool has_flags = !args.entity.empty() || !args.scope.empty() || !args.kind.empty() || !args.payload.empty();
