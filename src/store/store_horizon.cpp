@@ -36,14 +36,6 @@ Status remove_dropped(Store::Impl& s, std::span<const uint64_t> ids) {
   return s.fs->sync_dir(s.dir);
 }
 
-// The segments in `s.dir` below the horizon, ascending: what an interrupted drop left.
-Result<std::vector<uint64_t>> segments_below_horizon(Store::Impl& s) {
-  auto ids = segment::list_segment_ids(*s.fs, s.dir);
-  if (!ids) return tl::unexpected(ids.error());
-  ids->erase(std::lower_bound(ids->begin(), ids->end(), s.horizon.first_segment_id), ids->end());
-  return ids;
-}
-
 }  // namespace
 
 Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_t> ids) {
@@ -51,17 +43,16 @@ Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_
   if (!horizon) return tl::unexpected(horizon.error());
   s.horizon = std::move(*horizon);
   const auto kept = std::lower_bound(ids.begin(), ids.end(), s.horizon.first_segment_id);
-  const std::vector<uint64_t> below(ids.begin(), kept);
+  s.segments_below_horizon.assign(ids.begin(), kept);
   ids.erase(ids.begin(), kept);
-  // A drop that a crash interrupted after its horizon became durable: finish it, but only
-  // when the first segment the horizon keeps is there. Without it the open fails (that
-  // segment is missing), and must not first remove what is below: a horizon naming a segment
-  // above every segment would have it remove them all.
-  const bool first_kept_present = !ids.empty() && ids.front() == s.horizon.first_segment_id;
-  if (!below.empty() && first_kept_present && s.options.access == AccessMode::kReadWrite) {
-    if (auto st = remove_dropped(s, below); !st) return tl::unexpected(st.error());
-  }
   return ids;
+}
+
+Status finish_interrupted_drop(Store::Impl& s) {
+  if (s.options.access != AccessMode::kReadWrite) return {};
+  const std::vector<uint64_t> below = std::move(s.segments_below_horizon);
+  s.segments_below_horizon.clear();
+  return remove_dropped(s, below);
 }
 
 namespace {
@@ -143,11 +134,11 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   Store::Impl& s = **opened;
   DropHistoryReport report{s.horizon.first_segment_id, s.horizon.first_sequence, 0, 0, 0};
   const uint64_t first_kept = first_kept_segment(s, before_sequence);
-  // What an earlier drop that failed or was cut after its horizon left goes too.
-  auto dropped = segments_below_horizon(s);
-  if (!dropped) return tl::unexpected(dropped.error());
+  // What an earlier drop that failed or was cut after its horizon left goes too (the
+  // read-only open found it, and left it).
+  std::vector<uint64_t> dropped = std::move(s.segments_below_horizon);
   if (first_kept == s.horizon.first_segment_id) {  // Nothing more to drop.
-    if (auto st = remove_dropped(s, *dropped); !st) return tl::unexpected(st.error());
+    if (auto st = remove_dropped(s, dropped); !st) return tl::unexpected(st.error());
     return report;
   }
   auto next = horizon_after(s, first_kept, report);
@@ -157,8 +148,8 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   }
   // The horizon first: once it is durable, an open treats the segments below it as gone.
   if (auto st = index::write_horizon(*s.fs, s.dir, *next); !st) return tl::unexpected(st.error());
-  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped->push_back(id);
-  if (auto st = remove_dropped(s, *dropped); !st) return tl::unexpected(st.error());
+  for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped.push_back(id);
+  if (auto st = remove_dropped(s, dropped); !st) return tl::unexpected(st.error());
   report.first_segment_id = next->first_segment_id;
   report.first_sequence = next->first_sequence;
   return report;

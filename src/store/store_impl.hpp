@@ -91,6 +91,8 @@ class Store::Impl {
   // Where the journal starts: history before it was dropped (Store::drop_history). Set
   // at open, then constant.
   index::Horizon horizon;
+  // Open only: segment files below the horizon, left by a drop that did not finish.
+  std::vector<uint64_t> segments_below_horizon;
   // What the last index checkpoint loaded or written covers: its segments (their checksums
   // are reused for bytes unchanged since) and the last global sequence of its rows. Only the thread writing checkpoints
   // (the periodic one, then close) touches them after open.
@@ -117,9 +119,14 @@ class Store::Impl {
 
 // Opening and recovery (store_open.cpp).
 Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options);
-// Reads the horizon into s.horizon and returns the segment ids at or above it. Segments
-// below it are what a crash left of a drop: a kReadWrite open removes them (store_horizon.cpp).
+// Reads the horizon into s.horizon and returns the segment ids at or above it; those below it
+// (what a crash or an I/O error left of a drop) go to s.segments_below_horizon
+// (store_horizon.cpp).
 Result<std::vector<uint64_t>> settle_horizon(Store::Impl& s, std::vector<uint64_t> ids);
+// kReadWrite: removes s.segments_below_horizon, durably. REQUIRES: the journal from the
+// horizon on was recovered, so that a damaged horizon (say, one naming a segment too new) has
+// failed the open before anything is removed. Other modes leave them.
+Status finish_interrupted_drop(Store::Impl& s);
 // Where recovery found the journal's end.
 struct Recovered {
   uint64_t newest_id = 0;

@@ -321,6 +321,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   // As add() has always done, a repeated event id (no writer makes one) keeps the first.
   (void)s->index.index_ids();
   if (auto st = settle_fences(*s); !st) return tl::unexpected(st.error());
+  if (auto st = finish_interrupted_drop(*s); !st) return tl::unexpected(st.error());
   if (manifest->damage && !s->report.salvage_stopped_at) s->report.salvage_stopped_at = std::move(manifest->damage);
   s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());

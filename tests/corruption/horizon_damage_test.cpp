@@ -229,6 +229,16 @@ TEST_F(HorizonDamageTest, AFirstSegmentAboveEverySegmentFailsEveryOpenAndRemoves
   expect_refused({AccessMode::kReadWrite, AccessMode::kReadOnly, AccessMode::kSalvage}, "missing");
 }
 
+// A horizon naming the segment after its true first one (which exists) fails at the first
+// kept event's link, and a read-write open removes nothing before it knows that: the
+// segments below such a horizon hold acknowledged events.
+TEST_F(HorizonDamageTest, AFirstSegmentOneTooNewFailsBeforeAnySegmentIsRemoved) {
+  const uint64_t too_new = g_ref->dropped.first_segment_id + 1;
+  ASSERT_LT(too_new, g_ref->newest_segment_id);
+  write_changed_horizon([too_new](index::Horizon& h) { h.first_segment_id = too_new; });
+  expect_refused({AccessMode::kReadWrite, AccessMode::kReadOnly}, "global sequence");
+}
+
 TEST_F(HorizonDamageTest, ASoundHorizonStillCompletesAnInterruptedDrop) {
   const std::string below = segment_path(g_ref->dropped.first_segment_id - 1);
   write_file_bytes(below, g_ref->files.at(segment::segment_file_name(g_ref->dropped.first_segment_id)));
