@@ -280,8 +280,8 @@ class Store {
   // cursors and projections see the journal from the horizon on: a dropped event is
   // kNotFound, an entity keeps its generation and its chain, walk_ancestors stops at the
   // horizon, and an idempotency key of a dropped event is forgotten (appending with it again
-  // commits a new event). A crash during the call leaves the old history or the new one (an
-  // open finishes removing segments below the horizon). Errors: kInvalidArgument
+  // commits a new event). A crash during the call leaves the old history or the new one (a
+  // read-write open, or the next call, finishes removing segments below the horizon). Errors: kInvalidArgument
   // (before_sequence 0), kCursorBehind (a durable cursor checkpoint is below the new horizon,
   // unless options.ignore_cursors; nothing is changed), kStoreLocked, and any error of a
   // read-only open (kCorruption, kNotFound, ...) or of the file system (kIo).

@@ -11,7 +11,7 @@ namespace {
 
 // How many events after the last background checkpoint (or failed try) the next one is due.
 uint64_t events_between_checkpoints(const Store::Impl& s) {
-  return std::max(s.options.index_checkpoint_every_events, s.checkpoint_rows);
+  return std::max(s.options.index_checkpoint_every_events, s.checkpoint_last_sequence);
 }
 
 // Reads the index's size without its lock, which the writer thread holds while it publishes
@@ -35,10 +35,10 @@ void write_due_checkpoint(Store::Impl& s) {
   // A failure (a full disk, say) only leaves more to scan after a crash; an empty cut (all
   // new events hidden) writes nothing. Either way: wait for as many events again.
   const uint64_t size = s.index.size();
-  const uint64_t rows_before = s.checkpoint_rows;
-  const bool written = write_index_checkpoint(s) && s.checkpoint_rows != rows_before;
+  const uint64_t last_before = s.checkpoint_last_sequence;
+  const bool written = write_index_checkpoint(s) && s.checkpoint_last_sequence != last_before;
   if (written) s.background.checkpoints_written.fetch_add(1, std::memory_order_relaxed);
-  s.background.checkpoint_due_at_size.store((written ? s.checkpoint_rows : size) + events_between_checkpoints(s));
+  s.background.checkpoint_due_at_size.store((written ? s.checkpoint_last_sequence : size) + events_between_checkpoints(s));
 }
 
 // The thread. REQUIRES: b.mu held by `lock`.
@@ -78,7 +78,7 @@ void start_background_work(Store::Impl& s) {
   Store::Impl::Background& b = s.background;
   if (s.options.segment_footers) b.footers_known_below.store(std::max<uint64_t>(s.segments.newest_id(), 1));
   if (s.options.index_checkpoint && s.options.index_checkpoint_every_events != 0) {
-    b.checkpoint_due_at_size.store(s.checkpoint_rows + events_between_checkpoints(s));
+    b.checkpoint_due_at_size.store(s.checkpoint_last_sequence + events_between_checkpoints(s));
   }
   // Footers open found missing wait for the first commit, so an open that only reads (or
   // fails) starts no thread.

@@ -94,7 +94,7 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
   if (auto why = mismatch(s, ids, *meta)) return fall_back(*why);
   s.report.index_source = IndexSource::kCheckpoint;
   s.checkpoint_segments = meta->segments;
-  s.checkpoint_rows = s.index.size();
+  s.checkpoint_last_sequence = s.index.size();
   s.report.index_source_reason = "index checkpoint of " + std::to_string(s.index.size()) + " events loaded";
   return std::move(*meta);
 }
@@ -102,7 +102,7 @@ std::optional<index::CheckpointMeta> load_index_checkpoint(Store::Impl& s, const
 Status write_index_checkpoint(Store::Impl& s) {
   if (!s.options.index_checkpoint) return {};
   const index::IndexCut cut = index::CheckpointCodec::cut(s.index);
-  if (cut.rows == 0 || cut.last_sequence() == s.checkpoint_rows) return {};  // Nothing, or nothing new.
+  if (cut.rows == 0 || cut.last_sequence() == s.checkpoint_last_sequence) return {};  // Nothing, or nothing new.
   index::CheckpointMeta meta;
   meta.horizon_checksum = index::horizon_checksum(s.horizon);
   // Read after the cut, so at least the largest wall_ms of the events it covers.
@@ -133,7 +133,7 @@ Status write_index_checkpoint(Store::Impl& s) {
   const uint64_t covered_before =
       s.checkpoint_segments.empty() ? s.horizon.first_segment_id : s.checkpoint_segments.back().segment_id;
   s.checkpoint_segments = std::move(meta.segments);
-  s.checkpoint_rows = cut.last_sequence();
+  s.checkpoint_last_sequence = cut.last_sequence();
   // The checkpoint is durable: the footers of the segments it now covers are not needed.
   remove_segment_footers(s, covered_before, s.checkpoint_segments.back().segment_id);
   return {};

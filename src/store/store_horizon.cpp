@@ -57,15 +57,13 @@ Status finish_interrupted_drop(Store::Impl& s) {
 
 namespace {
 
-// The first sealed segment that must be kept: the oldest one holding a visible event at or
-// above `before_sequence`, or the newest segment when none does.
+// The first segment that must be kept: the one holding the first visible event at or above
+// `before_sequence` (global sequences ascend with segment ids, so every later segment is
+// kept too), or the newest segment when there is no such event or it is in the newest.
 uint64_t first_kept_segment(const Store::Impl& s, uint64_t before_sequence) {
   const uint64_t newest = s.segments.newest_id();
-  for (uint64_t id = s.horizon.first_segment_id; id < newest; ++id) {
-    const index::Index::SegmentRows rows = s.index.segment_rows(id);
-    if (!rows.rows.empty() && rows.rows.back().global_sequence >= before_sequence) return id;
-  }
-  return newest;
+  const std::vector<index::Located> first = s.index.select(Region::all(), before_sequence - 1, 1);
+  return first.empty() ? newest : std::min(first.front().entry.segment_id, newest);
 }
 
 // kCursorBehind when a durable cursor checkpoint has not consumed every event below

@@ -94,10 +94,10 @@ class Store::Impl {
   // Open only: segment files below the horizon, left by a drop that did not finish.
   std::vector<uint64_t> segments_below_horizon;
   // What the last index checkpoint loaded or written covers: its segments (their checksums
-  // are reused for bytes unchanged since) and the last global sequence of its rows. Only the thread writing checkpoints
-  // (the periodic one, then close) touches them after open.
+  // are reused for bytes unchanged since) and its last global sequence. Only the thread
+  // writing checkpoints (the periodic one, then close) touches them after open.
   std::vector<index::CoveredSegment> checkpoint_segments;
-  uint64_t checkpoint_rows = 0;
+  uint64_t checkpoint_last_sequence = 0;
   // The background thread (store_background.cpp), when one runs: it writes index checkpoints
   // as they fall due and the footers of segments as they are sealed.
   struct Background {

@@ -1,7 +1,6 @@
 #include "cli.hpp"
 
 #include <charconv>
-
 #include <filesystem>
 #include <iostream>
 
