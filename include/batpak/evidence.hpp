@@ -80,6 +80,9 @@ struct RunFinding {
     kOutputHashUnavailable,         // The run failed, so there is no output to hash.
     kProjectionFailed,              // The projection returned an error (code and message).
     kStaleUsed,                     // A MaybeStale cache row older than the plan was served.
+    // The state lacks the entity's events dropped before the history horizon
+    // (ProjectionObservation::folded_from_horizon).
+    kFoldedFromHorizon,
   };
   Type type = Type::kInputFrontierUnknown;
   std::string code;     // kProjectionFailed: error_code_name of the error.

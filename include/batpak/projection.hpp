@@ -71,6 +71,11 @@ struct ProjectionObservation {
   // Global sequence of the last relevant event the state reflects (0 = none).
   uint64_t input_frontier = 0;
   bool incremental = false;  // True when a cached state was advanced by apply().
+  // True when the entity's early events were dropped (Store::drop_history) and the state
+  // was folded without them, from the events kept after the history horizon. Whether any
+  // dropped event was relevant is not known. False for a state carried by a cache row that
+  // was folded before the drop, up to the horizon or later.
+  bool folded_from_horizon = false;
 };
 
 template <class State>
@@ -88,6 +93,9 @@ struct ReplayPlan {
   uint64_t watermark = 0;                  // Last relevant global sequence (0 = none).
   uint64_t generation = 0;                 // Entity generation (all kinds) at plan time.
   Hash32 head_hash;                        // Event hash of the entity's last event (zero: none).
+  // The entity's events 1 .. dropped_generation were dropped with the history before the
+  // horizon (Store::drop_history); 0 when none was.
+  uint64_t dropped_generation = 0;
 };
 
 // The cache key of a projection of one entity: projection name, schema version and the

@@ -79,6 +79,9 @@ struct CacheRow {
   // names every event the state was folded from, so a row computed from another history
   // (events a power cut took from the log, another store) is never used.
   Hash32 head_hash;
+  // The state was folded without the entity's events dropped before the history horizon
+  // (ProjectionObservation::folded_from_horizon).
+  bool folded_from_horizon = false;
 };
 
 // The row format (docs/format.md, "Projection cache rows"): magic, version, the fields

@@ -25,11 +25,13 @@ Result<std::optional<typename P::State>> fold(const Store& store, std::span<cons
   return std::optional<typename P::State>(std::move(state));
 }
 
-// Encodes the state and stores it; a failure is observed, never returned.
+// Encodes the state and stores it, with observation.folded_from_horizon; a failure is
+// observed, never returned.
 template <Projection P>
 void store_row(Store& store, std::span<const uint8_t> key, const typename P::State& state,
                const ReplayPlan& plan, ProjectionObservation& observation) {
-  CacheRow row{plan.watermark, plan.generation, store.now_us(), encode_payload(state), plan.head_hash};
+  CacheRow row{plan.watermark, plan.generation, store.now_us(), encode_payload(state), plan.head_hash,
+               observation.folded_from_horizon};
   if (auto s = store.projection_cache().put(key, encode_cache_row(key, row)); !s) {
     observation.cache_status = CacheStatus::kUnavailable;
     observation.cache_reason = "cache put failed: " + s.error().message;
@@ -52,8 +54,10 @@ Result<Projected<typename P::State>> full_replay(const Run& run, ProjectionObser
   if (!plan) return tl::unexpected(plan.error());
   auto state = fold<P>(run.store, plan->global_sequences);
   if (!state) return tl::unexpected(state.error());
-  obs.freshness = ObservedFreshness::kFresh;
+  // No state only when every relevant event was dropped.
+  obs.freshness = *state ? ObservedFreshness::kFresh : ObservedFreshness::kNotApplicable;
   obs.input_frontier = plan->watermark;
+  obs.folded_from_horizon = plan->dropped_generation > 0;
   if (*state && obs.cache_status != CacheStatus::kBypassed) store_row<P>(run.store, run.key, **state, *plan, obs);
   return Projected<typename P::State>{std::move(*state), plan->generation, std::move(obs)};
 }
@@ -75,12 +79,20 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
                                                             const CacheRow& row, Freshness freshness,
                                                             std::string& reason) {
   using Out = std::optional<Projected<typename P::State>>;
-  const bool fresh =
-      freshness.mode == Freshness::Mode::kConsistent
-          ? row.watermark == now.watermark
-          : std::max<int64_t>(0, run.store.now_us() - row.cached_at_us) <
-                static_cast<int64_t>(freshness.max_stale_ms) * 1000;
+  // Whether the row reflects every relevant event. When none is kept (now.watermark 0 with
+  // history dropped), a row folded at the horizon or later has folded them all; the checks
+  // below refuse any other row.
+  const bool current = row.watermark == now.watermark || now.watermark == 0;
+  const bool fresh = freshness.mode == Freshness::Mode::kConsistent
+                         ? current
+                         : std::max<int64_t>(0, run.store.now_us() - row.cached_at_us) <
+                               static_cast<int64_t>(freshness.max_stale_ms) * 1000;
   if (!fresh && !P::kSupportsIncremental) return Out();
+  if (row.generation < now.dropped_generation) {
+    // Neither checkable against the log nor advanceable: events after it were dropped.
+    reason = "cache row was folded before events that the history horizon dropped";
+    return Out();
+  }
   auto matches = row_matches_log(run, now, row);
   if (!matches) return tl::unexpected(matches.error());
   if (!*matches) {
@@ -91,8 +103,8 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
   if (!state) return Out();  // Undecodable state bytes are a miss.
   ProjectionObservation obs;
   obs.cache_status = CacheStatus::kHit;
+  obs.folded_from_horizon = row.folded_from_horizon;
   if (fresh) {
-    const bool current = row.watermark == now.watermark;
     obs.freshness = current ? ObservedFreshness::kFresh : ObservedFreshness::kStaleAllowed;
     obs.input_frontier = row.watermark;
     return Out(Projected<typename P::State>{std::move(*state), current ? now.generation : row.generation,
@@ -102,6 +114,9 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
   // committed since the summary are included, and the plan's generation says so).
   auto newer = run.store.replay_plan(run.entity, run.kinds, row.watermark);
   if (!newer) return tl::unexpected(newer.error());
+  // Without a newer relevant event the plan's watermark is the last kept one (0 when every
+  // relevant event was dropped); the row's own is then the frontier.
+  newer->watermark = std::max(newer->watermark, row.watermark);
   if (auto s = apply_all<P>(run.store, newer->global_sequences, *state); !s) return tl::unexpected(s.error());
   obs.freshness = ObservedFreshness::kFresh;
   obs.input_frontier = newer->watermark;
@@ -129,7 +144,9 @@ Result<Projected<typename P::State>> Store::project(std::string_view entity, Fre
   auto now = replay_plan(entity, kinds, UINT64_MAX);
   if (!now) return tl::unexpected(now.error());
   ProjectionObservation obs;
-  if (now->watermark == 0) return Projected<typename P::State>{std::nullopt, now->generation, obs};
+  obs.folded_from_horizon = now->dropped_generation > 0;
+  // No relevant event, and none dropped that a cache row could have folded: no state.
+  if (now->watermark == 0 && now->dropped_generation == 0) return Projected<typename P::State>{std::nullopt, now->generation, obs};
   const d::Run run{*this, entity, kinds, key};
   if (capabilities.is_noop) return d::full_replay<P>(run, obs);
 
@@ -147,7 +164,9 @@ Result<Projected<typename P::State>> Store::project(std::string_view entity, Fre
     (void)cache.delete_prefix(key);  // Self-heal; the replay below rewrites it.
     return d::full_replay<P>(run, obs);
   }
-  if (row->watermark > now->watermark || row->generation > now->generation) {
+  // (With every relevant event dropped, now->watermark is 0: the row's hash check decides.)
+  const bool row_watermark_newer = now->watermark != 0 && row->watermark > now->watermark;
+  if (row_watermark_newer || row->generation > now->generation) {
     obs.cache_reason = "cache row is newer than the plan";
     return d::full_replay<P>(run, obs);
   }

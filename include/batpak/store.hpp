@@ -310,7 +310,9 @@ class Store {
                                  uint64_t after_global_sequence = 0) const;
   // The event hash of the entity's event number `generation` (1 is its first event), read
   // from its segment and checked like every read. Through the hash chain it identifies the
-  // entity's whole history up to that event. kNotFound when the entity has fewer events.
+  // entity's whole history up to that event. kNotFound when the entity has fewer events, or
+  // when that event was dropped before the history horizon; the entity's last dropped event
+  // is still answered, from the horizon (docs/retention.md).
   Result<Hash32> entity_hash_at(std::string_view entity, uint64_t generation) const;
   // Reads the events with the given global sequences, in the order given.
   Result<std::vector<Event>> read_sequences(std::span<const uint64_t> global_sequences) const;

@@ -98,6 +98,7 @@ std::string_view run_finding_name(RunFinding::Type type) {
     case RunFinding::Type::kOutputHashUnavailable: return "output_hash_unavailable";
     case RunFinding::Type::kProjectionFailed: return "projection_failed";
     case RunFinding::Type::kStaleUsed: return "stale_used";
+    case RunFinding::Type::kFoldedFromHorizon: return "folded_from_horizon";
   }
   return "unknown";
 }

@@ -86,6 +86,7 @@ ProjectionRunReport completed_run_report(const Store& store, const RunSubject& s
   r.input_frontier = input_frontier(store, observation.input_frontier);
   if (state_bytes) r.output_hash = {RunOutputHash::Status::kKnown, util::blake3(*state_bytes), {}};
   r.cache_status = {observation.cache_status, observation.cache_reason};
+  if (observation.folded_from_horizon) r.findings.push_back({RunFinding::Type::kFoldedFromHorizon, {}, {}});
   add_findings(r);
   r.body_hash = compute_body_hash(r);
   return r;

@@ -304,6 +304,7 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
   const EntityState& state = entities_[*id];
   out.generation = state.generation();
   out.head_hash = state.head_hash;
+  out.dropped_generation = state.horizon.clock;
   // An entity's sequences ascend: the events above `after` are a suffix.
   const size_t first = static_cast<size_t>(
       std::upper_bound(state.sequences.begin(), state.sequences.end(), after) - state.sequences.begin());
@@ -325,6 +326,12 @@ Index::EntityPlan Index::plan(std::string_view entity, std::span<const EventKind
     }
   }
   return out;
+}
+
+EntityHead Index::horizon_head(std::string_view entity) const {
+  std::shared_lock lock(mu_);
+  const std::optional<uint32_t> id = entity_id(entity);
+  return id ? entities_[*id].horizon : EntityHead{};
 }
 
 std::vector<Located> Index::chain_back(std::string_view entity, uint32_t clock,

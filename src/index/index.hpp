@@ -121,8 +121,12 @@ class Index {
     uint64_t watermark = 0;  // The entity's last relevant global sequence; 0: none.
     uint64_t generation = 0;
     Hash32 head_hash;
+    uint64_t dropped_generation = 0;  // The entity's clock at the history horizon.
   };
   EntityPlan plan(std::string_view entity, std::span<const EventKind> kinds, uint64_t after = 0) const;
+  // The entity's last event before the history horizon; clock 0 when none was dropped (or
+  // the entity has no event).
+  EntityHead horizon_head(std::string_view entity) const;
   // The entity's events with clock <= `clock`, newest first, at most `limit`.
   std::vector<Located> chain_back(std::string_view entity, uint32_t clock, size_t limit) const;
   // The visible rows of one segment in global order, and whether a hidden row lies between

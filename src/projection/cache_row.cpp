@@ -13,6 +13,7 @@ constexpr uint8_t kRowMagic[4] = {'B', 'P', 'K', 'C'};
 constexpr uint16_t kRowVersion = 2;  // 1 had no head hash: such rows are misses, rewritten.
 constexpr size_t kRowHeaderBytes = 72;
 constexpr size_t kRowChecksumBytes = 8;
+constexpr uint16_t kFoldedFromHorizon = 1;  // Flag bit: CacheRow::folded_from_horizon.
 constexpr char kKeyDomain[] = "batpak.projection.v1";
 
 }  // namespace
@@ -49,7 +50,7 @@ std::vector<uint8_t> encode_cache_row(std::span<const uint8_t> key, const CacheR
   util::ByteWriter w(out);
   w.bytes(kRowMagic);
   w.le<uint16_t>(kRowVersion);
-  w.le<uint16_t>(0);
+  w.le<uint16_t>(row.folded_from_horizon ? kFoldedFromHorizon : 0);
   w.le<uint64_t>(row.watermark);
   w.le<uint64_t>(row.generation);
   w.le<int64_t>(row.cached_at_us);
@@ -74,6 +75,8 @@ Result<CacheRow> decode_cache_row(std::span<const uint8_t> key, std::span<const 
   if (util::load_le<uint16_t>(p + 4) != kRowVersion) {
     return make_error(ErrorCode::kUnsupported, "cache row written by another format version");
   }
+  const uint16_t flags = util::load_le<uint16_t>(p + 6);
+  if ((flags & ~kFoldedFromHorizon) != 0) return corrupt("cache row has unknown flags");
   const size_t key_bytes = util::load_le<uint32_t>(p + 64);
   const size_t state_bytes = util::load_le<uint32_t>(p + 68);
   if (kRowHeaderBytes + key_bytes + state_bytes != body) return corrupt("cache row lengths do not add up");
@@ -85,6 +88,7 @@ Result<CacheRow> decode_cache_row(std::span<const uint8_t> key, std::span<const 
   row.generation = util::load_le<uint64_t>(p + 16);
   row.cached_at_us = util::load_le<int64_t>(p + 24);
   std::memcpy(row.head_hash.bytes.data(), p + 32, row.head_hash.bytes.size());
+  row.folded_from_horizon = (flags & kFoldedFromHorizon) != 0;
   const uint8_t* state = p + kRowHeaderBytes + key_bytes;
   row.state.assign(state, state + state_bytes);
   return row;

@@ -214,9 +214,14 @@ struct ManifestCheck {
 Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uint64_t>& ids) {
   ManifestCheck out;
   auto recorded = segment::read_manifest(*s.fs, s.dir);
+  // With history dropped and no segment at or above the horizon, recover() names the first
+  // segment the horizon expects, which says more than the manifest's count of missing ones.
+  const bool horizon_segment_missing = s.horizon.dropped() && ids.empty();
   if (recorded) {
     out.recorded = *recorded;
-    if (*recorded) out.damage = segment::missing_newest_segments(s.dir, ids, (*recorded)->newest_segment_id);
+    if (*recorded && !horizon_segment_missing) {
+      out.damage = segment::missing_newest_segments(s.dir, ids, (*recorded)->newest_segment_id);
+    }
   } else if (recorded.error().code == ErrorCode::kCorruption) {
     out.damage = recorded.error();
   } else {

@@ -222,6 +222,7 @@ Result<ReplayPlan> Store::replay_plan(std::string_view entity, std::span<const E
   out.watermark = plan.watermark;
   out.generation = plan.generation;
   out.head_hash = plan.head_hash;
+  out.dropped_generation = plan.dropped_generation;
   out.global_sequences = std::move(plan.global_sequences);
   return out;
 }
@@ -232,6 +233,12 @@ Result<Hash32> Store::entity_hash_at(std::string_view entity, uint64_t generatio
   if (generation == 0 || impl_->index.entity_generation(entity) < generation) {
     return make_error(ErrorCode::kNotFound, "entity '" + std::string(entity) + "' has no event number " +
                                                 std::to_string(generation));
+  }
+  const index::EntityHead horizon = impl_->index.horizon_head(entity);
+  if (generation == horizon.clock) return horizon.event_hash;
+  if (generation < horizon.clock) {
+    return make_error(ErrorCode::kNotFound, "event number " + std::to_string(generation) + " of entity '" +
+                                                std::string(entity) + "' was dropped before the history horizon");
   }
   const std::vector<index::Located> rows = impl_->index.chain_back(entity, static_cast<uint32_t>(generation), 1);
   auto events = impl_->read_events(rows);

@@ -109,6 +109,30 @@ TEST_F(CliDropHistory, WhatIsKeptVerifiesAndReadsAndWhatIsDroppedIsNotFound) {
   EXPECT_EQ(first_kept.lines().at(0)["global_sequence"].get<uint64_t>(), first_sequence);
 }
 
+// A fold without the dropped events says so; a cached state folded before the drop keeps
+// the whole history (docs/retention.md).
+TEST_F(CliDropHistory, ProjectSaysWhenTheStateLacksDroppedEvents) {
+  const std::string cache = "file:" + dir_.sub("cache");
+  auto project = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"project", store_dir(), "--entity", "e0", "--fold", "count-by-kind"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CliResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.lines().empty() ? nlohmann::json::object() : r.lines().front();
+  };
+  const nlohmann::json before = project({"--cache", cache});
+  EXPECT_EQ(before["folded_from_horizon"], false) << before;
+  drop_ok({"--before", "30"});
+  const nlohmann::json replayed = project({});
+  EXPECT_EQ(replayed["folded_from_horizon"], true) << replayed;
+  EXPECT_NE(replayed["state"], before["state"]) << "the dropped events of e0 are not folded";
+  EXPECT_EQ(replayed["generation"], before["generation"]);
+  const nlohmann::json cached = project({"--cache", cache});
+  EXPECT_EQ(cached["cache_status"], "hit") << cached;
+  EXPECT_EQ(cached["folded_from_horizon"], false) << cached;
+  EXPECT_EQ(cached["state"], before["state"]);
+}
+
 TEST_F(CliDropHistory, TheNewestSegmentStaysAndASecondDropRemovesNothing) {
   const nlohmann::json everything = drop_ok({"--before", "18446744073709551615"});
   EXPECT_EQ(segment_files(store_dir()).size(), 1u) << "only the newest segment is left";

@@ -221,12 +221,14 @@ TEST_F(HorizonDamageTest, AMissingFirstKeptSegmentFailsOpen) {
 
 // A read-write open removes the segments below the horizon, the rest of an interrupted drop;
 // but only when the segment the horizon names is there: a horizon above every segment would
-// otherwise make it remove them all. (The manifest names the newest segment: it, or the
-// horizon's own check in salvage, finds segments missing.)
+// otherwise make it remove them all. Every mode names the segment the horizon expects (not
+// the manifest's count of missing ones), and that segment's path.
 TEST_F(HorizonDamageTest, AFirstSegmentAboveEverySegmentFailsEveryOpenAndRemovesNone) {
   const uint64_t above = g_ref->newest_segment_id + 1;
   write_changed_horizon([above](index::Horizon& h) { h.first_segment_id = above; });
-  expect_refused({AccessMode::kReadWrite, AccessMode::kReadOnly, AccessMode::kSalvage}, "missing");
+  expect_refused({AccessMode::kReadWrite, AccessMode::kReadOnly, AccessMode::kSalvage},
+                 "segment " + std::to_string(above) + ", the first after the history horizon, is missing",
+                 segment_path(above));
 }
 
 // A horizon naming the segment after its true first one (which exists) fails at the first

@@ -1,4 +1,5 @@
 // project: fold one entity with a built-in projection and print its state.
+#include <algorithm>
 #include <string>
 
 #include "cli.hpp"
@@ -21,7 +22,8 @@ Result<std::shared_ptr<ProjectionCache>> cache_from(const std::string& spec) {
   return make_error(ErrorCode::kInvalidArgument, "--cache is none, memory, file:PATH or lmdb:PATH");
 }
 
-// Runs projection P and prints {"entity", "fold", "generation", "state", observation...},
+// Runs projection P and prints {"entity", "fold", "generation", "state", observation...,
+// "folded_from_horizon"},
 // plus the run's evidence report as "evidence" with --evidence. A failed run prints its
 // error (and, with --evidence, first the report that records the failure).
 template <Projection P, class ToJson>
@@ -34,13 +36,18 @@ int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
   // The summary fields use the report's own names, so the two never disagree.
   nlohmann::json evidence = batpak::to_json(run.report);
   const auto& frontier = run.report.input_frontier;
+  const auto& findings = run.report.findings;
+  const bool folded_from_horizon = std::any_of(findings.begin(), findings.end(), [](const RunFinding& f) {
+    return f.type == RunFinding::Type::kFoldedFromHorizon;
+  });
   nlohmann::json line = {{"entity", a.entity},
                          {"fold", a.fold},
                          {"generation", run.generation},
                          {"state", run.state ? to_json(*run.state) : nlohmann::json(nullptr)},
                          {"cache_status", evidence["cache_status"]["status"]},
                          {"freshness", evidence["body"]["observed_freshness"]["status"]},
-                         {"input_frontier", frontier ? frontier->global_sequence : 0}};
+                         {"input_frontier", frontier ? frontier->global_sequence : 0},
+                         {"folded_from_horizon", folded_from_horizon}};
   if (a.evidence) line["evidence"] = std::move(evidence);
   print_line(line);
   return kExitOk;
