@@ -133,6 +133,31 @@ TEST_F(CliDropHistory, ProjectSaysWhenTheStateLacksDroppedEvents) {
   EXPECT_EQ(cached["state"], before["state"]);
 }
 
+// The CLI's own appends can rotate sooner, so that a drop keeps less; a size out of the
+// store's range writes nothing.
+TEST_F(CliDropHistory, AppendWithSmallSegmentsLetsADropKeepLess) {
+  const std::string small = dir_.sub("small");
+  std::string lines;
+  for (int i = 0; i < kEvents; ++i) {
+    lines += R"({"entity":"e","scope":"s","kind":"1:001","payload":")" + std::string(100, 'x') + "\"}\n";
+  }
+  for (const std::string bad : {"4095", "17179869185", "0x1000", "-1"}) {
+    CliResult r = run_cli({"append", small, "--stdin", "--segment-bytes-max", bad}, lines);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << bad;
+    EXPECT_TRUE(!std::filesystem::exists(small) || segment_files(small).empty()) << bad;
+  }
+  CliResult appended = run_cli({"append", small, "--stdin", "--segment-bytes-max", "4096"}, lines);
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  ASSERT_EQ(appended.lines().size(), static_cast<size_t>(kEvents));
+  const size_t segments = segment_files(small).size();
+  ASSERT_GE(segments, 4u);
+  CliResult dropped = run_cli({"drop-history", small, "--before", std::to_string(kEvents)});
+  ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
+  EXPECT_EQ(dropped.lines().at(0)["segments_removed"].get<size_t>(), segments - 1);
+  EXPECT_GT(dropped.lines().at(0)["first_sequence"].get<uint64_t>(), static_cast<uint64_t>(kEvents) * 3 / 4);
+}
+
 TEST_F(CliDropHistory, TheNewestSegmentStaysAndASecondDropRemovesNothing) {
   const nlohmann::json everything = drop_ok({"--before", "18446744073709551615"});
   EXPECT_EQ(segment_files(store_dir()).size(), 1u) << "only the newest segment is left";

@@ -11,8 +11,14 @@
 namespace batpak::cli {
 namespace {
 
-struct AppendArgs {
+// What every write command takes: the store, and when to start a new segment (nothing: the
+// library's default; the store checks the range).
+struct WriteArgs {
   std::string dir;
+  std::optional<uint64_t> segment_bytes_max;
+};
+
+struct AppendArgs : WriteArgs {
   bool from_stdin = false;
   std::string entity, scope, kind, payload, idempotency_key, causation, correlation;
   std::optional<uint32_t> expected_clock;
@@ -89,11 +95,12 @@ Status print_when_durable(Store& store, std::vector<Receipt>& pending) {
 // refusal stops the stream: the receipts of the events committed before it are printed,
 // then the error.
 template <class Item, class AppendOne>
-int append_durably(const std::string& dir, const std::vector<Item>& items, AppendOne append_one) {
+int append_durably(const WriteArgs& w, const std::vector<Item>& items, AppendOne append_one) {
   constexpr size_t kEventsPerSync = 1024;
   StoreOptions options;
   options.durability = Durability::kBuffered;
-  Opened opened = open_store(dir, options);
+  if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
+  Opened opened = open_store(w.dir, options);
   if (!opened.store) return opened.exit_code;
   Store& store = *opened.store;
   std::vector<Receipt> pending;
@@ -118,15 +125,22 @@ int run_append(const AppendArgs& a) {
       a.from_stdin ? read_stdin_lines<AppendRequest>(parse_append_line)
                    : request_from_flags(a).map([](AppendRequest r) { return std::vector<AppendRequest>{std::move(r)}; });
   if (!requests) return report_error(requests.error());
-  return append_durably(a.dir, *requests, [](Store& store, const AppendRequest& r) {
+  return append_durably(a, *requests, [](Store& store, const AppendRequest& r) {
     return store.append(r.coordinate, r.kind, r.payload, r.options);
   });
 }
 
-int run_import(const std::string& dir) {
+int run_import(const WriteArgs& a) {
   auto events = read_stdin_lines<Event>(parse_import_line);
   if (!events) return report_error(events.error());
-  return append_durably(dir, *events, [](Store& store, const Event& e) { return store.import_event(e); });
+  return append_durably(a, *events, [](Store& store, const Event& e) { return store.import_event(e); });
+}
+
+void add_write_flags(CLI::App& command, WriteArgs& args) {
+  command.add_option("DIR", args.dir, "data directory")->required();
+  command.add_option("--segment-bytes-max", args.segment_bytes_max,
+                     "start a new segment file at this size (4096 .. 17179869184; default 64 MiB)")
+      ->check(decimal_number());
 }
 
 }  // namespace
@@ -139,7 +153,7 @@ void add_write_commands(CLI::App& app, Runner& run) {
 
   static AppendArgs args;
   auto* append = app.add_subcommand("append", "Append events; print one receipt line each, once durable");
-  append->add_option("DIR", args.dir, "data directory")->required();
+  add_write_flags(*append, args);
   append->add_flag("--stdin", args.from_stdin, "read JSON Lines events from stdin");
   append->add_option("--entity", args.entity, "entity");
   append->add_option("--scope", args.scope, "scope");
@@ -168,10 +182,10 @@ void add_write_commands(CLI::App& app, Runner& run) {
     };
   });
 
-  static std::string import_dir;
+  static WriteArgs import_args;
   auto* import = app.add_subcommand("import", "Import events exported by `batpak export` from stdin");
-  import->add_option("DIR", import_dir, "data directory")->required();
-  import->callback([&run] { run = [] { return run_import(import_dir); }; });
+  add_write_flags(*import, import_args);
+  import->callback([&run] { run = [] { return run_import(import_args); }; });
 }
 
 }  // namespace batpak::cli
