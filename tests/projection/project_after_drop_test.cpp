@@ -12,28 +12,18 @@ namespace {
 
 constexpr int kFillers = 60;  // Enough 4 KiB segments that the carts' events are all dropped.
 
-class ProjectAfterDrop : public ::testing::Test {
+class ProjectAfterDrop : public ProjectionStoreTest {
  protected:
   void open() {
     StoreOptions options;
-    options.clock = clock_;
     options.projection_cache = cache_;
     options.segment_bytes_max = 4096;
-    auto opened = Store::open(dir_.path(), options);
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
-  }
-  void add(const std::string& entity, int64_t quantity) {
-    auto c = Coordinate::make(entity, "test");
-    ASSERT_TRUE(store_->append(*c, ItemAdded{"sku", quantity}));
+    open_store(std::move(options));
   }
   // Appends irrelevant events to another entity, closes the store, drops every segment but
   // the newest (so every cart event written before), and reopens.
   void fill_and_drop() {
-    auto filler = Coordinate::make("filler", "test");
-    for (int i = 0; i < kFillers; ++i) {
-      ASSERT_TRUE(store_->append(*filler, kNoteKind, json_to_payload({{"note", std::string(100, 'x')}})));
-    }
+    for (int i = 0; i < kFillers; ++i) note("filler", std::string(100, 'x'));
     const uint64_t last = store_->stats().last_global_sequence;
     ASSERT_TRUE(store_->close());
     store_.reset();
@@ -49,10 +39,7 @@ class ProjectAfterDrop : public ::testing::Test {
     return plan ? plan->dropped_generation : 0;
   }
 
-  TempDir dir_;
-  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
   std::shared_ptr<ProjectionCache> cache_ = make_memory_cache(1 << 20);
-  std::unique_ptr<Store> store_;
   uint64_t horizon_ = 0;  // The first global sequence kept.
 };
 

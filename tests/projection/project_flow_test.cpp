@@ -7,28 +7,13 @@
 namespace batpak::testing {
 namespace {
 
-class ProjectFlow : public ::testing::Test {
+class ProjectFlow : public ProjectionStoreTest {
  protected:
   void open_with(std::shared_ptr<ProjectionCache> cache) {
     StoreOptions options;
-    options.clock = clock_;
     options.projection_cache = std::move(cache);
-    auto opened = Store::open(dir_.path(), options);
-    ASSERT_TRUE(opened) << opened.error().to_string();
-    store_ = std::move(*opened);
+    open_store(std::move(options));
   }
-  void add(const std::string& entity, int64_t quantity) {
-    auto c = Coordinate::make(entity, "test");
-    ASSERT_TRUE(store_->append(*c, ItemAdded{"sku", quantity}));
-  }
-  void note(const std::string& entity) {
-    auto c = Coordinate::make(entity, "test");
-    ASSERT_TRUE(store_->append(*c, kNoteKind, json_to_payload({{"note", 1}})));
-  }
-
-  TempDir dir_;
-  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
-  std::unique_ptr<Store> store_;
 };
 
 TEST_F(ProjectFlow, NoRelevantEventsMeansNoStateAndNoCacheTraffic) {

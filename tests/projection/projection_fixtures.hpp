@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "batpak/batpak.hpp"
 #include "support/temp_dir.hpp"
 
@@ -112,6 +114,31 @@ class FlakyCache final : public ProjectionCache {
 
  private:
   std::shared_ptr<ProjectionCache> inner_ = make_memory_cache(1 << 20);
+};
+
+// A store in a temporary directory, on a ManualClock, with helpers that append ItemAdded
+// and irrelevant note events.
+class ProjectionStoreTest : public ::testing::Test {
+ protected:
+  // Opens (or reopens) the store with `options` and the test's clock.
+  void open_store(StoreOptions options) {
+    options.clock = clock_;
+    auto opened = Store::open(dir_.path(), options);
+    ASSERT_TRUE(opened) << opened.error().to_string();
+    store_ = std::move(*opened);
+  }
+  void add(const std::string& entity, int64_t quantity) {
+    auto c = Coordinate::make(entity, "test");
+    ASSERT_TRUE(store_->append(*c, ItemAdded{"sku", quantity}));
+  }
+  void note(const std::string& entity, const std::string& text = "1") {
+    auto c = Coordinate::make(entity, "test");
+    ASSERT_TRUE(store_->append(*c, kNoteKind, json_to_payload({{"note", text}})));
+  }
+
+  TempDir dir_;
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>();
+  std::unique_ptr<Store> store_;
 };
 
 }  // namespace batpak::testing
