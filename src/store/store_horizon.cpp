@@ -66,6 +66,25 @@ uint64_t first_kept_segment(const Store::Impl& s, uint64_t before_sequence) {
   return first.empty() ? newest : std::min(first.front().entry.segment_id, newest);
 }
 
+// Gives each kept sealed segment, from `first_kept` on, the footer it lacks, unless an
+// index checkpoint is in place (it covers them). A checkpoint replaces the footers of the
+// segments it covers, and a drop removes the checkpoint: without this, the next open would
+// scan every frame of those segments. Segments that get no footer (docs/durability.md) are
+// skipped; an I/O error is returned, and the next call tries again.
+Status restore_footers(Store::Impl& s, uint64_t first_kept) {
+  if (!s.options.segment_footers) return {};
+  auto checkpoint = s.fs->exists(segment::join_path(s.dir, index::kCheckpointFileName));
+  if (!checkpoint) return tl::unexpected(checkpoint.error());
+  if (*checkpoint) return {};
+  for (uint64_t id = first_kept; id < s.segments.newest_id(); ++id) {
+    auto exists = segment_footer_exists(s, id);
+    if (!exists) return tl::unexpected(exists.error());
+    if (*exists) continue;
+    if (auto written = write_segment_footer(s, id); !written) return tl::unexpected(written.error());
+  }
+  return {};
+}
+
 // kCursorBehind when a durable cursor checkpoint has not consumed every event below
 // `first_sequence`.
 Status check_cursors(Store::Impl& s, uint64_t first_sequence) {
@@ -137,6 +156,7 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   std::vector<uint64_t> dropped = std::move(s.segments_below_horizon);
   if (first_kept == s.horizon.first_segment_id) {  // Nothing more to drop.
     if (auto st = remove_dropped(s, dropped); !st) return tl::unexpected(st.error());
+    if (auto st = restore_footers(s, first_kept); !st) return tl::unexpected(st.error());
     return report;
   }
   auto next = horizon_after(s, first_kept, report);
@@ -148,6 +168,7 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   if (auto st = index::write_horizon(*s.fs, s.dir, *next); !st) return tl::unexpected(st.error());
   for (uint64_t id = s.horizon.first_segment_id; id < first_kept; ++id) dropped.push_back(id);
   if (auto st = remove_dropped(s, dropped); !st) return tl::unexpected(st.error());
+  if (auto st = restore_footers(s, first_kept); !st) return tl::unexpected(st.error());
   report.first_segment_id = next->first_segment_id;
   report.first_sequence = next->first_sequence;
   return report;

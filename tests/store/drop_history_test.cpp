@@ -110,8 +110,8 @@ TEST_F(DropHistoryTest, EveryReopenPathSeesTheSameJournalAfterTheHorizon) {
     bool footers;
     IndexSource source;
   };
-  // Scans (no footers yet), then loads the footers that open wrote, then the checkpoint that
-  // close wrote, and finally scans everything again with both off.
+  // Loads the footers that the drop wrote (twice), then the checkpoint that close wrote, and
+  // finally scans everything again with both off.
   const Path paths[] = {{false, true, IndexSource::kFullScan},
                         {false, true, IndexSource::kFullScan},
                         {true, true, IndexSource::kFullScan},
@@ -130,6 +130,30 @@ TEST_F(DropHistoryTest, EveryReopenPathSeesTheSameJournalAfterTheHorizon) {
     ASSERT_TRUE(store->close());
   }
   EXPECT_TRUE(footers_loaded);
+}
+
+// The drop removes the index checkpoint, which had replaced the footers of the segments it
+// covered; it writes those footers again, so the next open scans only the newest segment.
+TEST_F(DropHistoryTest, TheKeptSealedSegmentsGetTheirFootersBack) {
+  write_history();
+  const auto footers = [this] {
+    size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir())) n += entry.path().extension() == ".footer";
+    return n;
+  };
+  ASSERT_TRUE(std::filesystem::exists(tmp_.sub("store/index.checkpoint")));
+  ASSERT_EQ(footers(), 0u) << "the checkpoint covers every sealed segment";
+  drop(40);
+  const size_t sealed = segment_files(dir()).size() - 1;
+  ASSERT_GE(sealed, 1u);
+  EXPECT_EQ(footers(), sealed);
+  StoreOptions read_only = small_segments();
+  read_only.access = AccessMode::kReadOnly;
+  auto store = open(read_only);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->open_report().segments_from_footers, sealed);
+  EXPECT_TRUE(store->open_report().segment_footer_fallbacks.empty()) << store->open_report().segment_footer_fallbacks[0];
+  EXPECT_LT(store->open_report().frames_scanned, store->stats().event_count) << "only the newest is scanned";
 }
 
 TEST_F(DropHistoryTest, ACheckpointIsLoadedOnlyWithTheHorizonItWasTakenAt) {
