@@ -109,6 +109,10 @@ struct DropHistoryOptions {
   // Drop events even when a durable cursor checkpoint (cursors/*.ckpt) has not consumed them;
   // that cursor then resumes at the horizon, without them.
   bool ignore_cursors = false;
+  // A second bound, by time: the first visible event whose wall_ms is at or above this is
+  // kept too, with everything after it (UINT64_MAX: no time bound). For retention by age,
+  // pass it with before_sequence = UINT64_MAX.
+  uint64_t before_wall_ms = UINT64_MAX;
 };
 
 // What Store::drop_history() did.
@@ -272,9 +276,10 @@ class Store {
   Result<BackupReport> backup(const std::string& destination_dir) const;
 
   // Drops the oldest history of the store in `dir`, which must not be open: every sealed
-  // segment (never the newest) in which no visible event has a global sequence at or above
-  // `before_sequence`, oldest first, so whole segments go and the first kept one may still
-  // hold events below `before_sequence`. What is kept verifies as before: the horizon file
+  // segment (never the newest) before the one holding the first visible event with a global
+  // sequence at or above `before_sequence` (or a wall_ms at or above
+  // options.before_wall_ms), oldest first, so whole segments go and the first kept one may
+  // still hold events below the bound. What is kept verifies as before: the horizon file
   // records, for each entity, its last event before the horizon, and the first kept event
   // of each entity must link to it (docs/retention.md). After the call, reads, queries,
   // cursors and projections see the journal from the horizon on: a dropped event is

@@ -57,13 +57,33 @@ Status finish_interrupted_drop(Store::Impl& s) {
 
 namespace {
 
+// The segment of the first visible event, in commit order, whose wall_ms is at or above
+// `before_wall_ms`, looked for in segments below `below_segment_id` (else that id). Reads
+// the index in pages from the horizon.
+uint64_t first_segment_at_wall_ms(const Store::Impl& s, uint64_t before_wall_ms, uint64_t below_segment_id) {
+  constexpr size_t kPageRows = 4096;
+  uint64_t after = s.horizon.first_sequence - 1;
+  for (;;) {
+    const std::vector<index::Located> page = s.index.select(Region::all(), after, kPageRows);
+    for (const index::Located& row : page) {
+      if (row.entry.segment_id >= below_segment_id) return below_segment_id;
+      if (row.entry.wall_ms >= before_wall_ms) return row.entry.segment_id;
+    }
+    if (page.size() < kPageRows) return below_segment_id;
+    after = page.back().global_sequence;
+  }
+}
+
 // The first segment that must be kept: the one holding the first visible event at or above
-// `before_sequence` (global sequences ascend with segment ids, so every later segment is
-// kept too), or the newest segment when there is no such event or it is in the newest.
-uint64_t first_kept_segment(const Store::Impl& s, uint64_t before_sequence) {
+// `before_sequence`, or at or above `before_wall_ms` (global sequences ascend with segment
+// ids, so every later segment is kept too); the newest segment when there is no such event
+// or it is in the newest.
+uint64_t first_kept_segment(const Store::Impl& s, uint64_t before_sequence, uint64_t before_wall_ms) {
   const uint64_t newest = s.segments.newest_id();
   const std::vector<index::Located> first = s.index.select(Region::all(), before_sequence - 1, 1);
-  return first.empty() ? newest : std::min(first.front().entry.segment_id, newest);
+  const uint64_t by_sequence = first.empty() ? newest : std::min(first.front().entry.segment_id, newest);
+  if (before_wall_ms == UINT64_MAX) return by_sequence;
+  return first_segment_at_wall_ms(s, before_wall_ms, by_sequence);
 }
 
 // Gives each kept sealed segment, from `first_kept` on, the footer it lacks, unless an
@@ -150,7 +170,7 @@ Result<DropHistoryReport> Store::drop_history(const std::string& dir, uint64_t b
   if (!opened) return tl::unexpected(opened.error());
   Store::Impl& s = **opened;
   DropHistoryReport report{s.horizon.first_segment_id, s.horizon.first_sequence, 0, 0, 0};
-  const uint64_t first_kept = first_kept_segment(s, before_sequence);
+  const uint64_t first_kept = first_kept_segment(s, before_sequence, options.before_wall_ms);
   // What an earlier drop that failed or was cut after its horizon left goes too (the
   // read-only open found it, and left it).
   std::vector<uint64_t> dropped = std::move(s.segments_below_horizon);

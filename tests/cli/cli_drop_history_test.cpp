@@ -171,6 +171,20 @@ TEST_F(CliDropHistory, TheNewestSegmentStaysAndASecondDropRemovesNothing) {
   EXPECT_EQ(again["first_segment_id"], everything["first_segment_id"]);
 }
 
+// --before-wall-ms alone: a time before every event drops nothing, one after every event
+// keeps only the newest segment; with --before as well, the earlier bound rules.
+TEST_F(CliDropHistory, ATimeBoundDropsWhatIsOlder) {
+  const nlohmann::json none = drop_ok({"--before-wall-ms", "1"});
+  EXPECT_EQ(none["segments_removed"], 0);
+  const nlohmann::json both = drop_ok({"--before", "30", "--before-wall-ms", "18446744073709551614"});
+  EXPECT_GE(both["segments_removed"].get<uint64_t>(), 1u);
+  EXPECT_LE(both["first_sequence"].get<uint64_t>(), 30u) << "--before is the earlier bound";
+  drop_ok({"--before-wall-ms", "18446744073709551614"});
+  EXPECT_EQ(segment_files(store_dir()).size(), 1u);
+  auto verified = run_cli({"verify", store_dir()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err << verified.out;
+}
+
 // The largest --before has a counterpart in reads: nothing comes after the largest sequence.
 // (Store::query_after once wrapped `after + 1` to 0 there and returned the whole journal.)
 TEST_F(CliDropHistory, NothingFollowsTheLargestSequenceBeforeOrAfterADrop) {
@@ -190,6 +204,7 @@ TEST_F(CliDropHistory, BadUsageExitsTwoAndChangesNothing) {
   for (const char* lax : {"-1", "18446744073709551616", "0x1e", "+30", " 30", "30 ", "1e3", ""}) {
     expect_refused({"--before", lax}, "invalid_argument", 2);
   }
+  for (const char* lax : {"-1", "0x1e", "1e3", ""}) expect_refused({"--before-wall-ms", lax}, "invalid_argument", 2);
   expect_refused({}, "invalid_argument", 2);
   expect_refused({"--ignore-cursors"}, "invalid_argument", 2);
   auto no_dir = run_cli({"drop-history", "--before", "30"});

@@ -27,12 +27,16 @@ std::string segment_name(uint64_t segment_id) {
 
 class DropHistoryTest : public StoreTest {
  protected:
-  // Writes kEvents events over several 4 KiB segments, each with idempotency key "k<i>", and
-  // closes the store.
+  // Writes kEvents events over several 4 KiB segments, each with idempotency key "k<i>" and
+  // a wall_ms one second after the one before (from a 2023 clock), and closes the store.
   void write_history() {
-    auto store = open(small_segments());
+    StoreOptions options = small_segments();
+    auto clock = std::make_shared<ManualClock>(1'700'000'000'000'000);
+    options.clock = clock;
+    auto store = open(options);
     ASSERT_TRUE(store);
     for (int i = 0; i < kEvents; ++i) {
+      clock->advance_ms(1000);
       AppendOptions o;
       o.idempotency_key = "k" + std::to_string(i);
       auto r = store->append(coord(entity_of(i)), kKindA, bytes(std::string(100, char('a' + i % 26))), o);
@@ -154,6 +158,36 @@ TEST_F(DropHistoryTest, TheKeptSealedSegmentsGetTheirFootersBack) {
   EXPECT_EQ(store->open_report().segments_from_footers, sealed);
   EXPECT_TRUE(store->open_report().segment_footer_fallbacks.empty()) << store->open_report().segment_footer_fallbacks[0];
   EXPECT_LT(store->open_report().frames_scanned, store->stats().event_count) << "only the newest is scanned";
+}
+
+// The time bound keeps the first event at or after it, with everything after; with both
+// bounds, the earlier event found rules.
+TEST_F(DropHistoryTest, ATimeBoundKeepsTheFirstEventAtOrAfterIt) {
+  write_history();
+  const auto wall_ms_of = [this](uint64_t sequence) { return receipts_.at(sequence - 1).wall_ms; };
+  const auto drop_by_time = [this](uint64_t before_sequence, uint64_t before_wall_ms) {
+    DropHistoryOptions options;
+    options.before_wall_ms = before_wall_ms;
+    return drop(before_sequence, options);
+  };
+  ASSERT_LT(wall_ms_of(1), wall_ms_of(2));
+  EXPECT_EQ(drop_by_time(UINT64_MAX, wall_ms_of(1)).segments_removed, 0u) << "every event is at or after it";
+
+  const DropHistoryReport both = drop_by_time(20, wall_ms_of(45));
+  EXPECT_GT(both.segments_removed, 0u);
+  EXPECT_LE(both.first_sequence, 20u) << "the sequence bound is the earlier one";
+  EXPECT_EQ(drop(20).segments_removed, 0u) << "the same as the sequence bound alone";
+
+  const DropHistoryReport by_time = drop_by_time(UINT64_MAX, wall_ms_of(30) - 1);
+  EXPECT_LE(by_time.first_sequence, 30u);
+  EXPECT_EQ(drop(30).segments_removed, 0u) << "the same as a sequence bound at that event";
+  EXPECT_EQ(drop(30).first_sequence, by_time.first_sequence);
+
+  const DropHistoryReport everything = drop_by_time(UINT64_MAX, UINT64_MAX - 1);
+  EXPECT_EQ(segment_files(dir()).size(), 1u) << "a bound after every event keeps only the newest segment";
+  auto store = open(small_segments());
+  ASSERT_TRUE(store);
+  expect_kept_from(*store, everything.first_sequence);
 }
 
 TEST_F(DropHistoryTest, ACheckpointIsLoadedOnlyWithTheHorizonItWasTakenAt) {

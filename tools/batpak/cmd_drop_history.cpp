@@ -1,5 +1,7 @@
 // drop-history: remove the oldest whole sealed segments of a store that is not open
 // (Store::drop_history, docs/retention.md).
+#include <optional>
+
 #include "cli.hpp"
 #include "commands.hpp"
 
@@ -8,15 +10,18 @@ namespace {
 
 struct DropHistoryArgs {
   std::string dir;
-  uint64_t before = 0;
+  std::optional<uint64_t> before;
+  std::optional<uint64_t> before_wall_ms;
   bool ignore_cursors = false;
 };
 
 int run_drop_history(const DropHistoryArgs& a) {
-  if (a.before == 0) return usage_error("--before must be a global sequence >= 1");
+  if (!a.before && !a.before_wall_ms) return usage_error("give --before SEQ, --before-wall-ms MS, or both");
+  if (a.before == 0u) return usage_error("--before must be a global sequence >= 1");
   DropHistoryOptions options;
   options.ignore_cursors = a.ignore_cursors;
-  auto report = Store::drop_history(a.dir, a.before, options);
+  options.before_wall_ms = a.before_wall_ms.value_or(UINT64_MAX);
+  auto report = Store::drop_history(a.dir, a.before.value_or(UINT64_MAX), options);
   if (!report) return report_error(report.error());
   print_line({{"first_segment_id", report->first_segment_id},
               {"first_sequence", report->first_sequence},
@@ -31,13 +36,17 @@ int run_drop_history(const DropHistoryArgs& a) {
 void add_drop_history_command(CLI::App& app, Runner& run) {
   static DropHistoryArgs args;
   auto* drop = app.add_subcommand(
-      "drop-history", "Remove the whole sealed segments below a global sequence (the store must not be open)");
+      "drop-history",
+      "Remove the whole sealed segments below a global sequence or a time (the store must not be open)");
   drop->add_option("DIR", args.dir, "data directory")->required();
   drop->add_option("--before", args.before,
                    "drop sealed segments whose visible events all have a global sequence below this (decimal, >= 1)")
-      ->required()
       ->check(decimal_number())
       ->type_name("SEQ");
+  drop->add_option("--before-wall-ms", args.before_wall_ms,
+                   "drop sealed segments whose visible events all have a wall_ms (Unix ms) below this")
+      ->check(decimal_number())
+      ->type_name("MS");
   drop->add_flag("--ignore-cursors", args.ignore_cursors,
                  "drop even events a durable cursor checkpoint has not consumed");
   drop->callback([&run] { run = [] { return run_drop_history(args); }; });
