@@ -144,7 +144,6 @@ Result<Projected<typename P::State>> Store::project(std::string_view entity, Fre
   auto now = replay_plan(entity, kinds, UINT64_MAX);
   if (!now) return tl::unexpected(now.error());
   ProjectionObservation obs;
-  obs.folded_from_horizon = now->dropped_generation > 0;
   // No relevant event, and none dropped that a cache row could have folded: no state.
   if (now->watermark == 0 && now->dropped_generation == 0) return Projected<typename P::State>{std::nullopt, now->generation, obs};
   const d::Run run{*this, entity, kinds, key};

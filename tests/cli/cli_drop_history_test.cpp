@@ -147,6 +147,12 @@ TEST_F(CliDropHistory, AppendWithSmallSegmentsLetsADropKeepLess) {
     EXPECT_TRUE(r.out.empty()) << bad;
     EXPECT_TRUE(!std::filesystem::exists(small) || segment_files(small).empty()) << bad;
   }
+  // import takes the same flag, checked the same way.
+  CliResult bad_import = run_cli({"import", small, "--segment-bytes-max", "4095"}, "");
+  EXPECT_EQ(bad_import.exit_code, 2) << bad_import.err;
+  EXPECT_TRUE(!std::filesystem::exists(small) || segment_files(small).empty());
+  CliResult import = run_cli({"import", small, "--segment-bytes-max", "4096"}, "");
+  EXPECT_EQ(import.exit_code, 0) << import.err;
   CliResult appended = run_cli({"append", small, "--stdin", "--segment-bytes-max", "4096"}, lines);
   ASSERT_EQ(appended.exit_code, 0) << appended.err;
   ASSERT_EQ(appended.lines().size(), static_cast<size_t>(kEvents));
