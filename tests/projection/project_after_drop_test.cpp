@@ -143,6 +143,13 @@ TEST_F(ProjectAfterDrop, ARowServesAnEntityWhoseEveryRelevantEventWasDropped) {
   EXPECT_EQ(again->observation.cache_status, CacheStatus::kHit);
   EXPECT_FALSE(again->observation.incremental) << "the rewritten row is current";
   EXPECT_EQ(again->state->total, 3);
+  // The state's frontier event was dropped, so its commit time is unknown: the report says
+  // so rather than guessing one.
+  auto run = project_run_evidence<TypedTotal>(*store_, "cart:1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_FALSE(run.report.input_frontier);
+  ASSERT_EQ(run.report.findings.size(), 1u);
+  EXPECT_EQ(run.report.findings[0].type, RunFinding::Type::kInputFrontierUnknown);
 }
 
 TEST_F(ProjectAfterDrop, WithoutARowAnEntityWhoseEveryEventWasDroppedHasNoStateAndSaysWhy) {
