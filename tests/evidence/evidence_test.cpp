@@ -143,6 +143,24 @@ TEST_F(Evidence, BodyHashCoversBodyFieldsButNotCacheStatus) {
   EXPECT_NE(compute_body_hash(r), original);
 }
 
+// The body follows the relevant history and only it: an irrelevant event on the entity
+// leaves frontier, state and hash alone; a relevant one moves all three.
+TEST_F(Evidence, BodyHashChangesWithARelevantAppendAndOnlyWithIt) {
+  open_with(nullptr);
+  fill();
+  auto before = run();
+  note("cart:1");
+  auto after_note = run();
+  add("cart:1", 1);
+  auto after_add = run();
+  ASSERT_TRUE(before.ok() && after_note.ok() && after_add.ok());
+  EXPECT_EQ(after_note.report.body_hash, before.report.body_hash);
+  EXPECT_NE(after_add.report.body_hash, before.report.body_hash);
+  ASSERT_TRUE(before.report.input_frontier && after_add.report.input_frontier);
+  EXPECT_GT(after_add.report.input_frontier->global_sequence, before.report.input_frontier->global_sequence);
+  EXPECT_NE(after_add.report.output_hash.blake3, before.report.output_hash.blake3);
+}
+
 TEST_F(Evidence, ReportDescribesSourcesFreshnessAndFrontier) {
   open_with(nullptr);
   fill();

@@ -95,6 +95,16 @@ TEST_F(GateTest, NamesMustBeNonEmptyAndUniqueAndFunctionsPresent) {
   EXPECT_EQ(gates_.size(), 3u);
 }
 
+// No gate, no objection: an empty set allows with an empty trace in both modes.
+TEST(EmptyGateSet, AllowsWithAnEmptyTrace) {
+  const GateSet<Order> none;
+  for (const GateVerdict& v : {none.evaluate({99, 0, 99}), none.evaluate_all({99, 0, 99})}) {
+    EXPECT_TRUE(v.allowed());
+    EXPECT_TRUE(v.trace.empty());
+    EXPECT_TRUE(v.passed().empty());
+  }
+}
+
 TEST_F(GateTest, OneSetEvaluatedFromManyThreads) {
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};

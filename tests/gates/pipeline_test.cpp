@@ -39,6 +39,15 @@ TEST_F(PipelineTest, AllowedProposalIsCommitted) {
   EXPECT_EQ(order_events()[0].header.kind, EventKind(0x1001));
 }
 
+TEST_F(PipelineTest, APipelineWithoutGatesCommitsEveryProposal) {
+  auto outcome = Pipeline<Order>(GateSet<Order>{}).submit(*store_, {9, 5}, proposal());
+  ASSERT_TRUE(outcome) << outcome.error().to_string();
+  EXPECT_TRUE(outcome->committed);
+  EXPECT_FALSE(outcome->denial);
+  EXPECT_TRUE(outcome->verdict.trace.empty());
+  EXPECT_EQ(order_events().size(), 1u);
+}
+
 TEST_F(PipelineTest, RefusedProposalCommitsNothingButItsDenial) {
   auto outcome = pipeline().submit(*store_, {9, 5}, proposal());
   ASSERT_TRUE(outcome) << outcome.error().to_string();

@@ -322,5 +322,23 @@ TEST_F(ProjectFlow, StateSurvivesReopenThroughASharedCache) {
   EXPECT_EQ(p->state->total, 8);
 }
 
+// A row written before an append that the cache kept across a reopen is older than the
+// reopened store's plan: Consistent refuses it (a miss and a replay), never serves it.
+TEST_F(ProjectFlow, ARowOlderThanTheLogIsNotServedAfterReopen) {
+  auto cache = make_memory_cache(1 << 20);
+  open_with(cache);
+  add("cart:1", 1);
+  ASSERT_TRUE(store_->project<FullOnlyTotal>("cart:1"));
+  add("cart:1", 2);
+  ASSERT_TRUE(store_->close());
+  open_with(cache);
+  auto p = store_->project<FullOnlyTotal>("cart:1", Freshness::consistent());
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ(p->observation.cache_status, CacheStatus::kMiss);
+  EXPECT_EQ(p->observation.freshness, ObservedFreshness::kFresh);
+  EXPECT_EQ(p->state->total, 3);
+  EXPECT_EQ(p->generation, 2u);
+}
+
 }  // namespace
 }  // namespace batpak::testing
