@@ -10,7 +10,10 @@
 //    the one asked for.
 // Input: byte 0 selects options (bits 0-1: fix-up level, see fuzz_support.hpp; bits 2-3:
 // access mode; bit 4: accelerators, below, and only their checks run; bit 5: with bit 4,
-// their checksums are forged to match the segments). The rest is split into segment files
+// their checksums are forged to match the segments; bit 6: with two segments or more, the
+// store has dropped segment 1: a horizon file records the fixed-up chain's state after it, as
+// Store::drop_history would, and segment 1 is left behind as after a drop cut short, for
+// a read-write open to remove). The rest is split into segment files
 // 1, 2, ... at every later occurrence of the segment magic "BATPAKSG" (at most 4 segments).
 // With bit 4 the segments end where the first checkpoint magic "BPKINDEX" or footer magic
 // "BPFOOTER" starts; from there each piece starting with one of them is the file
@@ -24,6 +27,7 @@
 
 #include "batpak/batpak.hpp"
 #include "fuzz_support.hpp"
+#include "index/horizon.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
 #include "segment/segment_files.hpp"
@@ -57,6 +61,21 @@ batpak::StoreOptions options_for(const std::shared_ptr<batpak::fuzz::MemoryFs>& 
   batpak::StoreOptions o = batpak::fuzz::memory_store_options(fs);
   o.access = access;
   return o;
+}
+
+// The horizon of a drop of segment 1, from the chain fixer's state after that segment: at
+// fix-up level 2 exactly what Store::drop_history records for it.
+Bytes horizon_after_first_segment(const batpak::fuzz::ChainFixer& chain) {
+  batpak::index::Horizon horizon;
+  horizon.first_segment_id = 2;
+  horizon.first_sequence = chain.next_sequence;
+  for (const auto& [entity, head] : chain.heads) {
+    horizon.heads.push_back({entity, {head.clock, head.event_hash, head.wall_ms}});
+    horizon.wall_ms_max = std::max(horizon.wall_ms_max, head.wall_ms);
+  }
+  std::sort(horizon.heads.begin(), horizon.heads.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return batpak::index::encode_horizon(horizon);
 }
 
 // Opens read-only and checks the result is clean and holds `events` events.
@@ -151,9 +170,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto fs = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::fuzz::ChainFixer chain;
   std::vector<Bytes> segments = segments_end > 1 ? split_segments(data + 1, segments_end - 1) : std::vector<Bytes>{};
+  const bool dropped = (data[0] & 0x40) != 0 && segments.size() >= 2;
   for (size_t i = 0; i < segments.size(); ++i) {
     batpak::fuzz::fix_segment(segments[i], i + 1, level, chain);
     fs->put(batpak::segment::join_path(kDir, batpak::segment::segment_file_name(i + 1)), segments[i]);
+    if (dropped && i == 0) {
+      fs->put(batpak::segment::join_path(kDir, batpak::index::kHorizonFileName), horizon_after_first_segment(chain));
+    }
   }
   if (accelerated) {
     const bool forged = (data[0] & 0x20) != 0;
@@ -175,7 +198,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!verified) fail();
   if (level == 2 && access != batpak::AccessMode::kSalvage && !verified->ok()) fail();
   const uint64_t events = (*store)->open_report().events_recovered;
-  if ((*store)->stats().event_count != events) fail();
+  const batpak::StoreStats stats = (*store)->stats();
+  if (stats.event_count != events) fail();
   if (access != batpak::AccessMode::kReadWrite) return 0;
 
   // Read-write: the recovered state must be a clean starting point for the next open...
@@ -189,7 +213,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> payload = {0x81, 0xa1, 'n', 0x01};
   auto receipt = (*writable)->append(*batpak::Coordinate::make("order:1", "shop"),
                                      batpak::EventKind{0x1001}, payload);
-  if (!receipt || receipt->global_sequence != events + 1) fail();
+  if (!receipt || receipt->global_sequence != stats.last_global_sequence + 1) fail();
   if (!(*writable)->close()) fail();
   writable->reset();
   expect_clean_reopen(fs, events + 1);

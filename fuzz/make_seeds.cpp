@@ -120,7 +120,9 @@ bool write_footer_seeds(const std::filesystem::path& out) {
 }
 
 // The horizon file a real Store::drop_history writes (selector byte 6): two entities' heads,
-// after dropping every segment but the newest of a store with three.
+// after dropping every segment but the newest of a store with three. For fuzz_open, the
+// three segments before the drop, read-write with a horizon after the first (bit 6), as
+// written and fixed up (level 2).
 bool write_horizon_seed(const std::filesystem::path& out) {
   auto mem = std::make_shared<batpak::fuzz::MemoryFs>();
   batpak::DropHistoryOptions options;
@@ -136,6 +138,14 @@ bool write_horizon_seed(const std::filesystem::path& out) {
     }
     if (!(*store)->close()) return false;
   }
+  Bytes segments;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    auto segment = mem->get(batpak::segment::join_path("/mem", batpak::segment::segment_file_name(id)));
+    if (!segment) return false;
+    segments.insert(segments.end(), segment->begin(), segment->end());
+  }
+  write(out / "fuzz_open" / "dropped", with_option(1 << 6, segments));
+  write(out / "fuzz_open" / "dropped_fixup", with_option((1 << 6) | 2, segments));
   auto dropped = batpak::Store::drop_history("/mem", UINT64_MAX, options);
   if (!dropped || dropped->segments_removed == 0) return false;
   auto horizon = mem->get(batpak::segment::join_path("/mem", batpak::index::kHorizonFileName));
