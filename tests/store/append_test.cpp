@@ -166,6 +166,50 @@ TEST_F(AppendTest, BatchOverTheEventOrByteLimitIsTooLargeAndWritesNothingAndAtTh
   EXPECT_EQ(store->stats().event_count, 2u);
 }
 
+// The payload limit is checked per item before anything is sequenced: one oversized item,
+// wherever it stands among valid ones, fails the whole batch and leaves no trace, neither in
+// the running store nor in what a reopen finds on disk.
+TEST_F(AppendTest, BatchWithOneItemOverThePayloadLimitIsTooLargeWholeAndWritesNothing) {
+  StoreOptions options;
+  options.payload_bytes_max = 64;
+  {
+    auto store = open(options);
+    ASSERT_NE(store, nullptr);
+    BATPAK_ASSERT_OK_AND_ASSIGN(existing, store->append(coord("a"), kKindA, bytes("a1")));
+    const StoreStats before = store->stats();
+    std::vector<BatchItem> items{{coord("a"), kKindA, std::vector<uint8_t>(64, 1), {}},
+                                 {coord("b"), kKindA, bytes("b1"), {}},
+                                 {coord("c"), kKindA, std::vector<uint8_t>(65, 3), {}},
+                                 {coord("d"), kKindA, bytes("d1"), {}}};
+    auto r = store->append_batch(items);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code, ErrorCode::kTooLarge) << r.error().to_string();
+    EXPECT_NE(r.error().message.find("batch item 2"), std::string::npos) << r.error().message;
+    const StoreStats after = store->stats();
+    EXPECT_EQ(after.event_count, before.event_count);
+    EXPECT_EQ(after.last_global_sequence, before.last_global_sequence);
+    EXPECT_EQ(after.entity_count, before.entity_count);
+    EXPECT_EQ(after.data_bytes, before.data_bytes);
+    EXPECT_EQ(store->entity_generation("a"), 1u);
+    for (const char* entity : {"b", "c", "d"}) EXPECT_EQ(store->entity_generation(entity), 0u) << entity;
+    // The next commit follows the earlier one directly: no sequence or clock was used up.
+    BATPAK_ASSERT_OK_AND_ASSIGN(next, store->append(coord("a"), kKindA, bytes("a2")));
+    EXPECT_EQ(next.global_sequence, 2u);
+    EXPECT_EQ(next.clock, 2u);
+    EXPECT_EQ(next.prev_hash, existing.event_hash);
+    BATPAK_ASSERT_OK(store->close());
+  }
+  auto store = open(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->open_report().events_recovered, 2u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(all, store->query(Region::all()));
+  ASSERT_EQ(all.size(), 2u);
+  for (const Event& e : all) EXPECT_EQ(e.coordinate.entity(), "a");
+  for (const char* entity : {"b", "c", "d"}) EXPECT_EQ(store->entity_generation(entity), 0u) << entity;
+  BATPAK_ASSERT_OK_AND_ASSIGN(report, store->verify());
+  EXPECT_TRUE(report.ok()) << report.damage->reason;
+}
+
 TEST_F(AppendTest, IdempotencyKeyOfMalformedLengthIsInvalidArgument) {
   auto store = open();
   ASSERT_NE(store, nullptr);

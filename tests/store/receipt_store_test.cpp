@@ -1,4 +1,8 @@
 // Receipts issued by a store: signed and unsigned, checked with and without the store.
+#include <functional>
+#include <map>
+#include <set>
+
 #include "store_fixtures.hpp"
 
 namespace batpak::store_test {
@@ -148,6 +152,68 @@ TEST_F(ReceiptStoreTest, ReceiptOfAnEventThisStoreNeverCommittedIsInvalidSignatu
   auto other = Store::open(tmp_.sub("other"));
   ASSERT_TRUE(other.has_value());
   BATPAK_EXPECT_ERROR((*other)->verify_receipt(r), ErrorCode::kInvalidSignature);
+}
+
+// verify_receipt does not just refuse a tampered receipt: its reason names what differs, so
+// an auditor can tell which claim was altered. Each field is tampered alone; the reasons of
+// different fields differ.
+TEST_F(ReceiptStoreTest, VerifyReceiptGivesAReasonThatNamesEachTamperedField) {
+  struct Case {
+    const char* field;
+    const char* reason_names;  // What the reason must mention.
+    std::function<void(Receipt&)> tamper;
+  };
+  const std::vector<Case> cases{
+      {"event_id", "event id", [](Receipt& r) { r.event_id.bytes[15] ^= 1; }},
+      {"global_sequence", "global_sequence", [](Receipt& r) { r.global_sequence += 1; }},
+      {"entity", "coordinate", [](Receipt& r) { r.entity += "x"; }},
+      {"scope", "coordinate", [](Receipt& r) { r.scope = "other"; }},
+      {"kind", "kind", [](Receipt& r) { r.kind = EventKind(0x1FFF); }},
+      {"clock", "clock", [](Receipt& r) { r.clock += 1; }},
+      {"wall_ms", "wall_ms", [](Receipt& r) { r.wall_ms -= 1; }},
+      {"correlation_id", "correlation", [](Receipt& r) { r.correlation_id.bytes[2] ^= 1; }},
+      {"causation_id", "causation", [](Receipt& r) { r.causation_id.bytes[2] ^= 1; }},
+      {"payload_version", "payload_version", [](Receipt& r) { r.payload_version += 1; }},
+      {"content_hash", "content_hash", [](Receipt& r) { r.content_hash.bytes[0] ^= 1; }},
+      {"prev_hash", "prev_hash", [](Receipt& r) { r.prev_hash.bytes[0] ^= 1; }},
+      {"event_hash", "event_hash", [](Receipt& r) { r.event_hash.bytes[0] ^= 1; }},
+      {"signature", "signature", [](Receipt& r) { (*r.signature)[0] ^= 1; }},
+      {"signature removed", "unsigned", [](Receipt& r) { r.signature.reset(); }},
+  };
+  std::map<std::string, std::string> reason_of;  // Field -> reason.
+  auto expect_reason = [&](const Store& store, const Receipt& good, const Case& c) {
+    Receipt bad = good;
+    c.tamper(bad);
+    auto s = store.verify_receipt(bad);
+    ASSERT_FALSE(s.has_value()) << c.field;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidSignature) << c.field;
+    EXPECT_NE(s.error().message.find(c.reason_names), std::string::npos)
+        << c.field << ": \"" << s.error().message << "\" does not name " << c.reason_names;
+    reason_of[c.field] = s.error().message;
+  };
+
+  auto store = open(signed_options());
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->append(coord("a"), kKindA, bytes("first")));  // So prev_hash is not zero.
+  AppendOptions o;
+  o.causation_id.bytes[0] = 9;
+  BATPAK_ASSERT_OK_AND_ASSIGN(good, store->append(coord("a"), kKindA, bytes("x"), o));
+  BATPAK_ASSERT_OK(store->verify_receipt(good));
+  for (const Case& c : cases) expect_reason(*store, good, c);
+
+  // A signature on a receipt of a store that does not sign is a forgery, named as such.
+  auto unsigned_store = Store::open(tmp_.sub("unsigned"));
+  ASSERT_TRUE(unsigned_store.has_value()) << unsigned_store.error().to_string();
+  BATPAK_ASSERT_OK_AND_ASSIGN(plain, (*unsigned_store)->append(coord("a"), kKindA, bytes("x")));
+  expect_reason(**unsigned_store, plain,
+                {"forged signature", "signing key",
+                 [](Receipt& r) { r.signature = std::array<uint8_t, kSignatureBytes>{}; }});
+
+  // Only fields that one reason covers together (the coordinate's two parts; correlation
+  // and causation) may share it.
+  std::set<std::string> distinct;
+  for (const auto& [field, reason] : reason_of) distinct.insert(reason);
+  EXPECT_EQ(distinct.size(), reason_of.size() - 2);
 }
 
 }  // namespace
