@@ -84,9 +84,17 @@ std::optional<Error> lost_before_clean_end(const std::string& path, uint64_t seg
                path, end, {}};
 }
 
+// Where `ids`, which should run on from `first_id`, first skip one: the index of the first id
+// after the gap, or ids.size() when there is no gap.
+size_t first_gap(const std::vector<uint64_t>& ids, uint64_t first_id) {
+  size_t i = 0;
+  while (i < ids.size() && ids[i] == first_id + i) ++i;
+  return i;
+}
+
 // Scans every segment into the index, checking the chain with `checker`. Applies the
 // torn-tail and salvage rules of docs/durability.md, and the manifest's clean end.
-Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, const std::optional<segment::Manifest>& manifest,
+Result<Recovered> recover(Store::Impl& s, std::vector<uint64_t> ids, const std::optional<segment::Manifest>& manifest,
                           index::ChainChecker& checker) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   const bool salvage = s.options.access == AccessMode::kSalvage;
@@ -96,6 +104,16 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
     return tl::unexpected(Error{ErrorCode::kCorruption,
                                 "segment " + std::to_string(first_id) + ", the first after the history horizon, is missing",
                                 s.segments.path(first_id), 0, {}});
+  }
+  // A gap is damage found before anything is read (docs/durability.md), so it is named even
+  // when the segment before it would fail first as sealed: other modes refuse; salvage opens
+  // the segments before it, the last of them as the newest, and reports the gap.
+  std::optional<Error> gap;
+  if (const size_t gap_at = first_gap(ids, first_id); gap_at < ids.size()) {
+    gap = Error{ErrorCode::kCorruption, "segment " + std::to_string(first_id + gap_at) + " is missing",
+                s.segments.path(first_id + gap_at), 0, {}};
+    if (!salvage) return tl::unexpected(std::move(*gap));
+    ids.resize(gap_at);
   }
   // Dropped history (docs/retention.md): the index and the chain check start at the horizon.
   rec.wall_ms_max = s.horizon.wall_ms_max;
@@ -123,11 +141,6 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
       s.report.salvage_stopped_at = std::move(e);
       return rec;
     };
-    if (id != first_id + i) {
-      return stop(Error{ErrorCode::kCorruption, "segment " + std::to_string(first_id + i) + " is missing",
-                        s.segments.path(first_id + i), 0, {}},
-                  nullptr);
-    }
     if (i + 1 < covered_count) {
       // Sealed and wholly covered by the checkpoint, whose load just read and checksummed
       // it: nothing to read, and no need to hold it open (SegmentSet opens it when read).
@@ -200,6 +213,7 @@ Result<Recovered> recover(Store::Impl& s, const std::vector<uint64_t>& ids, cons
     rec = Recovered{id, file, scan->data_end, rec.wall_ms_max};
     ++s.report.segments;
   }
+  if (gap) s.report.salvage_stopped_at = std::move(gap);
   return rec;
 }
 

@@ -432,6 +432,7 @@ TEST_F(CorruptionTest, DeletedMiddleSegmentIsCorruption) {
   o.access = AccessMode::kSalvage;
   BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir, o));
   ASSERT_TRUE(store->open_report().salvage_stopped_at.has_value());
+  EXPECT_EQ(store->open_report().salvage_stopped_at->file, removed) << "the report names the missing segment";
   EXPECT_EQ(expect_prefix_of_reference(*store), ref_->segments[0].frames.size());
 }
 
