@@ -348,7 +348,9 @@ class Store {
   AccessMode access_mode() const;
 
   // Checks a receipt against the store: the event exists and every receipt field matches
-  // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature.
+  // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature, whose
+  // message names the first field that differs. An unknown event whose receipt names a
+  // global sequence below the history horizon: kNotFound (docs/retention.md).
   Status verify_receipt(const Receipt& receipt) const;
 
   // The Ed25519 public key receipts are signed with, when a signing seed is configured.

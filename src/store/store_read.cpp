@@ -301,18 +301,24 @@ Status Store::verify_receipt(const Receipt& receipt) const {
   if (auto s = impl_->check_readable(); !s) return s;
   auto invalid = [](const std::string& why) { return make_error(ErrorCode::kInvalidSignature, why); };
   auto seq = impl_->index.find(receipt.event_id);
+  if (!seq && receipt.global_sequence < impl_->index.first_sequence()) {
+    return make_error(ErrorCode::kNotFound,
+                      "the receipt's global sequence " + std::to_string(receipt.global_sequence) +
+                          " is below the history horizon " + std::to_string(impl_->index.first_sequence()) +
+                          ": its event was dropped (verify_receipt_signature still checks a signed receipt)");
+  }
   if (!seq) return invalid("no committed event has this receipt's event id");
   auto event = impl_->read_event(*seq);
   if (!event) return tl::unexpected(event.error());
   const Receipt stored = receipt_from_event(*event);
   if (receipt.global_sequence != stored.global_sequence) return invalid("global_sequence differs");
-  if (receipt.entity != stored.entity || receipt.scope != stored.scope) return invalid("coordinate differs");
+  if (receipt.entity != stored.entity) return invalid("entity differs");
+  if (receipt.scope != stored.scope) return invalid("scope differs");
   if (receipt.kind != stored.kind) return invalid("kind differs");
   if (receipt.clock != stored.clock) return invalid("clock differs");
   if (receipt.wall_ms != stored.wall_ms) return invalid("wall_ms differs");
-  if (receipt.correlation_id != stored.correlation_id || receipt.causation_id != stored.causation_id) {
-    return invalid("correlation or causation differs");
-  }
+  if (receipt.correlation_id != stored.correlation_id) return invalid("correlation_id differs");
+  if (receipt.causation_id != stored.causation_id) return invalid("causation_id differs");
   if (receipt.payload_version != stored.payload_version) return invalid("payload_version differs");
   if (receipt.content_hash != stored.content_hash) return invalid("content_hash differs");
   if (receipt.prev_hash != stored.prev_hash) return invalid("prev_hash differs");

@@ -58,17 +58,29 @@ class DropHistoryTest : public StoreTest {
     return report ? *report : DropHistoryReport{};
   }
 
-  // Every receipt below `first_sequence` is gone from `store`; every other one reads back.
+  // Every receipt below `first_sequence` is gone from `store` (not found, neither by get nor
+  // by verify_receipt); every other one reads back and verifies.
   void expect_kept_from(const Store& store, uint64_t first_sequence) {
     for (const Receipt& r : receipts_) {
       auto got = store.get(r.event_id);
+      auto verified = store.verify_receipt(r);
       if (r.global_sequence < first_sequence) {
         ASSERT_FALSE(got) << "event " << r.global_sequence << " was dropped";
         EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
+        ASSERT_FALSE(verified) << "event " << r.global_sequence << " was dropped";
+        EXPECT_EQ(verified.error().code, ErrorCode::kNotFound) << verified.error().to_string();
       } else {
         ASSERT_TRUE(got) << "event " << r.global_sequence << ": " << got.error().to_string();
         EXPECT_EQ(got->header.event_hash, r.event_hash);
+        EXPECT_TRUE(verified) << "event " << r.global_sequence << ": " << verified.error().to_string();
       }
+    }
+    if (first_sequence > 1) {  // A receipt of an unknown event above the horizon is false.
+      Receipt forged = receipts_.back();
+      forged.event_id.bytes[15] ^= 1;
+      auto refused = store.verify_receipt(forged);
+      ASSERT_FALSE(refused);
+      EXPECT_EQ(refused.error().code, ErrorCode::kInvalidSignature);
     }
     auto all = store.query(Region::all());
     ASSERT_TRUE(all) << all.error().to_string();

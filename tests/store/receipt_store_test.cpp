@@ -166,13 +166,13 @@ TEST_F(ReceiptStoreTest, VerifyReceiptGivesAReasonThatNamesEachTamperedField) {
   const std::vector<Case> cases{
       {"event_id", "event id", [](Receipt& r) { r.event_id.bytes[15] ^= 1; }},
       {"global_sequence", "global_sequence", [](Receipt& r) { r.global_sequence += 1; }},
-      {"entity", "coordinate", [](Receipt& r) { r.entity += "x"; }},
-      {"scope", "coordinate", [](Receipt& r) { r.scope = "other"; }},
+      {"entity", "entity", [](Receipt& r) { r.entity += "x"; }},
+      {"scope", "scope", [](Receipt& r) { r.scope = "other"; }},
       {"kind", "kind", [](Receipt& r) { r.kind = EventKind(0x1FFF); }},
       {"clock", "clock", [](Receipt& r) { r.clock += 1; }},
       {"wall_ms", "wall_ms", [](Receipt& r) { r.wall_ms -= 1; }},
-      {"correlation_id", "correlation", [](Receipt& r) { r.correlation_id.bytes[2] ^= 1; }},
-      {"causation_id", "causation", [](Receipt& r) { r.causation_id.bytes[2] ^= 1; }},
+      {"correlation_id", "correlation_id", [](Receipt& r) { r.correlation_id.bytes[2] ^= 1; }},
+      {"causation_id", "causation_id", [](Receipt& r) { r.causation_id.bytes[2] ^= 1; }},
       {"payload_version", "payload_version", [](Receipt& r) { r.payload_version += 1; }},
       {"content_hash", "content_hash", [](Receipt& r) { r.content_hash.bytes[0] ^= 1; }},
       {"prev_hash", "prev_hash", [](Receipt& r) { r.prev_hash.bytes[0] ^= 1; }},
@@ -209,11 +209,10 @@ TEST_F(ReceiptStoreTest, VerifyReceiptGivesAReasonThatNamesEachTamperedField) {
                 {"forged signature", "signing key",
                  [](Receipt& r) { r.signature = std::array<uint8_t, kSignatureBytes>{}; }});
 
-  // Only fields that one reason covers together (the coordinate's two parts; correlation
-  // and causation) may share it.
+  // No two fields share a reason.
   std::set<std::string> distinct;
   for (const auto& [field, reason] : reason_of) distinct.insert(reason);
-  EXPECT_EQ(distinct.size(), reason_of.size() - 2);
+  EXPECT_EQ(distinct.size(), reason_of.size());
 }
 
 }  // namespace
