@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include "batpak/cursor.hpp"
 #include "store/store_fixtures.hpp"
@@ -92,6 +94,21 @@ class DropHistoryTest : public StoreTest {
     EXPECT_EQ(report->events_checked, kEvents - (first_sequence - 1));
   }
 
+  // Each entity's replay plan over all kinds, field by field.
+  using PlanFields = std::tuple<std::vector<uint64_t>, uint64_t, uint64_t, Hash32, uint64_t>;
+  static std::vector<PlanFields> plans_of(const Store& store) {
+    std::vector<PlanFields> out;
+    for (int i = 0; i < kEntities; ++i) {
+      auto plan = store.replay_plan(entity_of(i), {});
+      EXPECT_TRUE(plan) << plan.error().to_string();
+      if (!plan) return out;
+      EXPECT_GT(plan->dropped_generation, 0u) << entity_of(i) << " lost events to the drop";
+      out.emplace_back(plan->global_sequences, plan->watermark, plan->generation, plan->head_hash,
+                       plan->dropped_generation);
+    }
+    return out;
+  }
+
   std::vector<Receipt> receipts_;
 };
 
@@ -134,6 +151,7 @@ TEST_F(DropHistoryTest, EveryReopenPathSeesTheSameJournalAfterTheHorizon) {
                         {true, true, IndexSource::kCheckpoint},
                         {false, false, IndexSource::kFullScan}};
   bool footers_loaded = false;
+  std::optional<std::vector<PlanFields>> first_plans;  // What projections read, by the first path.
   for (const Path& path : paths) {
     StoreOptions options = small_segments();
     options.index_checkpoint = path.checkpoint;
@@ -141,6 +159,9 @@ TEST_F(DropHistoryTest, EveryReopenPathSeesTheSameJournalAfterTheHorizon) {
     auto store = open(options);
     ASSERT_TRUE(store);
     expect_kept_from(*store, report.first_sequence);
+    const std::vector<PlanFields> plans = plans_of(*store);
+    if (!first_plans) first_plans = plans;
+    EXPECT_EQ(plans, *first_plans) << "replay plans differ by reopen path";
     EXPECT_EQ(store->open_report().index_source, path.source) << store->open_report().index_source_reason;
     footers_loaded = footers_loaded || store->open_report().segments_from_footers > 0;
     ASSERT_TRUE(store->close());

@@ -2,6 +2,8 @@
 // footers, full scan) and check that every path answers alike.
 #pragma once
 
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,32 @@ inline void append_events(Store& store, int first, int count) {
   }
 }
 
+// What a projection reads before it folds, for each entity of `events`: its replay plans
+// (all kinds, and kind A only, also after a sequence) and its head hash, from `a` and from `b`.
+inline void expect_same_projection_inputs(const Store& a, const Store& b, const std::vector<Event>& events) {
+  std::set<std::string> entities;
+  for (const Event& e : events) entities.insert(std::string(e.coordinate.entity()));
+  const std::vector<EventKind> only_a{kKindA};
+  for (const std::string& entity : entities) {
+    SCOPED_TRACE(entity);
+    for (std::span<const EventKind> kinds : {std::span<const EventKind>{}, std::span<const EventKind>(only_a)}) {
+      for (uint64_t after : {uint64_t{0}, uint64_t{5}}) {
+        BATPAK_ASSERT_OK_AND_ASSIGN(plan_a, a.replay_plan(entity, kinds, after));
+        BATPAK_ASSERT_OK_AND_ASSIGN(plan_b, b.replay_plan(entity, kinds, after));
+        EXPECT_EQ(plan_a.global_sequences, plan_b.global_sequences);
+        EXPECT_EQ(plan_a.watermark, plan_b.watermark);
+        EXPECT_EQ(plan_a.generation, plan_b.generation);
+        EXPECT_EQ(plan_a.head_hash, plan_b.head_hash);
+        EXPECT_EQ(plan_a.dropped_generation, plan_b.dropped_generation);
+      }
+    }
+    const uint64_t generation = a.entity_generation(entity);
+    BATPAK_ASSERT_OK_AND_ASSIGN(hash_a, a.entity_hash_at(entity, generation));
+    BATPAK_ASSERT_OK_AND_ASSIGN(hash_b, b.entity_hash_at(entity, generation));
+    EXPECT_EQ(hash_a, hash_b);
+  }
+}
+
 // Every read a user can make, from `a` and from `b`, agrees.
 inline void expect_same_answers(const Store& a, const Store& b) {
   BATPAK_ASSERT_OK_AND_ASSIGN(all_a, a.query(Region::all()));
@@ -61,6 +89,7 @@ inline void expect_same_answers(const Store& a, const Store& b) {
   BATPAK_ASSERT_OK_AND_ASSIGN(page_b, b.query_after(Region::entity("order:1"), 3, 7));
   ASSERT_EQ(page_a.size(), page_b.size());
   for (size_t i = 0; i < page_a.size(); ++i) expect_same_event(page_a[i], page_b[i]);
+  expect_same_projection_inputs(a, b, all_a);
 }
 
 inline OpenReport open_report_of(const std::string& dir, const StoreOptions& o) {
