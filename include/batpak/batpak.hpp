@@ -1,6 +1,7 @@
 // Umbrella header: the whole public API of batpak.
 #pragma once
 
+#include "batpak/chain_walk.hpp"
 #include "batpak/codec.hpp"
 #include "batpak/cursor.hpp"
 #include "batpak/cursor_worker.hpp"

@@ -16,6 +16,7 @@
 #include "segment/scan.hpp"
 #include "segment/segment_files.hpp"
 #include "support/file_bytes.hpp"
+#include "support/reseal.hpp"
 #include "support/store_invariants.hpp"
 #include "support/temp_dir.hpp"
 #include "util/bytes.hpp"
@@ -28,52 +29,6 @@ constexpr EventKind kKind{0x1001};
 constexpr uint64_t kEvents = 700;
 constexpr uint64_t kLargePayloadEvent = 401;  // Its payload is over 1 KiB: hashed alone.
 constexpr const char* kContentMismatch = "content_hash does not match the payload";
-
-struct FrameAt {
-  std::string path;         // Its segment file.
-  uint64_t offset = 0;      // Frame start in the segment file.
-  uint64_t payload_at = 0;  // First payload byte in the file.
-};
-
-// Every frame of these segment files (the whole store, ascending), in commit order.
-std::vector<FrameAt> scan_frames(const std::vector<std::string>& paths) {
-  std::vector<FrameAt> frames;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    auto file = posix_fs()->open(paths[i], Fs::OpenMode::kRead);
-    EXPECT_TRUE(file.has_value()) << paths[i];
-    if (!file) return {};
-    auto size = (*file)->size();
-    EXPECT_TRUE(size.has_value()) << paths[i];
-    if (!size) return {};
-    segment::ScanTarget target{file->get(), paths[i], i + 1, /*newest=*/i + 1 == paths.size(), *size};
-    auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
-      const uint64_t payload_at = f.offset + format::kFrameHeaderBytes + format::kRecordFixedBytes +
-                                  f.record.entity.size() + f.record.scope.size();
-      frames.push_back(FrameAt{paths[i], f.offset, payload_at});
-      return {};
-    });
-    EXPECT_TRUE(scan.has_value()) << scan.error().to_string();
-  }
-  return frames;
-}
-
-// Flips one bit of the file, then recomputes the checksum of the frame that holds it.
-void flip_and_reseal(const std::string& path, uint64_t frame_offset, uint64_t byte_at) {
-  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-  std::vector<uint8_t> header(format::kFrameHeaderBytes);
-  file.seekg(static_cast<std::streamoff>(frame_offset));
-  file.read(reinterpret_cast<char*>(header.data()), static_cast<std::streamsize>(header.size()));
-  const uint32_t record_bytes = util::load_le<uint32_t>(header.data() + format::kFrameRecordBytesAt);
-  std::vector<uint8_t> frame(format::kFrameHeaderBytes + record_bytes);
-  file.seekg(static_cast<std::streamoff>(frame_offset));
-  file.read(reinterpret_cast<char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
-  frame[byte_at - frame_offset] ^= 0x01;
-  const std::span<const uint8_t> sealed(frame.data() + format::kFrameMagicAt, frame.size() - format::kFrameMagicAt);
-  util::store_le<uint64_t>(frame.data() + format::kFrameChecksumAt, util::checksum64(sealed));
-  file.seekp(static_cast<std::streamoff>(frame_offset));
-  file.write(reinterpret_cast<const char*>(frame.data()), static_cast<std::streamsize>(frame.size()));
-  ASSERT_TRUE(file.good());
-}
 
 // Parameter: segment_bytes_max. One segment, or several, so that a batch of pending content
 // checks meets a segment's end.
