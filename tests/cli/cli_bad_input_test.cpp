@@ -72,6 +72,10 @@ TEST_F(CliBadInput, OversizedPayloadIsRefused) {
 TEST_F(CliBadInput, BadIdsAndUsageExitTwo) {
   EXPECT_EQ(run_cli({"get", store(), "not-an-id"}).exit_code, 2);
   EXPECT_EQ(run_cli({"walk", store(), "1234"}).exit_code, 2);
+  const std::string id(32, 'a');
+  EXPECT_EQ(run_cli({"walk", store(), id, "--end", id}).exit_code, 2) << "--end needs --evidence";
+  EXPECT_EQ(run_cli({"walk", store(), id, "--evidence", "--end", "12"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"walk", store(), id, "--evidence", "--expect-hash", "zz"}).exit_code, 2);
   EXPECT_EQ(run_cli({"append", store()}).exit_code, 2) << "neither --stdin nor flags";
   EXPECT_EQ(run_cli({"frobnicate", store()}).exit_code, 2);
   EXPECT_EQ(run_cli({"query", store(), "--kind", "1:001", "--category", "1"}).exit_code, 2);

@@ -96,6 +96,28 @@ TEST_F(Cli, GetQueryAndWalk) {
   EXPECT_EQ(walk.lines()[1]["clock"], 1);
 }
 
+// walk --evidence prints a chain walk report: exit 0 when every hash and link holds, 1 when
+// the report has a finding (here: the start is not the event the given hash names).
+TEST_F(Cli, WalkEvidenceReportsTheWalkAndExitsOneOnAFinding) {
+  auto receipts = append_three();
+  const std::string start = receipts[1]["event_id"];
+  auto clean = run_cli({"walk", store(), start, "--evidence", "--expect-hash", receipts[1]["event_hash"]});
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  ASSERT_EQ(clean.lines().size(), 1u);
+  const nlohmann::json body = clean.lines()[0]["body"];
+  EXPECT_EQ(body["boundary"], "reached_genesis");
+  EXPECT_EQ(body["checked_count"], 2);
+  EXPECT_EQ(body["first_ref"]["event_id"], start);
+  EXPECT_EQ(clean.lines()[0]["body_hash"].get<std::string>().size(), 64u);
+  auto wrong = run_cli({"walk", store(), start, "--evidence", "--expect-hash", receipts[0]["event_hash"]});
+  EXPECT_EQ(wrong.exit_code, 1);
+  ASSERT_EQ(wrong.lines().size(), 1u);
+  EXPECT_EQ(wrong.lines()[0]["body"]["findings"].at(0)["type"], "start_hash_mismatch");
+  auto ended = run_cli({"walk", store(), start, "--evidence", "--end", start});
+  ASSERT_EQ(ended.exit_code, 0) << ended.err;
+  EXPECT_EQ(ended.lines().at(0)["body"]["boundary"], "reached_end");
+}
+
 TEST_F(Cli, UnknownEventIsAFindingNotAUsageError) {
   append_three();
   auto r = run_cli({"get", store(), std::string(32, 'a')});

@@ -1,4 +1,4 @@
-// get, query, walk, stats, export: read-only commands.
+// get, query, walk (and its chain walk evidence), stats, export: read-only commands.
 #include <optional>
 #include <string>
 
@@ -19,7 +19,34 @@ struct EventArgs {  // get and walk.
   std::string dir, event_id;
   std::optional<std::string> key;  // get --key: the event committed with this idempotency key.
   size_t limit = 1000;
+  bool evidence = false;                         // walk --evidence: a chain walk report instead.
+  std::optional<std::string> end, expect_hash;  // walk --evidence only.
 };
+
+// The request of walk --evidence from its flags (its start is set later). kInvalidArgument
+// for a malformed id or hash.
+Result<ChainWalkRequest> walk_request(const EventArgs& a) {
+  ChainWalkRequest request;
+  request.limit = a.limit;
+  if (a.end) {
+    auto end = EventId::parse(*a.end);
+    if (!end) return tl::unexpected(end.error());
+    request.end = *end;
+  }
+  if (a.expect_hash) {
+    auto hash = Hash32::parse(*a.expect_hash);
+    if (!hash) return tl::unexpected(hash.error());
+    request.expected_event_hash = *hash;
+  }
+  return request;
+}
+
+// Prints the report; exit 1 when it has a finding.
+int print_chain_walk(const Store& store, const ChainWalkRequest& request) {
+  const ChainWalkReport report = chain_walk_evidence(store, request);
+  print_line(batpak::to_json(report));
+  return report.ok() ? kExitOk : kExitFinding;
+}
 
 int print_events(const Result<std::vector<Event>>& events, nlohmann::json (*to_json)(const Event&)) {
   if (!events) return report_error(events.error());
@@ -45,11 +72,18 @@ Result<EventId> committed_event_id(const Store& store, const std::string& key) {
 
 int run_get_or_walk(const EventArgs& a, bool walk) {
   if (a.event_id.empty() == !a.key) return usage_error("give either EVENT_ID or --key");
+  if ((a.end || a.expect_hash) && !a.evidence) return usage_error("--end and --expect-hash need --evidence");
   std::optional<EventId> id;
   if (!a.key) {
     auto parsed = EventId::parse(a.event_id);
     if (!parsed) return report_error(parsed.error());
     id = *parsed;
+  }
+  std::optional<ChainWalkRequest> evidence;
+  if (a.evidence) {
+    auto request = walk_request(a);
+    if (!request) return report_error(request.error());
+    evidence = *request;
   }
   Opened opened = open_store(a.dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
@@ -57,6 +91,10 @@ int run_get_or_walk(const EventArgs& a, bool walk) {
     auto found = committed_event_id(*opened.store, *a.key);
     if (!found) return report_error(found.error());
     id = *found;
+  }
+  if (evidence) {
+    evidence->start = *id;
+    return print_chain_walk(*opened.store, *evidence);
   }
   if (walk) return print_events(opened.store->walk_ancestors(*id, a.limit), event_to_json);
   auto event = opened.store->get(*id);
@@ -142,6 +180,10 @@ void add_read_commands(CLI::App& app, Runner& run) {
   walk->add_option("DIR", walk_args.dir, "data directory")->required();
   walk->add_option("EVENT_ID", walk_args.event_id, "event id (32 hex)")->required();
   walk->add_option("--limit", walk_args.limit, "at most this many events (default 1000)")->check(decimal_number());
+  walk->add_flag("--evidence", walk_args.evidence,
+                 "print a chain walk report (every hash checked again) instead of the events; exit 1 on a finding");
+  walk->add_option("--end", walk_args.end, "with --evidence: stop at this ancestor (event id)");
+  walk->add_option("--expect-hash", walk_args.expect_hash, "with --evidence: the start's expected event_hash (64 hex)");
   walk->callback([&run] { run = [] { return run_get_or_walk(walk_args, true); }; });
 
   static std::string stats_dir;
