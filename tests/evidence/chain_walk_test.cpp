@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "batpak/chain_walk.hpp"
+#include "evidence/evidence_fixtures.hpp"
 #include "support/reseal.hpp"
 #include "support/temp_dir.hpp"
 #include "util/hash.hpp"
@@ -195,6 +196,37 @@ TEST_F(ChainWalk, AWalkAfterADropStopsAtTheHorizonWhoseRecordedHashItLinksTo) {
   EXPECT_EQ(r.checked_count, 1u);
   ASSERT_TRUE(r.next_parent_hash);
   EXPECT_EQ(*r.next_parent_hash, cart_.back().event_hash);
+}
+
+// walk_digest and body_hash were checked with the reference BLAKE3 C implementation (its
+// portable build, outside this project's code).
+constexpr std::string_view kGoldenBytes =
+    R"({"boundary":"limit_reached","checked_count":1,"entity":"cart:1","findings":[],"first_ref":{"clock":2,)"
+    R"("event_hash":"41ec219bc15b8c1fcc11ce8a27c185eff326e987ab9a853d23cc5083ceda3b26",)"
+    R"("event_id":"ba63d55835ac89c4badc8e0139a03e2e","global_sequence":2},"last_ref":{"clock":2,)"
+    R"("event_hash":"41ec219bc15b8c1fcc11ce8a27c185eff326e987ab9a853d23cc5083ceda3b26",)"
+    R"("event_id":"ba63d55835ac89c4badc8e0139a03e2e","global_sequence":2},)"
+    R"("next_parent_hash":"7ae240e3b322d6cda7d34799179412257db8b8d20731087ca1e61d7b95d3ecec",)"
+    R"("request":{"end":null,"expected_event_hash":null,"limit":1,"start":"ba63d55835ac89c4badc8e0139a03e2e"},)"
+    R"("schema_version":1,"walk_digest":"240179562c41ea2d3e61a2e1ae501182be65df454dbf031d170742151cd65db0"})";
+constexpr std::string_view kGoldenHash = "f32548416e1283057224c14ed2fe0e104c3bf7d73749f0075c19fe415936012e";
+
+// Golden: the canonical bytes of one fixed walk (fixed clock, keyed appends, so fixed ids
+// and hashes). A change here changes every stored body_hash; it needs a schema_version
+// bump, not a new golden value.
+class ChainWalkGolden : public EvidenceStore {};
+TEST_F(ChainWalkGolden, CanonicalBytesAndBodyHash) {
+  open_with(nullptr);
+  add("cart:1", 2);
+  add("cart:1", 5);
+  auto newest = store_->query(Region::entity("cart:1"));
+  ASSERT_TRUE(newest && newest->size() == 2);
+  ChainWalkRequest request;
+  request.start = newest->back().header.event_id;
+  request.limit = 1;
+  const ChainWalkReport r = chain_walk_evidence(*store_, request);
+  EXPECT_EQ(canonical_body_bytes(r), kGoldenBytes);
+  EXPECT_EQ(r.body_hash.to_hex(), kGoldenHash);
 }
 
 }  // namespace
