@@ -4,7 +4,7 @@
 #include <string>
 
 #include "batpak/evidence.hpp"
-#include "util/hash.hpp"
+#include "evidence/canonical.hpp"
 
 namespace batpak {
 namespace {
@@ -104,13 +104,11 @@ std::string_view run_finding_name(RunFinding::Type type) {
 }
 
 std::string canonical_body_bytes(const ProjectionRunReport& report) {
-  // Replacing invalid UTF-8 (instead of throwing) keeps the encoding total and exception-free.
-  return body_json(report).dump(-1, ' ', false, json::error_handler_t::replace);
+  return evidence_detail::canonical_bytes(body_json(report));
 }
 
 Hash32 compute_body_hash(const ProjectionRunReport& report) {
-  const std::string bytes = canonical_body_bytes(report);
-  return util::blake3({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  return evidence_detail::canonical_hash(body_json(report));
 }
 
 nlohmann::json to_json(const ProjectionRunReport& report) {

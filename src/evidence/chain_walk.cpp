@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "format/record.hpp"
+#include "evidence/canonical.hpp"
 #include "util/hash.hpp"
 
 namespace batpak {
@@ -207,12 +208,11 @@ std::string_view chain_walk_boundary_name(ChainWalkBoundary boundary) {
 }
 
 std::string canonical_body_bytes(const ChainWalkReport& report) {
-  return body_json(report).dump(-1, ' ', false, json::error_handler_t::replace);
+  return evidence_detail::canonical_bytes(body_json(report));
 }
 
 Hash32 compute_body_hash(const ChainWalkReport& report) {
-  const std::string bytes = canonical_body_bytes(report);
-  return util::blake3({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  return evidence_detail::canonical_hash(body_json(report));
 }
 
 nlohmann::json to_json(const ChainWalkReport& report) {

@@ -188,15 +188,31 @@ class OpenTamperTest : public ::testing::Test {
     BATPAK_ASSERT_OK(segment::write_manifest(*posix_fs(), dir_, {paths_.size(), 0}));
   }
 
+  // The errors of a read-write and then a read-only open with `options`, each of which must
+  // be refused (else `unnoticed` is the failure).
+  std::vector<Error> refused_opens(StoreOptions options, const std::string& unnoticed) {
+    std::vector<Error> errors;
+    for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
+      options.access = mode;
+      auto store = Store::open(dir_, options);
+      EXPECT_FALSE(store.has_value()) << (mode == AccessMode::kReadWrite ? "read-write: " : "read-only: ")
+                                      << unnoticed;
+      if (!store) errors.push_back(store.error());
+    }
+    return errors;
+  }
+  // Invariant: read-write and read-only opens refuse with kCorruption naming `file`.
+  void expect_open_refused_naming(const std::string& file, const std::string& unnoticed) {
+    for (const Error& e : refused_opens(options_, unnoticed)) {
+      EXPECT_EQ(e.code, ErrorCode::kCorruption) << e.to_string();
+      EXPECT_EQ(e.file, file) << e.to_string();
+    }
+  }
   // Invariant: read-write and read-only opens refuse with kCorruption, naming the event's
   // file and frame offset, with this reason.
   void expect_open_refused_at(uint64_t global_sequence, const std::string& reason, StoreOptions options) {
-    for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
-      SCOPED_TRACE(mode == AccessMode::kReadWrite ? "read-write open" : "read-only open");
-      options.access = mode;
-      auto store = Store::open(dir_, options);
-      ASSERT_FALSE(store.has_value()) << "tampering at event " << global_sequence << " went unnoticed by open";
-      const Error& e = store.error();
+    const std::string unnoticed = "tampering at event " + std::to_string(global_sequence) + " went unnoticed by open";
+    for (const Error& e : refused_opens(std::move(options), unnoticed)) {
       EXPECT_EQ(e.code, ErrorCode::kCorruption) << e.to_string();
       EXPECT_EQ(e.file, frame(global_sequence).path) << e.to_string();
       EXPECT_EQ(e.offset, frame(global_sequence).offset) << e.to_string();
@@ -283,14 +299,7 @@ TEST_F(OpenTamperTest, UndecodableResealedLastFrameWithoutACleanCloseIsATornTail
 // same undecodable last frame is acknowledged data: the open refuses.
 TEST_F(OpenTamperTest, UndecodableResealedLastFrameAfterACleanCloseRefusesOpen) {
   tamper_field(kOpenEvents, format::kRecReservedAt);
-  for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
-    StoreOptions options = options_;
-    options.access = mode;
-    auto store = Store::open(dir_, options);
-    ASSERT_FALSE(store.has_value()) << "an acknowledged last event was cut as a torn tail";
-    EXPECT_EQ(store.error().code, ErrorCode::kCorruption) << store.error().to_string();
-    EXPECT_EQ(store.error().file, frame(kOpenEvents).path) << store.error().to_string();
-  }
+  expect_open_refused_naming(frame(kOpenEvents).path, "an acknowledged last event was cut as a torn tail");
 }
 
 TEST_F(OpenTamperTest, ResealedFrameWhosePrevHashDoesNotLinkRefusesAFullScanOpen) {
@@ -367,14 +376,7 @@ TEST_F(OpenTamperTest, StraySegmentFileAfterThePreallocatedLastRefusesOpenAndLos
   const std::string stray = write_stray_segment(dir_, paths_.size() + 1);
   const std::set<std::string> before = listing();
   const std::vector<uint8_t> newest_bytes = read_file_bytes(paths_.back());
-  for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
-    StoreOptions options = options_;
-    options.access = mode;
-    auto store = Store::open(dir_, options);
-    ASSERT_FALSE(store.has_value()) << "a segment with zeros after its data was taken for a sealed one";
-    EXPECT_EQ(store.error().code, ErrorCode::kCorruption) << store.error().to_string();
-    EXPECT_EQ(store.error().file, paths_.back()) << store.error().to_string();
-  }
+  expect_open_refused_naming(paths_.back(), "a segment with zeros after its data was taken for a sealed one");
   EXPECT_EQ(listing(), before) << "a refused open added or removed a file";
   EXPECT_EQ(read_file_bytes(paths_.back()), newest_bytes) << "a refused open changed the last segment";
   std::filesystem::remove(stray);
@@ -427,14 +429,7 @@ void OpenTamperTest::expect_gap_refused_naming_the_missing_segment() {
   const std::string stray = write_stray_segment(dir_, paths_.size() + 2);
   const std::string missing = segment::join_path(dir_, segment::segment_file_name(paths_.size() + 1));
   const std::set<std::string> before = listing();
-  for (AccessMode mode : {AccessMode::kReadWrite, AccessMode::kReadOnly}) {
-    StoreOptions options = options_;
-    options.access = mode;
-    auto store = Store::open(dir_, options);
-    ASSERT_FALSE(store.has_value()) << "a gap before a stray segment file went unnoticed";
-    EXPECT_EQ(store.error().code, ErrorCode::kCorruption) << store.error().to_string();
-    EXPECT_EQ(store.error().file, missing) << store.error().to_string();
-  }
+  expect_open_refused_naming(missing, "a gap before a stray segment file went unnoticed");
   EXPECT_EQ(listing(), before) << "a refused open added or removed a file";
   std::filesystem::remove(stray);
   BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(dir_, options_));
