@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "batpak/chain_walk.hpp"
 #include "support/durability_names.hpp"
 #include "support/store_invariants.hpp"
 #include "support/temp_dir.hpp"
@@ -392,6 +393,60 @@ TEST_P(ConcurrencyTest, ReadersSeeEachBatchWholeOrNotAtAll) {
   EXPECT_GE(reads.load(), 2);
   ASSERT_TRUE(store->sync().has_value());
   EXPECT_EQ(expect_log_invariants(*store).size(), static_cast<size_t>(kAppenders * kBatches * kItems));
+}
+
+// Invariant: a chain walk from any visible event, while appenders lengthen the same chain,
+// finds nothing wrong and reaches the entity's first event, checking exactly the start's
+// clock of events.
+TEST_P(ConcurrencyTest, ChainWalksWhileTheChainGrowsAreAlwaysWhole) {
+  constexpr int kAppenders = 2;
+  constexpr int kEvents = 80;
+  std::unique_ptr<Store> store = open_store();
+  ASSERT_NE(store, nullptr);
+  Problems problems;
+  std::atomic<int> appenders_left{kAppenders};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kAppenders; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEvents; ++i) {
+        if (auto r = store->append(coord("walked:1"), kKind, bytes(std::to_string(t * kEvents + i))); !r) {
+          problems.add("append: " + r.error().to_string());
+        }
+      }
+      appenders_left.fetch_sub(1);
+    });
+  }
+  std::atomic<int> walks{0};
+  auto walker = [&] {
+    bool last = false;
+    while (!last) {
+      last = appenders_left.load() == 0;
+      auto events = store->query(Region::entity("walked:1"));
+      if (!events) return problems.add("query: " + events.error().to_string());
+      if (events->empty()) {  // Not visible yet (kAsync): wait for the first event.
+        if (auto waited = store->wait_for_visible(uint64_t{0}, 5000); !waited) {
+          return problems.add("no event became visible: " + waited.error().to_string());
+        }
+        last = false;
+        continue;
+      }
+      const EventHeader& newest = events->back().header;
+      ChainWalkRequest request;
+      request.start = newest.event_id;
+      request.expected_event_hash = newest.event_hash;
+      const ChainWalkReport report = chain_walk_evidence(*store, request);
+      if (!report.ok() || report.boundary != ChainWalkBoundary::kReachedGenesis ||
+          report.checked_count != newest.clock) {
+        problems.add("walk from clock " + std::to_string(newest.clock) + ": " + to_json(report).dump());
+      }
+      walks.fetch_add(1);
+    }
+  };
+  threads.emplace_back(walker);
+  threads.emplace_back(walker);
+  for (auto& t : threads) t.join();
+  problems.expect_none();
+  EXPECT_GE(walks.load(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
