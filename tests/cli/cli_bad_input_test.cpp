@@ -76,6 +76,8 @@ TEST_F(CliBadInput, BadIdsAndUsageExitTwo) {
   EXPECT_EQ(run_cli({"walk", store(), id, "--end", id}).exit_code, 2) << "--end needs --evidence";
   EXPECT_EQ(run_cli({"walk", store(), id, "--evidence", "--end", "12"}).exit_code, 2);
   EXPECT_EQ(run_cli({"walk", store(), id, "--evidence", "--expect-hash", "zz"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"verify-receipt", store()}, "{\"event_id\":1}\n").exit_code, 2) << "not a receipt";
+  EXPECT_EQ(run_cli({"verify-receipt", store()}, "{\n").exit_code, 2) << "not JSON";
   EXPECT_EQ(run_cli({"append", store()}).exit_code, 2) << "neither --stdin nor flags";
   EXPECT_EQ(run_cli({"frobnicate", store()}).exit_code, 2);
   EXPECT_EQ(run_cli({"query", store(), "--kind", "1:001", "--category", "1"}).exit_code, 2);

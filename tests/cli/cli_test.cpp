@@ -118,6 +118,27 @@ TEST_F(Cli, WalkEvidenceReportsTheWalkAndExitsOneOnAFinding) {
   EXPECT_EQ(ended.lines().at(0)["body"]["boundary"], "reached_end");
 }
 
+// verify-receipt checks the receipts append printed: each gets a verdict line; a changed
+// field makes its receipt invalid (naming the field) and the exit code 1.
+TEST_F(Cli, VerifyReceiptChecksEachReceiptAgainstTheStore) {
+  auto receipts = append_three();
+  std::string lines;
+  for (const nlohmann::json& r : receipts) lines += r.dump() + "\n";
+  auto valid = run_cli({"verify-receipt", store()}, lines);
+  ASSERT_EQ(valid.exit_code, 0) << valid.err;
+  ASSERT_EQ(valid.lines().size(), 3u);
+  for (const nlohmann::json& verdict : valid.lines()) EXPECT_EQ(verdict["valid"], true) << verdict;
+  nlohmann::json altered = receipts[2];
+  altered["wall_ms"] = altered["wall_ms"].get<uint64_t>() + 1;
+  auto invalid = run_cli({"verify-receipt", store()}, receipts[0].dump() + "\n" + altered.dump() + "\n");
+  EXPECT_EQ(invalid.exit_code, 1);
+  ASSERT_EQ(invalid.lines().size(), 2u);
+  EXPECT_EQ(invalid.lines()[0]["valid"], true);
+  EXPECT_EQ(invalid.lines()[1]["valid"], false);
+  EXPECT_EQ(invalid.lines()[1]["error"], "invalid_signature");
+  EXPECT_EQ(invalid.lines()[1]["message"], "wall_ms differs");
+}
+
 TEST_F(Cli, UnknownEventIsAFindingNotAUsageError) {
   append_three();
   auto r = run_cli({"get", store(), std::string(32, 'a')});

@@ -1,6 +1,8 @@
 // verify: re-check every frame and chain link; exit 1 with a JSON report on any damage.
+// verify-receipt: check receipts (JSON Lines on stdin) against the store; exit 1 if one fails.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "requests.hpp"
 
 namespace batpak::cli {
 namespace {
@@ -39,6 +41,33 @@ int run_verify(const std::string& dir) {
   return damage.is_null() ? kExitOk : kExitFinding;
 }
 
+// One receipt's verdict: {"event_id", "global_sequence", "valid"}, and when it is not valid
+// the error's code name and message.
+nlohmann::json verdict_json(const Receipt& receipt, const Status& status) {
+  nlohmann::json out = {{"event_id", receipt.event_id.to_hex()},
+                        {"global_sequence", receipt.global_sequence},
+                        {"valid", status.has_value()}};
+  if (!status) {
+    out["error"] = error_code_name(status.error().code);
+    out["message"] = status.error().message;
+  }
+  return out;
+}
+
+int run_verify_receipts(const std::string& dir) {
+  auto receipts = read_stdin_lines<Receipt>([](const nlohmann::json& line) { return receipt_from_json(line); });
+  if (!receipts) return report_error(receipts.error());
+  Opened opened = open_store(dir, AccessMode::kReadOnly);
+  if (!opened.store) return opened.exit_code;
+  bool all_valid = true;
+  for (const Receipt& receipt : *receipts) {
+    const Status status = opened.store->verify_receipt(receipt);
+    all_valid = all_valid && status.has_value();
+    print_line(verdict_json(receipt, status));
+  }
+  return all_valid ? kExitOk : kExitFinding;
+}
+
 }  // namespace
 
 void add_verify_command(CLI::App& app, Runner& run) {
@@ -46,6 +75,12 @@ void add_verify_command(CLI::App& app, Runner& run) {
   auto* verify = app.add_subcommand("verify", "Check every checksum and chain link; exit 1 on damage");
   verify->add_option("DIR", dir, "data directory")->required();
   verify->callback([&run] { run = [] { return run_verify(dir); }; });
+
+  static std::string receipts_dir;
+  auto* receipts = app.add_subcommand(
+      "verify-receipt", "Check receipts (JSON Lines on stdin, as append prints them) against the store; exit 1 if one fails");
+  receipts->add_option("DIR", receipts_dir, "data directory")->required();
+  receipts->callback([&run] { run = [] { return run_verify_receipts(receipts_dir); }; });
 }
 
 }  // namespace batpak::cli

@@ -1,5 +1,4 @@
 // init, append, import.
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,25 +24,6 @@ struct AppendArgs : WriteArgs {
   std::optional<uint64_t> if_none_after;  // With if_region: an append condition.
   RegionArgs if_region;
 };
-
-// Reads every stdin line as JSON and parses it with `parse`, all before anything is written.
-template <class T, class Parse>
-Result<std::vector<T>> read_stdin_lines(Parse parse) {
-  std::vector<T> out;
-  std::string text;
-  for (size_t number = 1; std::getline(std::cin, text); ++number) {
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto json = parse_json(text, "line " + std::to_string(number));
-    auto parsed = json ? parse(*json) : Result<T>(tl::unexpected(json.error()));
-    if (!parsed) {
-      Error e = parsed.error();
-      e.message = "line " + std::to_string(number) + ": " + e.message;
-      return tl::unexpected(std::move(e));
-    }
-    out.push_back(std::move(*parsed));
-  }
-  return out;
-}
 
 Result<AppendRequest> request_from_flags(const AppendArgs& a) {
   auto payload = parse_json(a.payload, "--payload");
