@@ -92,6 +92,18 @@ size_t first_gap(const std::vector<uint64_t>& ids, uint64_t first_id) {
   return i;
 }
 
+// Damage found in a sealed segment, noting when the manifest still names that segment as
+// the newest: a rotation seals (and trims) a segment before it creates and records the next,
+// so the segment files after it were not made by one (stray files, most likely).
+Error noting_unrecorded_successors(Error e, uint64_t id, bool newest,
+                                   const std::optional<segment::Manifest>& manifest) {
+  if (!newest && manifest && manifest->newest_segment_id == id) {
+    e.message += " (the manifest names segment " + std::to_string(id) +
+                 " as the newest: no rotation recorded the segment files after it)";
+  }
+  return e;
+}
+
 // Scans every segment into the index, checking the chain with `checker`. Applies the
 // torn-tail and salvage rules of docs/durability.md, and the manifest's clean end.
 Result<Recovered> recover(Store::Impl& s, std::vector<uint64_t> ids, const std::optional<segment::Manifest>& manifest,
@@ -194,7 +206,7 @@ Result<Recovered> recover(Store::Impl& s, std::vector<uint64_t> ids, const std::
                   h.event_hash);
       return {};
     });
-    if (!scan) return stop(scan.error(), file);
+    if (!scan) return stop(noting_unrecorded_successors(scan.error(), id, newest, manifest), file);
     if (newest) {
       if (auto lost = lost_before_clean_end(path, id, *scan, manifest)) return stop(std::move(*lost), file);
     }

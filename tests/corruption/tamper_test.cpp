@@ -377,6 +377,10 @@ TEST_F(OpenTamperTest, StraySegmentFileAfterThePreallocatedLastRefusesOpenAndLos
   const std::set<std::string> before = listing();
   const std::vector<uint8_t> newest_bytes = read_file_bytes(paths_.back());
   expect_open_refused_naming(paths_.back(), "a segment with zeros after its data was taken for a sealed one");
+  auto refused = Store::open(dir_, options_);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("no rotation recorded the segment files after it"), std::string::npos)
+      << "the error does not point at the stray file: " << refused.error().to_string();
   EXPECT_EQ(listing(), before) << "a refused open added or removed a file";
   EXPECT_EQ(read_file_bytes(paths_.back()), newest_bytes) << "a refused open changed the last segment";
   std::filesystem::remove(stray);
