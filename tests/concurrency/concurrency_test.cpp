@@ -78,6 +78,38 @@ class Problems {
   std::vector<std::string> list_;
 };
 
+// What one call of a reader did (see appenders_beside_readers).
+enum class ReadOutcome { kRead, kNothingYet, kFailed };
+
+// Runs `appenders` threads of `append(thread)` beside two reader threads. Each reader calls
+// `read()` until every appender is done and once more after; kNothingYet asks to be called
+// again (the appends are not visible yet), kFailed ends that reader. Returns the reads made.
+int appenders_beside_readers(int appenders, const std::function<void(int)>& append,
+                             const std::function<ReadOutcome()>& read) {
+  std::atomic<int> appenders_left{appenders};
+  std::atomic<int> reads{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < appenders; ++t) {
+    threads.emplace_back([&, t] {
+      append(t);
+      appenders_left.fetch_sub(1);
+    });
+  }
+  auto reader = [&] {
+    for (bool last = false; !last;) {
+      last = appenders_left.load() == 0;
+      const ReadOutcome outcome = read();
+      if (outcome == ReadOutcome::kFailed) return;
+      if (outcome == ReadOutcome::kNothingYet) last = false;
+      if (outcome == ReadOutcome::kRead) reads.fetch_add(1);
+    }
+  };
+  threads.emplace_back(reader);
+  threads.emplace_back(reader);
+  for (auto& t : threads) t.join();
+  return reads.load();
+}
+
 // Invariant: with appenders and readers running together, readers only ever see a
 // contiguous, committed prefix of the log (sequences without gaps, intact chains, stats
 // that never go back), and afterwards the log holds exactly the acknowledged events:
@@ -354,43 +386,34 @@ TEST_P(ConcurrencyTest, ReadersSeeEachBatchWholeOrNotAtAll) {
   std::unique_ptr<Store> store = open_store();
   ASSERT_NE(store, nullptr);
   Problems problems;
-  std::atomic<int> appenders_left{kAppenders};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kAppenders; ++t) {
-    threads.emplace_back([&, t] {
-      for (int b = 0; b < kBatches; ++b) {
-        const std::string tag = std::to_string(t) + "-" + std::to_string(b);
-        std::vector<BatchItem> items;
-        for (int i = 0; i < kItems; ++i) {
-          items.push_back(BatchItem{coord("whole:" + std::to_string(t) + ":" + std::to_string(i)), kKind, bytes(tag), {}});
-        }
-        if (auto r = store->append_batch(items); !r) problems.add("batch: " + r.error().to_string());
+  auto append = [&](int t) {
+    for (int b = 0; b < kBatches; ++b) {
+      const std::string tag = std::to_string(t) + "-" + std::to_string(b);
+      std::vector<BatchItem> items;
+      for (int i = 0; i < kItems; ++i) {
+        items.push_back(BatchItem{coord("whole:" + std::to_string(t) + ":" + std::to_string(i)), kKind, bytes(tag), {}});
       }
-      appenders_left.fetch_sub(1);
-    });
-  }
-  std::atomic<int> reads{0};
-  auto reader = [&] {
-    bool last = false;
-    while (!last) {
-      last = appenders_left.load() == 0;  // One more read after the appenders are done.
-      auto events = store->query(Region::all());
-      if (!events) return problems.add("query: " + events.error().to_string());
-      std::map<std::string, int> per_tag;
-      for (const Event& e : *events) ++per_tag[std::string(e.payload.begin(), e.payload.end())];
-      for (const auto& [tag, count] : per_tag) {
-        if (count != kItems) {
-          problems.add("saw " + std::to_string(count) + " of the " + std::to_string(kItems) + " events of batch " + tag);
-        }
-      }
-      reads.fetch_add(1);
+      if (auto r = store->append_batch(items); !r) problems.add("batch: " + r.error().to_string());
     }
   };
-  threads.emplace_back(reader);
-  threads.emplace_back(reader);
-  for (auto& t : threads) t.join();
+  auto read = [&] {
+    auto events = store->query(Region::all());
+    if (!events) {
+      problems.add("query: " + events.error().to_string());
+      return ReadOutcome::kFailed;
+    }
+    std::map<std::string, int> per_tag;
+    for (const Event& e : *events) ++per_tag[std::string(e.payload.begin(), e.payload.end())];
+    for (const auto& [tag, count] : per_tag) {
+      if (count != kItems) {
+        problems.add("saw " + std::to_string(count) + " of the " + std::to_string(kItems) + " events of batch " + tag);
+      }
+    }
+    return ReadOutcome::kRead;
+  };
+  const int reads = appenders_beside_readers(kAppenders, append, read);
   problems.expect_none();
-  EXPECT_GE(reads.load(), 2);
+  EXPECT_GE(reads, 2);
   ASSERT_TRUE(store->sync().has_value());
   EXPECT_EQ(expect_log_invariants(*store).size(), static_cast<size_t>(kAppenders * kBatches * kItems));
 }
@@ -404,49 +427,38 @@ TEST_P(ConcurrencyTest, ChainWalksWhileTheChainGrowsAreAlwaysWhole) {
   std::unique_ptr<Store> store = open_store();
   ASSERT_NE(store, nullptr);
   Problems problems;
-  std::atomic<int> appenders_left{kAppenders};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kAppenders; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kEvents; ++i) {
-        if (auto r = store->append(coord("walked:1"), kKind, bytes(std::to_string(t * kEvents + i))); !r) {
-          problems.add("append: " + r.error().to_string());
-        }
+  auto append = [&](int t) {
+    for (int i = 0; i < kEvents; ++i) {
+      if (auto r = store->append(coord("walked:1"), kKind, bytes(std::to_string(t * kEvents + i))); !r) {
+        problems.add("append: " + r.error().to_string());
       }
-      appenders_left.fetch_sub(1);
-    });
-  }
-  std::atomic<int> walks{0};
-  auto walker = [&] {
-    bool last = false;
-    while (!last) {
-      last = appenders_left.load() == 0;
-      auto events = store->query(Region::entity("walked:1"));
-      if (!events) return problems.add("query: " + events.error().to_string());
-      if (events->empty()) {  // Not visible yet (kAsync): wait for the first event.
-        if (auto waited = store->wait_for_visible(uint64_t{0}, 5000); !waited) {
-          return problems.add("no event became visible: " + waited.error().to_string());
-        }
-        last = false;
-        continue;
-      }
-      const EventHeader& newest = events->back().header;
-      ChainWalkRequest request;
-      request.start = newest.event_id;
-      request.expected_event_hash = newest.event_hash;
-      const ChainWalkReport report = chain_walk_evidence(*store, request);
-      if (!report.ok() || report.boundary != ChainWalkBoundary::kReachedGenesis ||
-          report.checked_count != newest.clock) {
-        problems.add("walk from clock " + std::to_string(newest.clock) + ": " + to_json(report).dump());
-      }
-      walks.fetch_add(1);
     }
   };
-  threads.emplace_back(walker);
-  threads.emplace_back(walker);
-  for (auto& t : threads) t.join();
+  auto walk = [&] {
+    auto events = store->query(Region::entity("walked:1"));
+    if (!events) {
+      problems.add("query: " + events.error().to_string());
+      return ReadOutcome::kFailed;
+    }
+    if (events->empty()) {  // Not visible yet (kAsync): wait for the first event.
+      auto waited = store->wait_for_visible(uint64_t{0}, 5000);
+      if (!waited) problems.add("no event became visible: " + waited.error().to_string());
+      return waited ? ReadOutcome::kNothingYet : ReadOutcome::kFailed;
+    }
+    const EventHeader& newest = events->back().header;
+    ChainWalkRequest request;
+    request.start = newest.event_id;
+    request.expected_event_hash = newest.event_hash;
+    const ChainWalkReport report = chain_walk_evidence(*store, request);
+    if (!report.ok() || report.boundary != ChainWalkBoundary::kReachedGenesis ||
+        report.checked_count != newest.clock) {
+      problems.add("walk from clock " + std::to_string(newest.clock) + ": " + to_json(report).dump());
+    }
+    return ReadOutcome::kRead;
+  };
+  const int walks = appenders_beside_readers(kAppenders, append, walk);
   problems.expect_none();
-  EXPECT_GE(walks.load(), 2);
+  EXPECT_GE(walks, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
