@@ -2,7 +2,8 @@
 // entity's hash chain still hash to what they claim and link to one another, with a digest
 // of the walk that an auditor can keep and compare later.
 //
-//   batpak::ChainWalkRequest request{receipt.event_id};
+//   batpak::ChainWalkRequest request;
+//   request.start = receipt.event_id;
 //   request.expected_event_hash = receipt.event_hash;   // The walk must start at this event.
 //   batpak::ChainWalkReport report = batpak::chain_walk_evidence(store, request);
 //   if (!report.findings.empty()) alert(batpak::to_json(report).dump());
@@ -69,7 +70,7 @@ struct ChainWalkFinding {
     kContentHashMismatch,  // The payload does not hash to the stored content_hash.
     kEventHashMismatch,    // The header does not hash to the stored event_hash.
     kMissingParentLink,    // prev_hash is not the parent's event hash (or not zero at clock 1).
-    kReadFailure,          // An event of the walk could not be read (the error's message).
+    kReadFailure,          // An event of the walk (the start too) could not be read: the error's message.
     kEndNotReached,        // The walk stopped before the requested end.
   };
   Type type = Type::kInvalidLimit;

@@ -6,8 +6,8 @@
 #include <array>
 #include <tuple>
 
-#include "format/record.hpp"
 #include "evidence/canonical.hpp"
+#include "format/record.hpp"
 #include "util/hash.hpp"
 
 namespace batpak {
@@ -24,7 +24,10 @@ class Walk {
   void run() {
     if (r_.request.limit == 0) return add(Finding::kInvalidLimit, 0, "the limit must be at least 1");
     auto start = store_.get(r_.request.start);
-    if (!start) return add(Finding::kMissingStart, 0, start.error().message);
+    if (!start) {
+      const bool missing = start.error().code == ErrorCode::kNotFound;
+      return add(missing ? Finding::kMissingStart : Finding::kReadFailure, 0, start.error().message);
+    }
     r_.entity = std::string(start->coordinate.entity());
     const EventHeader& h = start->header;
     if (r_.request.expected_event_hash && h.event_hash != *r_.request.expected_event_hash) {
@@ -132,7 +135,6 @@ class Walk {
     stop(ChainWalkBoundary::kBroken);
   }
 
- private:
   const Store& store_;
   ChainWalkReport& r_;
   std::vector<uint8_t> digest_input_;

@@ -10,6 +10,7 @@
 
 #include "batpak/chain_walk.hpp"
 #include "evidence/evidence_fixtures.hpp"
+#include "support/file_bytes.hpp"
 #include "support/reseal.hpp"
 #include "support/temp_dir.hpp"
 #include "util/hash.hpp"
@@ -154,6 +155,23 @@ TEST_F(ChainWalk, BadRequestsAreFindingsNeverFailedCalls) {
   EXPECT_EQ(mismatch.findings[0].type, ChainWalkFinding::Type::kStartHashMismatch);
   EXPECT_EQ(mismatch.findings[0].global_sequence, cart_.back().global_sequence);
   EXPECT_EQ(mismatch.boundary, ChainWalkBoundary::kReachedGenesis) << "the chain itself is whole";
+}
+
+// A start whose frame fails its checksum exists but cannot be read: a read failure, not a
+// missing start.
+TEST_F(ChainWalk, AnUnreadableStartIsAReadFailureNotAMissingStart) {
+  fill();
+  const std::vector<FrameAt> frames = scan_frames(segment_paths());
+  ASSERT_EQ(frames.size(), 2u * kCartEvents);
+  const FrameAt& f = frames[cart_.back().global_sequence - 1];
+  std::vector<uint8_t> bytes = read_file_bytes(f.path);
+  bytes[f.payload_at] ^= 0x01;  // Not re-sealed: the frame checksum no longer holds.
+  write_file_bytes(f.path, bytes);
+  const ChainWalkReport r = walk(from_newest());
+  ASSERT_EQ(r.findings.size(), 1u) << to_json(r).dump();
+  EXPECT_EQ(r.findings[0].type, ChainWalkFinding::Type::kReadFailure);
+  EXPECT_EQ(r.boundary, ChainWalkBoundary::kBroken);
+  EXPECT_EQ(r.checked_count, 0u);
 }
 
 // Tampering under the open store, with each frame checksum recomputed: the frame still
