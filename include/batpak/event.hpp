@@ -78,4 +78,18 @@ Hash32 receipt_event_hash(const Receipt& receipt);
 Status verify_receipt_signature(const Receipt& receipt,
                                 const std::array<uint8_t, kPublicKeyBytes>& public_key);
 
+// Signing keys. A store signs with the Ed25519 key pair derived from a 32-byte seed
+// (StoreOptions::signing_seed); whoever holds the seed can sign as the store, so keep it
+// secret. The public key is all a verifier needs.
+inline constexpr size_t kSigningSeedBytes = 32;
+using SigningSeed = std::array<uint8_t, kSigningSeedBytes>;
+using PublicKey = std::array<uint8_t, kPublicKeyBytes>;
+
+// A new seed from the operating system's secure random source (libsodium's
+// randombytes_buf). Errors: kIo when libsodium cannot initialise.
+Result<SigningSeed> generate_signing_seed();
+// The public key that receipts signed with `seed` verify under (what Store::public_key()
+// returns for a store opened with it). Errors: kIo when libsodium cannot initialise.
+Result<PublicKey> signing_public_key(const SigningSeed& seed);
+
 }  // namespace batpak

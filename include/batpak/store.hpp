@@ -352,9 +352,14 @@ class Store {
   // message names the first field that differs. An unknown event whose receipt names a
   // global sequence below the history horizon: kNotFound (docs/retention.md).
   Status verify_receipt(const Receipt& receipt) const;
+  // The same check against a given public key, for a store opened without the signing seed
+  // (an auditor's read-only open): every field must match the stored event, and the receipt
+  // must carry a valid signature under `public_key` (an unsigned receipt is
+  // kInvalidSignature). The key the store itself was opened with, if any, is not used.
+  Status verify_receipt(const Receipt& receipt, const PublicKey& public_key) const;
 
   // The Ed25519 public key receipts are signed with, when a signing seed is configured.
-  std::optional<std::array<uint8_t, kPublicKeyBytes>> public_key() const;
+  std::optional<PublicKey> public_key() const;
 
   class Impl;
 

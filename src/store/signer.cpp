@@ -76,4 +76,17 @@ Status verify_receipt_signature(const Receipt& receipt,
   return {};
 }
 
+Result<SigningSeed> generate_signing_seed() {
+  if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
+  SigningSeed seed{};
+  randombytes_buf(seed.data(), seed.size());
+  return seed;
+}
+
+Result<PublicKey> signing_public_key(const SigningSeed& seed) {
+  auto signer = Signer::from_seed(seed);
+  if (!signer) return tl::unexpected(signer.error());
+  return signer->public_key();
+}
+
 }  // namespace batpak

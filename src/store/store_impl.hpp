@@ -54,6 +54,10 @@ class Store::Impl {
   Status decode_into(const index::Located& row, std::span<const uint8_t> frame, std::optional<Event>& slot) const;
   // The index rows of the sequences; kNotFound for an unknown one.
   Result<std::vector<index::Located>> rows_of(std::span<const uint64_t> global_sequences) const;
+  // kNotFound when the receipt's event was dropped; kInvalidSignature naming the first
+  // field that differs from the stored event's. The signature is not checked.
+  // REQUIRES: check_readable() passed.
+  Status check_receipt_fields(const Receipt& receipt) const;
   // The receipt of a committed event, signed when the store signs.
   Result<Receipt> receipt_for(uint64_t global_sequence) const;
   // Turns writer outcomes into receipts: signs fresh ones, rebuilds replayed ones.

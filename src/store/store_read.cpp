@@ -297,35 +297,59 @@ StoreStats Store::stats() const {
   return st;
 }
 
-Status Store::verify_receipt(const Receipt& receipt) const {
-  if (auto s = impl_->check_readable(); !s) return s;
-  auto invalid = [](const std::string& why) { return make_error(ErrorCode::kInvalidSignature, why); };
-  auto seq = impl_->index.find(receipt.event_id);
-  if (!seq && receipt.global_sequence < impl_->index.first_sequence()) {
+namespace {
+
+Status invalid_receipt(const std::string& why) { return make_error(ErrorCode::kInvalidSignature, why); }
+
+// The first receipt field that differs from the stored event's, or nullptr.
+const char* first_differing_field(const Receipt& receipt, const Receipt& stored) {
+  if (receipt.global_sequence != stored.global_sequence) return "global_sequence differs";
+  if (receipt.entity != stored.entity) return "entity differs";
+  if (receipt.scope != stored.scope) return "scope differs";
+  if (receipt.kind != stored.kind) return "kind differs";
+  if (receipt.clock != stored.clock) return "clock differs";
+  if (receipt.wall_ms != stored.wall_ms) return "wall_ms differs";
+  if (receipt.correlation_id != stored.correlation_id) return "correlation_id differs";
+  if (receipt.causation_id != stored.causation_id) return "causation_id differs";
+  if (receipt.payload_version != stored.payload_version) return "payload_version differs";
+  if (receipt.content_hash != stored.content_hash) return "content_hash differs";
+  if (receipt.prev_hash != stored.prev_hash) return "prev_hash differs";
+  if (receipt.event_hash != stored.event_hash) return "event_hash differs";
+  return nullptr;
+}
+
+}  // namespace
+
+Status Store::Impl::check_receipt_fields(const Receipt& receipt) const {
+  auto seq = index.find(receipt.event_id);
+  if (!seq && receipt.global_sequence < index.first_sequence()) {
     return make_error(ErrorCode::kNotFound,
                       "the receipt's global sequence " + std::to_string(receipt.global_sequence) +
-                          " is below the history horizon " + std::to_string(impl_->index.first_sequence()) +
+                          " is below the history horizon " + std::to_string(index.first_sequence()) +
                           ": its event was dropped (verify_receipt_signature still checks a signed receipt)");
   }
-  if (!seq) return invalid("no committed event has this receipt's event id");
-  auto event = impl_->read_event(*seq);
+  if (!seq) return invalid_receipt("no committed event has this receipt's event id");
+  auto event = read_event(*seq);
   if (!event) return tl::unexpected(event.error());
-  const Receipt stored = receipt_from_event(*event);
-  if (receipt.global_sequence != stored.global_sequence) return invalid("global_sequence differs");
-  if (receipt.entity != stored.entity) return invalid("entity differs");
-  if (receipt.scope != stored.scope) return invalid("scope differs");
-  if (receipt.kind != stored.kind) return invalid("kind differs");
-  if (receipt.clock != stored.clock) return invalid("clock differs");
-  if (receipt.wall_ms != stored.wall_ms) return invalid("wall_ms differs");
-  if (receipt.correlation_id != stored.correlation_id) return invalid("correlation_id differs");
-  if (receipt.causation_id != stored.causation_id) return invalid("causation_id differs");
-  if (receipt.payload_version != stored.payload_version) return invalid("payload_version differs");
-  if (receipt.content_hash != stored.content_hash) return invalid("content_hash differs");
-  if (receipt.prev_hash != stored.prev_hash) return invalid("prev_hash differs");
-  if (receipt.event_hash != stored.event_hash) return invalid("event_hash differs");
-  if (impl_->signer) return verify_receipt_signature(receipt, impl_->signer->public_key());
-  if (receipt.signature) return invalid("receipt is signed but this store has no signing key");
+  if (const char* why = first_differing_field(receipt, receipt_from_event(*event))) return invalid_receipt(why);
   return {};
+}
+
+Status Store::verify_receipt(const Receipt& receipt) const {
+  if (auto s = impl_->check_readable(); !s) return s;
+  if (auto s = impl_->check_receipt_fields(receipt); !s) return s;
+  if (impl_->signer) return verify_receipt_signature(receipt, impl_->signer->public_key());
+  if (receipt.signature) {
+    return invalid_receipt("receipt is signed but the store was opened without a signing key: check it against "
+                           "the public key");
+  }
+  return {};
+}
+
+Status Store::verify_receipt(const Receipt& receipt, const PublicKey& public_key) const {
+  if (auto s = impl_->check_readable(); !s) return s;
+  if (auto s = impl_->check_receipt_fields(receipt); !s) return s;
+  return verify_receipt_signature(receipt, public_key);
 }
 
 }  // namespace batpak

@@ -215,5 +215,90 @@ TEST_F(ReceiptStoreTest, VerifyReceiptGivesAReasonThatNamesEachTamperedField) {
   EXPECT_EQ(distinct.size(), reason_of.size());
 }
 
+// An auditor opens the store read-only, without the seed, and checks the receipts against
+// the store and the public key they were given: each stored field and the signature must hold.
+TEST_F(ReceiptStoreTest, ReadOnlyOpenWithoutTheSeedVerifiesReceiptsAgainstAGivenPublicKey) {
+  Receipt good;
+  PublicKey key{};
+  {
+    auto store = open(signed_options());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(coord("a"), kKindA, bytes("first")));
+    BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+    good = r;
+    key = *store->public_key();
+    BATPAK_ASSERT_OK(store->close());
+  }
+  StoreOptions read_only;
+  read_only.access = AccessMode::kReadOnly;
+  auto auditor = open(read_only);
+  ASSERT_NE(auditor, nullptr);
+  EXPECT_FALSE(auditor->public_key().has_value());
+  BATPAK_ASSERT_OK(auditor->verify_receipt(good, key));
+
+  // Without the key, the store cannot tell a signature from a forgery, and says which to use.
+  auto without_key = auditor->verify_receipt(good);
+  ASSERT_FALSE(without_key.has_value());
+  EXPECT_EQ(without_key.error().code, ErrorCode::kInvalidSignature);
+  EXPECT_NE(without_key.error().message.find("public key"), std::string::npos) << without_key.error().message;
+
+  for (const auto& [what, bad] : tampered(good)) {
+    auto s = auditor->verify_receipt(bad, key);
+    ASSERT_FALSE(s.has_value()) << what;
+    EXPECT_EQ(s.error().code, ErrorCode::kInvalidSignature) << what;
+  }
+  BATPAK_ASSERT_OK_AND_ASSIGN(other_key, signing_public_key(test_seed(8)));
+  BATPAK_EXPECT_ERROR(auditor->verify_receipt(good, other_key), ErrorCode::kInvalidSignature);
+}
+
+// The key passed in is the one checked, also on a store that signs with a key of its own.
+TEST_F(ReceiptStoreTest, VerifyReceiptAgainstAKeyIgnoresTheStoresOwnKey) {
+  auto store = open(signed_options(7));
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  BATPAK_ASSERT_OK_AND_ASSIGN(other_key, signing_public_key(test_seed(8)));
+  BATPAK_ASSERT_OK(store->verify_receipt(r));
+  auto s = store->verify_receipt(r, other_key);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidSignature);
+  EXPECT_NE(s.error().message.find("does not verify under the key"), std::string::npos) << s.error().message;
+}
+
+// An unsigned receipt never passes a check that asks for a signature.
+TEST_F(ReceiptStoreTest, UnsignedReceiptFailsAgainstAnyPublicKey) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  BATPAK_ASSERT_OK_AND_ASSIGN(key, signing_public_key(test_seed(7)));
+  auto s = store->verify_receipt(r, key);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidSignature);
+  EXPECT_NE(s.error().message.find("unsigned"), std::string::npos) << s.error().message;
+}
+
+TEST_F(ReceiptStoreTest, SigningPublicKeyOfASeedIsThePublicKeyOfAStoreOpenedWithIt) {
+  auto store = open(signed_options(7));
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(key, signing_public_key(test_seed(7)));
+  EXPECT_EQ(key, *store->public_key());
+  BATPAK_ASSERT_OK_AND_ASSIGN(other, signing_public_key(test_seed(8)));
+  EXPECT_NE(other, key);
+}
+
+// Generated seeds come from a secure random source: two differ, and a store opened with one
+// signs receipts that verify under the seed's public key.
+TEST_F(ReceiptStoreTest, GeneratedSeedsDifferAndSignReceiptsThatVerify) {
+  BATPAK_ASSERT_OK_AND_ASSIGN(seed, generate_signing_seed());
+  BATPAK_ASSERT_OK_AND_ASSIGN(second, generate_signing_seed());
+  EXPECT_NE(seed, second);
+  StoreOptions o;
+  o.signing_seed = seed;
+  auto store = open(o);
+  ASSERT_NE(store, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("a"), kKindA, bytes("x")));
+  BATPAK_ASSERT_OK_AND_ASSIGN(key, signing_public_key(seed));
+  BATPAK_ASSERT_OK(verify_receipt_signature(r, key));
+}
+
 }  // namespace
 }  // namespace batpak::store_test

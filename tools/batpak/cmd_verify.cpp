@@ -1,7 +1,9 @@
 // verify: re-check every frame and chain link; exit 1 with a JSON report on any damage.
-// verify-receipt: check receipts (JSON Lines on stdin) against the store; exit 1 if one fails.
+// verify-receipt: check receipts (JSON Lines on stdin) against the store, a public key, or
+// both; exit 1 if one fails.
 #include "cli.hpp"
 #include "commands.hpp"
+#include "keys.hpp"
 #include "requests.hpp"
 
 namespace batpak::cli {
@@ -54,14 +56,33 @@ nlohmann::json verdict_json(const Receipt& receipt, const Status& status) {
   return out;
 }
 
-int run_verify_receipts(const std::string& dir) {
+struct ReceiptArgs {
+  std::string dir;         // Empty: check the signatures only, without a store.
+  std::string public_key;  // Empty: the store's own check (unsigned receipts only).
+};
+
+int run_verify_receipts(const ReceiptArgs& args) {
+  if (args.dir.empty() && args.public_key.empty()) return usage_error("give DIR, --public-key, or both");
+  std::optional<PublicKey> key;
+  if (!args.public_key.empty()) {
+    auto parsed = parse_public_key(args.public_key);
+    if (!parsed) return report_error(parsed.error());
+    key = *parsed;
+  }
   auto receipts = read_stdin_lines<Receipt>([](const nlohmann::json& line) { return receipt_from_json(line); });
   if (!receipts) return report_error(receipts.error());
-  Opened opened = open_store(dir, AccessMode::kReadOnly);
-  if (!opened.store) return opened.exit_code;
+  Opened opened;
+  if (!args.dir.empty()) {
+    opened = open_store(args.dir, AccessMode::kReadOnly);
+    if (!opened.store) return opened.exit_code;
+  }
+  auto verify = [&](const Receipt& receipt) -> Status {
+    if (!opened.store) return verify_receipt_signature(receipt, *key);
+    return key ? opened.store->verify_receipt(receipt, *key) : opened.store->verify_receipt(receipt);
+  };
   bool all_valid = true;
   for (const Receipt& receipt : *receipts) {
-    const Status status = opened.store->verify_receipt(receipt);
+    const Status status = verify(receipt);
     all_valid = all_valid && status.has_value();
     print_line(verdict_json(receipt, status));
   }
@@ -76,11 +97,14 @@ void add_verify_command(CLI::App& app, Runner& run) {
   verify->add_option("DIR", dir, "data directory")->required();
   verify->callback([&run] { run = [] { return run_verify(dir); }; });
 
-  static std::string receipts_dir;
+  static ReceiptArgs receipt_args;
   auto* receipts = app.add_subcommand(
-      "verify-receipt", "Check receipts (JSON Lines on stdin, as append prints them) against the store; exit 1 if one fails");
-  receipts->add_option("DIR", receipts_dir, "data directory")->required();
-  receipts->callback([&run] { run = [] { return run_verify_receipts(receipts_dir); }; });
+      "verify-receipt",
+      "Check receipts (JSON Lines on stdin, as append prints them) against the store and/or a public key; exit 1 if "
+      "one fails");
+  receipts->add_option("DIR", receipt_args.dir, "data directory (without it: signatures only)");
+  receipts->add_option("--public-key", receipt_args.public_key, "require a valid signature under this key (64 hex)");
+  receipts->callback([&run] { run = [] { return run_verify_receipts(receipt_args); }; });
 }
 
 }  // namespace batpak::cli

@@ -5,16 +5,19 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "keys.hpp"
 #include "requests.hpp"
 
 namespace batpak::cli {
 namespace {
 
-// What every write command takes: the store, and when to start a new segment (nothing: the
-// library's default; the store checks the range).
+// What every write command takes: the store, when to start a new segment (nothing: the
+// library's default; the store checks the range), and the seed to sign receipts with (empty:
+// unsigned).
 struct WriteArgs {
   std::string dir;
   std::optional<uint64_t> segment_bytes_max;
+  std::string signing_seed_file;
 };
 
 struct AppendArgs : WriteArgs {
@@ -80,6 +83,11 @@ int append_durably(const WriteArgs& w, const std::vector<Item>& items, AppendOne
   StoreOptions options;
   options.durability = Durability::kBuffered;
   if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
+  if (!w.signing_seed_file.empty()) {
+    auto seed = read_seed_file(w.signing_seed_file);
+    if (!seed) return report_error(seed.error());
+    options.signing_seed = *seed;
+  }
   Opened opened = open_store(w.dir, options);
   if (!opened.store) return opened.exit_code;
   Store& store = *opened.store;
@@ -121,6 +129,8 @@ void add_write_flags(CLI::App& command, WriteArgs& args) {
   command.add_option("--segment-bytes-max", args.segment_bytes_max,
                      "start a new segment file at this size (4096 .. 17179869184; default 64 MiB)")
       ->check(decimal_number());
+  command.add_option("--signing-seed-file", args.signing_seed_file,
+                     "sign every receipt with the key of this seed file (see keygen)");
 }
 
 }  // namespace

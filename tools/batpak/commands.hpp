@@ -12,10 +12,11 @@ using Runner = std::function<int()>;
 
 void add_write_commands(CLI::App& app, Runner& run);    // init, append, import
 void add_read_commands(CLI::App& app, Runner& run);     // get, query, walk, stats, frontier, export
-void add_verify_command(CLI::App& app, Runner& run);    // verify
+void add_verify_command(CLI::App& app, Runner& run);    // verify, verify-receipt
 void add_backup_command(CLI::App& app, Runner& run);    // backup
 void add_project_command(CLI::App& app, Runner& run);   // project
 void add_tail_command(CLI::App& app, Runner& run);      // tail
 void add_drop_history_command(CLI::App& app, Runner& run);  // drop-history
+void add_key_commands(CLI::App& app, Runner& run);      // keygen, public-key
 
 }  // namespace batpak::cli
