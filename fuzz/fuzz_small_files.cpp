@@ -1,5 +1,6 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
-// the fences file, the index checkpoint, segment footers, the manifest, the horizon file)
+// the fences file, the index checkpoint, segment footers, the manifest, the horizon file,
+// the signing record)
 // and of projection cache rows. The first byte picks the decoder. Arbitrary bytes must never
 // crash one, and a file a decoder accepts must re-encode to exactly the same bytes, so no
 // byte is ignored or misread.
@@ -15,6 +16,7 @@
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
 #include "segment/manifest.hpp"
+#include "store/signing_record.hpp"
 #include "writer/fence_log.hpp"
 
 namespace {
@@ -28,7 +30,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 8) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -61,6 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 6: {
       auto horizon = batpak::index::decode_horizon(bytes);
       if (horizon) require_same(batpak::index::encode_horizon(*horizon), bytes);
+      break;
+    }
+    case 7: {
+      auto key = batpak::decode_signing_record(bytes);
+      if (key) require_same(batpak::encode_signing_record(*key), bytes);
       break;
     }
     default: {

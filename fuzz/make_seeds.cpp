@@ -16,6 +16,7 @@
 #include "index/segment_footer.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
+#include "store/signing_record.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/tail_ring.hpp"
 
@@ -180,6 +181,10 @@ int main(int argc, char** argv) {
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
   // A manifest naming segment 3, closed cleanly at offset 4096 (selector byte 5).
   write(out / "fuzz_small_files" / "manifest.bin", with_option(5, batpak::segment::encode_manifest({3, 4096})));
+  // A signing record (selector byte 7).
+  batpak::PublicKey public_key{};
+  public_key.fill(0x3c);
+  write(out / "fuzz_small_files" / "signing_record.bin", with_option(7, batpak::encode_signing_record(public_key)));
   // A projection cache row (4): key length, key, row.
   const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
   batpak::CacheRow row{5, 7, 1'800'000'000'000'000, {0x81, 0xa1, 0x6e, 0x01}, {}};

@@ -76,6 +76,10 @@ struct StoreOptions {
   // False: neither written nor read.
   bool segment_footers = true;
   // Ed25519 seed. When set, every receipt is signed; the public key is Store::public_key().
+  // A read-write open records that key in the store (the signing record, "signing.pub"; see
+  // docs/format.md). From then on an open with another seed is refused (kInvalidArgument, in
+  // every access mode), and a store opened without a seed refuses every append
+  // (kInvalidArgument) but reads, and verifies receipts, as before.
   std::optional<std::array<uint8_t, 32>> signing_seed;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().
   std::shared_ptr<Clock> clock;  // Null means system_clock().

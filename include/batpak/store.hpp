@@ -348,7 +348,7 @@ class Store {
   AccessMode access_mode() const;
 
   // Checks a receipt against the store: the event exists and every receipt field matches
-  // it, and the signature (if the store signs) is valid. Mismatch: kInvalidSignature, whose
+  // it, and the signature (if the store signs: public_key() is set) is valid. Mismatch: kInvalidSignature, whose
   // message names the first field that differs. An unknown event whose receipt names a
   // global sequence below the history horizon: kNotFound (docs/retention.md).
   Status verify_receipt(const Receipt& receipt) const;
@@ -358,7 +358,9 @@ class Store {
   // kInvalidSignature). The key the store itself was opened with, if any, is not used.
   Status verify_receipt(const Receipt& receipt, const PublicKey& public_key) const;
 
-  // The Ed25519 public key receipts are signed with, when a signing seed is configured.
+  // The Ed25519 public key receipts are signed with: the signing seed's, or, for a store opened
+  // without one, the key its signing record holds (StoreOptions::signing_seed). Nullopt for a
+  // store that does not sign.
   std::optional<PublicKey> public_key() const;
 
   class Impl;

@@ -6,6 +6,7 @@
 #include "batpak/denial.hpp"
 #include "format/format.hpp"
 #include "segment/manifest.hpp"
+#include "store/signing_record.hpp"
 #include "store/store_impl.hpp"
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
@@ -118,6 +119,11 @@ Result<std::vector<Receipt>> Store::Impl::finish(writer::Committed committed) co
 }
 
 Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepared> events) {
+  if (appends_need_seed) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      std::string("this store signs every receipt (its ") + kSigningRecordFileName +
+                          " records the public key): open it with its signing seed to append");
+  }
   auto committed = writer->commit(events);
   if (!committed) return tl::unexpected(committed.error());
   nudge_background_work(*this);
@@ -285,9 +291,6 @@ Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_
 
 const OpenReport& Store::open_report() const { return impl_->report; }
 
-std::optional<std::array<uint8_t, kPublicKeyBytes>> Store::public_key() const {
-  if (!impl_->signer) return std::nullopt;
-  return impl_->signer->public_key();
-}
+std::optional<PublicKey> Store::public_key() const { return impl_->receipt_key; }
 
 }  // namespace batpak

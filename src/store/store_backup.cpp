@@ -6,6 +6,7 @@
 
 #include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
+#include "store/signing_record.hpp"
 #include "store/store_impl.hpp"
 #include "util/paths.hpp"
 
@@ -107,6 +108,12 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
   if (s.horizon.dropped()) {  // The copy starts where this store does.
     const std::string path = segment::join_path(partial, index::kHorizonFileName);
     if (auto st = write_small_file(fs, path, index::encode_horizon(s.horizon)); !st) return st;
+  }
+  auto signing_record = read_signing_record(fs, s.dir);  // The copy signs as this store does.
+  if (!signing_record) return tl::unexpected(signing_record.error());
+  if (*signing_record) {
+    const std::string path = segment::join_path(partial, kSigningRecordFileName);
+    if (auto st = write_small_file(fs, path, encode_signing_record(**signing_record)); !st) return st;
   }
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};

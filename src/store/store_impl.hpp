@@ -90,6 +90,12 @@ class Store::Impl {
   std::unique_ptr<writer::Watermarks> watermarks;        // Never null once open.
   std::unique_ptr<writer::FenceLog> fence_log;           // Never null once open.
   std::optional<Signer> signer;
+  // The key receipts verify under: the signer's, or, opened without a seed, the signing
+  // record's (store/signing_record.hpp). Set at open, then constant.
+  std::optional<PublicKey> receipt_key;
+  // The store has a signing record but was opened without a seed: every append is refused,
+  // so that no receipt of a signing store goes unsigned. Set at open, then constant.
+  bool appends_need_seed = false;
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
   // Where the journal starts: history before it was dropped (Store::drop_history). Set

@@ -338,11 +338,8 @@ Status Store::Impl::check_receipt_fields(const Receipt& receipt) const {
 Status Store::verify_receipt(const Receipt& receipt) const {
   if (auto s = impl_->check_readable(); !s) return s;
   if (auto s = impl_->check_receipt_fields(receipt); !s) return s;
-  if (impl_->signer) return verify_receipt_signature(receipt, impl_->signer->public_key());
-  if (receipt.signature) {
-    return invalid_receipt("receipt is signed but the store was opened without a signing key: check it against "
-                           "the public key");
-  }
+  if (impl_->receipt_key) return verify_receipt_signature(receipt, *impl_->receipt_key);
+  if (receipt.signature) return invalid_receipt("receipt is signed but this store has no signing key");
   return {};
 }
 

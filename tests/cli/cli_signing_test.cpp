@@ -81,24 +81,50 @@ TEST_F(CliSigning, KeygenNeverReplacesAnExistingFile) {
   EXPECT_EQ(read_file(seed_file()), "keep me\n");
 }
 
-// The receipts of a signed append verify against the key alone, and against the store and
-// the key; the store alone, opened without the seed, cannot vouch for a signature.
-TEST_F(CliSigning, SignedReceiptsVerifyWithTheKeyWithOrWithoutTheStore) {
+// The receipts of a signed append verify against the key alone, against the store and the
+// key, and against the store alone (which checks them with the key it recorded).
+TEST_F(CliSigning, SignedReceiptsVerifyWithTheKeyTheStoreOrBoth) {
   const std::string public_key = keygen(seed_file());
   auto receipts = append_signed();
   ASSERT_EQ(receipts.size(), 2u);
   for (const nlohmann::json& r : receipts) EXPECT_EQ(r["signature"].get<std::string>().size(), 128u) << r;
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"verify-receipt", "--public-key", public_key},
-        std::vector<std::string>{"verify-receipt", store(), "--public-key", public_key}}) {
+        std::vector<std::string>{"verify-receipt", store(), "--public-key", public_key},
+        std::vector<std::string>{"verify-receipt", store()}}) {
     auto verdicts = run_cli(args, as_lines(receipts));
     ASSERT_EQ(verdicts.exit_code, 0) << verdicts.err << verdicts.out;
     ASSERT_EQ(verdicts.lines().size(), 2u);
     for (const nlohmann::json& v : verdicts.lines()) EXPECT_EQ(v["valid"], true) << v;
   }
-  auto store_only = run_cli({"verify-receipt", store()}, as_lines(receipts));
-  EXPECT_EQ(store_only.exit_code, 1);
-  EXPECT_NE(store_only.lines().at(0)["message"].get<std::string>().find("public key"), std::string::npos);
+  nlohmann::json forged = receipts.at(1);
+  std::string signature = forged["signature"];
+  signature[10] = signature[10] == 'a' ? 'b' : 'a';
+  forged["signature"] = signature;
+  auto store_only = run_cli({"verify-receipt", store()}, forged.dump() + "\n");
+  EXPECT_EQ(store_only.exit_code, 1) << "the store checks signatures with its recorded key";
+}
+
+// A store that signed once keeps signing: appending without its seed, or with another, is
+// bad input that writes nothing; with its seed, appends go on signed.
+TEST_F(CliSigning, ASigningStoreRefusesAppendsWithoutItsSeed) {
+  const std::string public_key = keygen(seed_file());
+  auto init = run_cli({"init", store(), "--signing-seed-file", seed_file()});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_TRUE(std::filesystem::exists(store() + "/signing.pub"));
+  auto unsigned_append = run_cli({"append", store(), "--stdin"}, kTwoEvents);
+  EXPECT_EQ(unsigned_append.exit_code, 2);
+  EXPECT_NE(unsigned_append.err.find("signing seed"), std::string::npos) << unsigned_append.err;
+  keygen(dir_.sub("other-seed"));
+  auto other = run_cli({"append", store(), "--stdin", "--signing-seed-file", dir_.sub("other-seed")}, kTwoEvents);
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("signing.pub"), std::string::npos) << other.err;
+  EXPECT_EQ(run_cli({"export", store()}).out, "") << "nothing was written";
+  auto receipts = append_signed();
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[0]["global_sequence"], 1);
+  auto verdicts = run_cli({"verify-receipt", "--public-key", public_key}, as_lines(receipts));
+  EXPECT_EQ(verdicts.exit_code, 0) << verdicts.out;
 }
 
 TEST_F(CliSigning, ImportSignsTheReceiptsItPrints) {

@@ -1,7 +1,7 @@
 // Store::backup under power cuts (SimFs). Invariant proved here: whatever mutating call of a
 // backup the power fails at, the destination afterwards is absent or a complete copy (it
-// opens, verifies and holds every event of the source); after the backup returned, it is
-// complete.
+// opens, verifies, holds every event of the source and signs with its key); after the backup
+// returned, it is complete.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -21,18 +21,22 @@ const std::string kDestination = "/sim/backup";
 struct Source {
   std::shared_ptr<SimFs> fs;
   std::vector<Receipt> visible;  // Every visible event of the source.
+  PublicKey public_key{};        // The key its signing record holds.
 };
 
-// A closed kSync store over several segments, with one cancelled fence (so the copy has a
-// fences file) and a last event after it.
+// A closed, signing kSync store over several segments, with one cancelled fence (so the copy
+// has a fences file and a signing record) and a last event after it.
 Source make_source() {
-  Source source{std::make_shared<SimFs>(), {}};
+  Source source{std::make_shared<SimFs>(), {}, {}};
   StoreOptions options;
   options.fs = source.fs;
   options.segment_bytes_max = 4096;
+  options.signing_seed = SigningSeed{};
+  options.signing_seed->fill(0x21);
   auto store = Store::open(kSource, options);
   EXPECT_TRUE(store) << store.error().to_string();
   if (!store) return source;
+  source.public_key = *(*store)->public_key();
   auto append = [&](const std::string& entity) {
     auto r = (*store)->append(Coordinate::make(entity, "s").value(), kKind, std::vector<uint8_t>(300, 7));
     EXPECT_TRUE(r) << r.error().to_string();
@@ -68,6 +72,7 @@ bool destination_complete_if_present(const std::shared_ptr<SimFs>& disk, const S
     EXPECT_TRUE((*copy)->get(r.event_id)) << when << ": event " << r.global_sequence << " missing";
   }
   EXPECT_EQ((*copy)->cancelled_ranges().size(), 1u) << when;
+  EXPECT_EQ((*copy)->public_key(), source.public_key) << when;
   auto verified = (*copy)->verify();
   EXPECT_TRUE(verified && verified->ok()) << when;
   return true;

@@ -50,13 +50,28 @@ Result<AppendRequest> request_from_flags(const AppendArgs& a) {
   return parse_append_line(line);
 }
 
-int run_init(const std::string& dir) {
-  const bool existed = holds_store(dir);
-  Opened opened = open_store(dir, AccessMode::kReadWrite);
+// The options of a read-write open for `w`, with the seed read from its file.
+Result<StoreOptions> write_options(const WriteArgs& w, Durability durability) {
+  StoreOptions options;
+  options.durability = durability;
+  if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
+  if (!w.signing_seed_file.empty()) {
+    auto seed = read_seed_file(w.signing_seed_file);
+    if (!seed) return tl::unexpected(seed.error());
+    options.signing_seed = *seed;
+  }
+  return options;
+}
+
+int run_init(const WriteArgs& w) {
+  const bool existed = holds_store(w.dir);
+  auto options = write_options(w, Durability::kSync);
+  if (!options) return report_error(options.error());
+  Opened opened = open_store(w.dir, *options);
   if (!opened.store) return opened.exit_code;
   const uint64_t events = opened.store->stats().event_count;
   if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
-  print_line({{"dir", dir}, {"created", !existed}, {"events", events}});
+  print_line({{"dir", w.dir}, {"created", !existed}, {"events", events}});
   return kExitOk;
 }
 
@@ -80,15 +95,9 @@ Status print_when_durable(Store& store, std::vector<Receipt>& pending) {
 template <class Item, class AppendOne>
 int append_durably(const WriteArgs& w, const std::vector<Item>& items, AppendOne append_one) {
   constexpr size_t kEventsPerSync = 1024;
-  StoreOptions options;
-  options.durability = Durability::kBuffered;
-  if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
-  if (!w.signing_seed_file.empty()) {
-    auto seed = read_seed_file(w.signing_seed_file);
-    if (!seed) return report_error(seed.error());
-    options.signing_seed = *seed;
-  }
-  Opened opened = open_store(w.dir, options);
+  auto options = write_options(w, Durability::kBuffered);
+  if (!options) return report_error(options.error());
+  Opened opened = open_store(w.dir, *options);
   if (!opened.store) return opened.exit_code;
   Store& store = *opened.store;
   std::vector<Receipt> pending;
@@ -124,22 +133,27 @@ int run_import(const WriteArgs& a) {
   return append_durably(a, *events, [](Store& store, const Event& e) { return store.import_event(e); });
 }
 
+void add_seed_flag(CLI::App& command, WriteArgs& args) {
+  command.add_option("--signing-seed-file", args.signing_seed_file,
+                     "sign every receipt with the key of this seed file (see keygen); the store records its public key");
+}
+
 void add_write_flags(CLI::App& command, WriteArgs& args) {
   command.add_option("DIR", args.dir, "data directory")->required();
   command.add_option("--segment-bytes-max", args.segment_bytes_max,
                      "start a new segment file at this size (4096 .. 17179869184; default 64 MiB)")
       ->check(decimal_number());
-  command.add_option("--signing-seed-file", args.signing_seed_file,
-                     "sign every receipt with the key of this seed file (see keygen)");
+  add_seed_flag(command, args);
 }
 
 }  // namespace
 
 void add_write_commands(CLI::App& app, Runner& run) {
-  static std::string init_dir;
+  static WriteArgs init_args;
   auto* init = app.add_subcommand("init", "Create a store in DIR (or open an existing one)");
-  init->add_option("DIR", init_dir, "data directory")->required();
-  init->callback([&run] { run = [] { return run_init(init_dir); }; });
+  init->add_option("DIR", init_args.dir, "data directory")->required();
+  add_seed_flag(*init, init_args);
+  init->callback([&run] { run = [] { return run_init(init_args); }; });
 
   static AppendArgs args;
   auto* append = app.add_subcommand("append", "Append events; print one receipt line each, once durable");
