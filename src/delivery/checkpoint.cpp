@@ -45,16 +45,8 @@ std::string checkpoint_path(const std::string& store_dir, const std::string& che
 }
 
 Result<std::optional<CheckpointRecord>> load_checkpoint(Fs& fs, const std::string& path) {
-  auto bytes = util::read_small_file(fs, path, kCheckpointFixedBytes + kRegionIdentityBytesMax);
-  if (!bytes) return tl::unexpected(bytes.error());
-  if (!*bytes) return std::optional<CheckpointRecord>();
-  auto record = decode_checkpoint(**bytes);
-  if (!record) {
-    Error e = record.error();
-    e.file = path;
-    return tl::unexpected(std::move(e));
-  }
-  return std::optional<CheckpointRecord>(std::move(*record));
+  return util::read_decoded_small_file<CheckpointRecord>(fs, path, kCheckpointFixedBytes + kRegionIdentityBytesMax,
+                                                         decode_checkpoint);
 }
 
 // Creates `<store_dir>/cursors` if it is missing and makes its directory entry durable.

@@ -81,17 +81,10 @@ Result<Horizon> decode_horizon(std::span<const uint8_t> bytes) {
 }
 
 Result<Horizon> read_horizon(Fs& fs, const std::string& dir) {
-  const std::string path = segment::join_path(dir, kHorizonFileName);
-  auto bytes = util::read_small_file(fs, path, kHorizonBytesMax);
-  if (!bytes) return tl::unexpected(bytes.error());
-  if (!*bytes) return Horizon{};
-  auto horizon = decode_horizon(**bytes);
-  if (!horizon) {
-    Error e = horizon.error();
-    e.file = path;
-    return tl::unexpected(std::move(e));
-  }
-  return std::move(*horizon);
+  auto horizon = util::read_decoded_small_file<Horizon>(fs, segment::join_path(dir, kHorizonFileName),
+                                                        kHorizonBytesMax, decode_horizon);
+  if (!horizon) return tl::unexpected(horizon.error());
+  return std::move(*horizon).value_or(Horizon{});
 }
 
 uint64_t horizon_checksum(const Horizon& horizon) {

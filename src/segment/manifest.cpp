@@ -36,17 +36,7 @@ Result<Manifest> decode_manifest(std::span<const uint8_t> bytes) {
 }
 
 Result<std::optional<Manifest>> read_manifest(Fs& fs, const std::string& dir) {
-  const std::string path = join_path(dir, kManifestFileName);
-  auto bytes = util::read_small_file(fs, path, kFileBytes);
-  if (!bytes) return tl::unexpected(bytes.error());
-  if (!*bytes) return std::optional<Manifest>();
-  auto manifest = decode_manifest(**bytes);
-  if (!manifest) {
-    Error e = manifest.error();
-    e.file = path;
-    return tl::unexpected(std::move(e));
-  }
-  return std::optional<Manifest>(*manifest);
+  return util::read_decoded_small_file<Manifest>(fs, join_path(dir, kManifestFileName), kFileBytes, decode_manifest);
 }
 
 Status write_manifest(Fs& fs, const std::string& dir, const Manifest& manifest) {

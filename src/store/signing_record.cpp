@@ -35,18 +35,9 @@ Result<PublicKey> decode_signing_record(std::span<const uint8_t> bytes) {
 }
 
 Result<std::optional<PublicKey>> read_signing_record(Fs& fs, const std::string& dir) {
-  const std::string path = segment::join_path(dir, kSigningRecordFileName);
-  // Anything larger is damage; read a little more than the record to tell.
-  auto bytes = util::read_small_file(fs, path, 4 * kSigningRecordBytes);
-  if (!bytes) return tl::unexpected(bytes.error());
-  if (!*bytes) return std::optional<PublicKey>();
-  auto key = decode_signing_record(**bytes);
-  if (!key) {
-    Error e = key.error();
-    e.file = path;
-    return tl::unexpected(std::move(e));
-  }
-  return std::optional<PublicKey>(*key);
+  // A larger file is refused unread (kCorruption), as is any other length by the decoder.
+  return util::read_decoded_small_file<PublicKey>(fs, segment::join_path(dir, kSigningRecordFileName),
+                                                  kSigningRecordBytes, decode_signing_record);
 }
 
 Status write_signing_record(Fs& fs, const std::string& dir, const PublicKey& public_key) {

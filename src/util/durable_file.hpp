@@ -22,4 +22,21 @@ Status replace_file_durably(Fs& fs, const std::string& dir, const std::string& p
 // `bytes_max` is kCorruption (with the path in Error::file).
 Result<std::optional<std::vector<uint8_t>>> read_small_file(Fs& fs, const std::string& path, uint64_t bytes_max);
 
+// read_small_file, then `decode` (bytes -> Result<T>) of what it read: nullopt when the file
+// does not exist. An error of either step names `path` in Error::file.
+template <class T, class Decode>
+Result<std::optional<T>> read_decoded_small_file(Fs& fs, const std::string& path, uint64_t bytes_max,
+                                                 Decode decode) {
+  auto bytes = read_small_file(fs, path, bytes_max);
+  if (!bytes) return tl::unexpected(bytes.error());
+  if (!*bytes) return std::optional<T>();
+  Result<T> decoded = decode(std::span<const uint8_t>(**bytes));
+  if (!decoded) {
+    Error e = decoded.error();
+    e.file = path;
+    return tl::unexpected(std::move(e));
+  }
+  return std::optional<T>(std::move(*decoded));
+}
+
 }  // namespace batpak::util

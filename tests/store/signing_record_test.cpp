@@ -160,6 +160,10 @@ TEST_F(SigningRecordTest, ADamagedRecordRefusesEveryOpen) {
     write_record_bytes(std::vector<uint8_t>(good.begin(), good.begin() + static_cast<ptrdiff_t>(length)));
     expect_open_refused(ErrorCode::kCorruption, "cut to " + std::to_string(length));
   }
+  std::vector<uint8_t> longer = good;
+  longer.push_back(0);
+  write_record_bytes(longer);
+  expect_open_refused(ErrorCode::kCorruption, "one byte longer");
   write_record_bytes(good);
   ASSERT_NE(open(options(7)), nullptr);
 }
