@@ -112,6 +112,9 @@ TEST_F(CliSigning, ASigningStoreRefusesAppendsWithoutItsSeed) {
   auto init = run_cli({"init", store(), "--signing-seed-file", seed_file()});
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_TRUE(std::filesystem::exists(store() + "/signing.pub"));
+  auto stats = run_cli({"stats", store()});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(stats.lines().at(0)["public_key"], public_key);
   auto unsigned_append = run_cli({"append", store(), "--stdin"}, kTwoEvents);
   EXPECT_EQ(unsigned_append.exit_code, 2);
   EXPECT_NE(unsigned_append.err.find("signing seed"), std::string::npos) << unsigned_append.err;
@@ -173,6 +176,7 @@ TEST_F(CliSigning, VerifyReceiptWithAKeyRefusesForgeriesOtherKeysAndUnsignedRece
 
   auto plain = run_cli({"append", dir_.sub("plain"), "--stdin"}, kTwoEvents);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_TRUE(run_cli({"stats", dir_.sub("plain")}).lines().at(0)["public_key"].is_null());
   expect_refused({"verify-receipt", dir_.sub("plain"), "--public-key", public_key}, plain.lines().at(0), "unsigned");
 }
 

@@ -117,10 +117,13 @@ int run_stats(const std::string& dir) {
   Opened opened = open_store(dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
   const StoreStats s = opened.store->stats();
+  const std::optional<PublicKey> key = opened.store->public_key();  // From the signing record.
   print_line({{"event_count", s.event_count}, {"entity_count", s.entity_count},
               {"segment_count", s.segment_count}, {"first_global_sequence", s.first_global_sequence},
               {"last_global_sequence", s.last_global_sequence},
-              {"data_bytes", s.data_bytes}, {"open", open_report_json(opened.store->open_report())}});
+              {"data_bytes", s.data_bytes},
+              {"public_key", key ? nlohmann::json(to_hex(*key)) : nlohmann::json(nullptr)},
+              {"open", open_report_json(opened.store->open_report())}});
   return kExitOk;
 }
 
