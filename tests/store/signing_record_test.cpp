@@ -112,6 +112,12 @@ TEST_F(SigningRecordTest, WithoutTheSeedEveryAppendIsRefusedAndNothingIsWritten)
   AppendOptions keyed;
   keyed.idempotency_key = "k";
   expect_refused(as_status(store->append(coord("a"), kKindA, bytes("y"), keyed)), "keyed append");
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(fence, store->begin_fence());
+    expect_refused(as_status(fence.append(coord("a"), kKindA, bytes("f"))), "fence append");
+    expect_refused(as_status(fence.append_batch({&item, 1})), "fence batch");
+    BATPAK_ASSERT_OK(fence.cancel());
+  }
   EXPECT_EQ(store->stats().event_count, events_before);
   BATPAK_ASSERT_OK(store->close());
 
