@@ -202,7 +202,8 @@ class Store {
   Result<Event> get(const EventId& event_id) const;
   // The receipt of the visible event committed with `idempotency_key` (what an append with
   // that key would return as its replay), or nothing when there is none; appends nothing.
-  // A key that is not 1..kIdempotencyKeyBytesMax bytes: kInvalidArgument.
+  // Signed when the store was opened with a signing seed, unsigned otherwise (signatures are
+  // not stored). A key that is not 1..kIdempotencyKeyBytesMax bytes: kInvalidArgument.
   Result<std::optional<Receipt>> receipt_for_key(std::string_view idempotency_key) const;
   // All committed events matching `region`, in commit order.
   Result<std::vector<Event>> query(const Region& region) const;
@@ -348,9 +349,10 @@ class Store {
   AccessMode access_mode() const;
 
   // Checks a receipt against the store: the event exists and every receipt field matches
-  // it, and the signature (if the store signs: public_key() is set) is valid. Mismatch: kInvalidSignature, whose
-  // message names the first field that differs. An unknown event whose receipt names a
-  // global sequence below the history horizon: kNotFound (docs/retention.md).
+  // it, and the signature (if the store signs: public_key() is set) is valid. Mismatch:
+  // kInvalidSignature, whose message names the first field that differs. An unknown event
+  // whose receipt names a global sequence below the history horizon: kNotFound
+  // (docs/retention.md).
   Status verify_receipt(const Receipt& receipt) const;
   // The same check against a given public key, for a store opened without the signing seed
   // (an auditor's read-only open): every field must match the stored event, and the receipt

@@ -58,7 +58,7 @@ nlohmann::json verdict_json(const Receipt& receipt, const Status& status) {
 
 struct ReceiptArgs {
   std::string dir;         // Empty: check the signatures only, without a store.
-  std::string public_key;  // Empty: the store's own check (unsigned receipts only).
+  std::string public_key;  // Empty: the store's own check (with its signing record's key, if any).
 };
 
 int run_verify_receipts(const ReceiptArgs& args) {
