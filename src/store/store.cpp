@@ -119,7 +119,7 @@ Result<std::vector<Receipt>> Store::Impl::finish(writer::Committed committed) co
 }
 
 Result<std::vector<Receipt>> Store::Impl::commit(std::span<const writer::Prepared> events) {
-  if (appends_need_seed) {
+  if (signing_record && !signer) {
     return make_error(ErrorCode::kInvalidArgument,
                       std::string("this store signs every receipt (its ") + kSigningRecordFileName +
                           " records the public key): open it with its signing seed to append");
@@ -291,6 +291,6 @@ Result<uint64_t> Store::wait_for_visible(uint64_t after_global_sequence, uint32_
 
 const OpenReport& Store::open_report() const { return impl_->report; }
 
-std::optional<PublicKey> Store::public_key() const { return impl_->receipt_key; }
+std::optional<PublicKey> Store::public_key() const { return impl_->receipt_key(); }
 
 }  // namespace batpak

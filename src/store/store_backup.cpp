@@ -109,11 +109,9 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     const std::string path = segment::join_path(partial, index::kHorizonFileName);
     if (auto st = write_small_file(fs, path, index::encode_horizon(s.horizon)); !st) return st;
   }
-  auto signing_record = read_signing_record(fs, s.dir);  // The copy signs as this store does.
-  if (!signing_record) return tl::unexpected(signing_record.error());
-  if (*signing_record) {
+  if (s.signing_record) {  // The copy signs as this store does.
     const std::string path = segment::join_path(partial, kSigningRecordFileName);
-    if (auto st = write_small_file(fs, path, encode_signing_record(**signing_record)); !st) return st;
+    if (auto st = write_small_file(fs, path, encode_signing_record(*s.signing_record)); !st) return st;
   }
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};

@@ -90,12 +90,15 @@ class Store::Impl {
   std::unique_ptr<writer::Watermarks> watermarks;        // Never null once open.
   std::unique_ptr<writer::FenceLog> fence_log;           // Never null once open.
   std::optional<Signer> signer;
-  // The key receipts verify under: the signer's, or, opened without a seed, the signing
-  // record's (store/signing_record.hpp). Set at open, then constant.
-  std::optional<PublicKey> receipt_key;
-  // The store has a signing record but was opened without a seed: every append is refused,
-  // so that no receipt of a signing store goes unsigned. Set at open, then constant.
-  bool appends_need_seed = false;
+  // The key the store's signing record holds (store/signing_record.hpp), once a read-write
+  // open with a seed has written it; nullopt for a store without one. Set at open, then
+  // constant. A store with a record but no signer refuses every append (commit()), so that
+  // no receipt of a signing store goes unsigned.
+  std::optional<PublicKey> signing_record;
+  // The key receipts verify under: the signer's, or, opened without a seed, the record's.
+  std::optional<PublicKey> receipt_key() const {
+    return signer ? std::optional<PublicKey>(signer->public_key()) : signing_record;
+  }
   std::shared_ptr<ProjectionCache> projection_cache;  // Never null once open.
   OpenReport report;
   // Where the journal starts: history before it was dropped (Store::drop_history). Set

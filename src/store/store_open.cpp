@@ -305,10 +305,9 @@ Status settle_fences(Store::Impl& s) {
   return {};
 }
 
-// Reads the signing record and checks the seed against it: another seed's key is refused
-// in every mode. Without a seed, the record's key is the one receipts verify under. True
-// when the store has a seed but no record yet.
-Result<bool> check_signing_record(Store::Impl& s) {
+// Reads the signing record into s.signing_record and checks the seed against it: another
+// seed's key is refused in every mode.
+Status load_signing_record(Store::Impl& s) {
   auto recorded = read_signing_record(*s.fs, s.dir);
   if (!recorded) return tl::unexpected(recorded.error());
   if (*recorded && s.signer && **recorded != s.signer->public_key()) {
@@ -316,9 +315,8 @@ Result<bool> check_signing_record(Store::Impl& s) {
                                 "the signing seed's public key is not the one this store signs with",
                                 segment::join_path(s.dir, kSigningRecordFileName), 0, {}});
   }
-  s.receipt_key = s.signer ? std::optional<PublicKey>(s.signer->public_key()) : *recorded;
-  s.appends_need_seed = *recorded && !s.signer;
-  return !*recorded && s.signer;
+  s.signing_record = *recorded;
+  return {};
 }
 
 }  // namespace
@@ -352,8 +350,7 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   if (!lock) return tl::unexpected(lock.error());
   s->lock = std::move(*lock);
 
-  auto signing_unrecorded = check_signing_record(*s);
-  if (!signing_unrecorded) return tl::unexpected(signing_unrecorded.error());
+  if (auto st = load_signing_record(*s); !st) return tl::unexpected(st.error());
   auto fence_log = writer::FenceLog::load(s->fs, dir);
   if (!fence_log) return tl::unexpected(fence_log.error());
   s->fence_log = std::move(*fence_log);
@@ -378,8 +375,9 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {
     // Recorded before the first append this store can sign, and only once the open succeeded.
-    if (*signing_unrecorded) {
-      if (auto st = write_signing_record(*s->fs, dir, *s->receipt_key); !st) return tl::unexpected(st.error());
+    if (s->signer && !s->signing_record) {
+      if (auto st = write_signing_record(*s->fs, dir, s->signer->public_key()); !st) return tl::unexpected(st.error());
+      s->signing_record = s->signer->public_key();
     }
     if (auto st = start_writer(*s, *recovered, manifest->recorded); !st) return tl::unexpected(st.error());
     start_background_work(*s);

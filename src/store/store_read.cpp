@@ -338,7 +338,7 @@ Status Store::Impl::check_receipt_fields(const Receipt& receipt) const {
 Status Store::verify_receipt(const Receipt& receipt) const {
   if (auto s = impl_->check_readable(); !s) return s;
   if (auto s = impl_->check_receipt_fields(receipt); !s) return s;
-  if (impl_->receipt_key) return verify_receipt_signature(receipt, *impl_->receipt_key);
+  if (const auto key = impl_->receipt_key()) return verify_receipt_signature(receipt, *key);
   if (receipt.signature) return invalid_receipt("receipt is signed but this store has no signing key");
   return {};
 }

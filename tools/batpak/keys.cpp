@@ -41,13 +41,10 @@ Result<SigningSeed> parse_seed_text(const std::string& path, std::string_view te
   return hash->bytes;
 }
 
+// The directory entry of a new file is durable once its directory is synced.
 Status sync_directory_of(const std::string& path) {
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  Fd dir(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.fd < 0 || ::fsync(dir.fd) != 0) {
-    return make_error(ErrorCode::kIo, "cannot sync the directory of " + path + ": " + errno_text());
-  }
-  return {};
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return posix_fs()->sync_dir(parent.empty() ? "." : parent.string());
 }
 
 Status write_all_and_sync(int fd, const std::string& text, const std::string& path) {
