@@ -32,7 +32,9 @@ enum class Durability : uint8_t {
   // writes queued events continuously and syncs on the kBuffered cadence. A process crash can
   // lose the events not yet written (typically microseconds' worth), never a synced one, and
   // never leaves a gap: what survives is always a prefix of the commit order. An event is
-  // readable once written; Store::sync() waits until everything appended is durable.
+  // readable once written; Store::sync() waits until everything appended is durable. The
+  // queue is bounded (StoreOptions::async_queue_bytes_max): when the disk falls behind, an
+  // append waits for room instead of growing memory.
   kAsync,
 };
 
@@ -43,6 +45,8 @@ enum class AccessMode : uint8_t {
 };
 
 inline constexpr size_t kIdempotencyKeyBytesMax = 256;
+inline constexpr uint64_t kAsyncQueueBytesMin = 64ull << 10;
+inline constexpr uint64_t kAsyncQueueBytesMax = 16ull << 30;
 
 struct StoreOptions {
   AccessMode access = AccessMode::kReadWrite;
@@ -62,6 +66,11 @@ struct StoreOptions {
   // append leaves its frames before it returns (docs/durability.md). A multiple of 4096
   // within 64 KiB .. 1 GiB. A commit larger than half of it waits for its segment write.
   uint64_t tail_ring_bytes = 8ull << 20;
+  // kAsync: at most this many bytes of encoded frames wait in the writer's queue (queued or
+  // being written). An append that would pass it waits until the writer thread has written
+  // enough; one larger than the bound alone waits until the queue is empty. Within
+  // kAsyncQueueBytesMin .. kAsyncQueueBytesMax.
+  uint64_t async_queue_bytes_max = 64ull << 20;
   // Write the index checkpoint ("index.checkpoint") at close and load it at open instead of
   // scanning every frame it covers (docs/durability.md). False: always the full scan.
   bool index_checkpoint = true;

@@ -33,6 +33,9 @@ Status check_options(const StoreOptions& o) {
   if (o.tail_ring_bytes < writer::kTailRingBytesMin || o.tail_ring_bytes > writer::kTailRingBytesMax || o.tail_ring_bytes % 4096 != 0) {
     return bad("tail_ring_bytes must be a multiple of 4096 within 64 KiB .. 1 GiB");
   }
+  if (o.async_queue_bytes_max < kAsyncQueueBytesMin || o.async_queue_bytes_max > kAsyncQueueBytesMax) {
+    return bad("async_queue_bytes_max must be within 64 KiB .. 16 GiB");
+  }
   return {};
 }
 
@@ -276,7 +279,8 @@ Status start_writer(Store::Impl& s, const Recovered& rec, const std::optional<se
     io->adopt(rec.newest_id, rec.newest_file, rec.newest_data_end);
   }
   writer::WriterConfig config{s.options.durability, s.options.sync_every_events,
-                              s.options.sync_every_ms, s.options.segment_bytes_max, s.clock.get(),
+                              s.options.sync_every_ms, s.options.segment_bytes_max,
+                              s.options.async_queue_bytes_max, s.clock.get(),
                               s.notifier.get(), s.watermarks.get(), s.fence_log.get()};
   auto tail_ring = make_tail_ring(s);
   if (!tail_ring) return tl::unexpected(tail_ring.error());

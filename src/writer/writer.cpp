@@ -185,10 +185,10 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
     auto admitted = admit(lock, events);
     if (!admitted) return tl::unexpected(admitted.error());
     if (*admitted) return std::move(**admitted);
-    if (!in_ring || tail_ring_->has_room(total)) break;
-    // The ring is full until the writer thread writes what it holds. Waiting releases mu_,
-    // so every check is made again.
-    done_cv_.wait(lock, [&] { return tail_ring_->has_room(total) || poisoned_ || closing_ || closed_; });
+    if (has_room(total, in_ring)) break;
+    // The ring or the queue is full until the writer thread writes what it holds. Waiting
+    // releases mu_, so every check is made again.
+    done_cv_.wait(lock, [&] { return has_room(total, in_ring) || poisoned_ || closing_ || closed_; });
   }
 
   Chunk& chunk = chunk_for(total);
@@ -197,6 +197,7 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
   const uint64_t last = out.receipts.back().global_sequence;
   sequenced_atomic_.store(last, std::memory_order_release);
   assert(chunk.bytes.size() - chunk_bytes_before == total);  // The room asked for is what was encoded.
+  queued_bytes_ += total;
   if (in_ring) copy_to_ring(chunk, chunk_bytes_before, out.receipts.front().global_sequence, events.size());
   if (fence_) {
     for (const Prepared& e : events) {
@@ -217,6 +218,12 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
   if (config_.durability == Durability::kAsync || in_ring) return out;
   if (auto s = await_commit(lock, last); !s) return tl::unexpected(s.error());
   return out;
+}
+
+bool Writer::has_room(uint64_t frame_bytes_total, bool in_ring) const {
+  if (in_ring) return tail_ring_->has_room(frame_bytes_total);
+  if (config_.durability != Durability::kAsync || queued_bytes_ == 0) return true;
+  return queued_bytes_ + frame_bytes_total <= config_.async_queue_bytes_max;
 }
 
 void Writer::copy_to_ring(Chunk& chunk, size_t bytes_before, uint64_t first_sequence, size_t events) {
@@ -297,11 +304,13 @@ Status Writer::close() {
     closing_ = true;
   }
   work_cv_.notify_all();
+  done_cv_.notify_all();  // Commits waiting for room give up (kClosed).
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   closed_ = true;
   done_cv_.notify_all();
   if (poisoned_) return tl::unexpected(*poisoned_);
+  assert(queued_bytes_ == 0);  // The writer thread wrote every sequenced frame before it ended.
   return {};
 }
 

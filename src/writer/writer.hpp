@@ -69,6 +69,7 @@ struct WriterConfig {
   uint32_t sync_every_events = 1000;
   uint32_t sync_every_ms = 50;
   uint64_t segment_bytes_max = 64ull << 20;
+  uint64_t async_queue_bytes_max = 64ull << 20;  // kAsync: see StoreOptions.
   Clock* clock = nullptr;
   VisibilityNotifier* notifier = nullptr;  // Told after every publish.
   Watermarks* watermarks = nullptr;        // Told whenever a watermark moves.
@@ -89,9 +90,12 @@ class Writer {
          std::unique_ptr<SegmentIo> io, std::unique_ptr<TailRing> tail_ring);
   ~Writer();
 
-  // Commits `events` atomically, in order. Returns when durable (kSync) or written
-  // (kBuffered). On error nothing was committed, except after a failed write or sync, which
-  // poisons the writer: the events' fate is unknown until reopen.
+  // Commits `events` atomically, in order. Returns when durable (kSync), written or stored
+  // in the tail ring (kBuffered), or queued (kAsync). A kAsync commit first waits while its
+  // frames would take the bytes queued for the writer thread past async_queue_bytes_max
+  // (unless nothing is queued), and a kBuffered one while the ring lacks room for them. On
+  // error nothing was committed, except after a failed write or sync, which poisons the
+  // writer: the events' fate is unknown until reopen.
   Result<Committed> commit(std::span<const Prepared> events);
   Status sync();
   // Cancels an open fence, flushes and syncs pending events and stops the writer thread.
@@ -175,6 +179,9 @@ class Writer {
   Status check_expected_clocks(std::span<const Prepared> events);
   index::EntityHead& head_of(const std::string& entity);
   Chunk& chunk_for(uint64_t frame_bytes_total);
+  // Whether a commit of `frame_bytes_total` may be sequenced now: the tail ring has room for
+  // it (`in_ring`), or, in kAsync mode, the queue has (or is empty). REQUIRES: mu_.
+  bool has_room(uint64_t frame_bytes_total, bool in_ring) const;
   // Keeps a written chunk's buffers (emptied) for the next chunk_for(). REQUIRES: mu_.
   void recycle(Chunk& written);
   std::vector<Receipt> sequence(std::span<const Prepared> events, Chunk& chunk);
@@ -189,8 +196,8 @@ class Writer {
   void run_async_mode(std::unique_lock<std::mutex>& lock);
   Status write_chunks(std::deque<Chunk>& chunks);
   Status write_and_publish(std::deque<Chunk>& chunks, bool fenced);
-  // Records written chunks as written (and visible unless fenced; then their events are
-  // moved to the fence); returns their event count. REQUIRES: mu_.
+  // Records written chunks as written, no longer queued, and visible unless fenced (then
+  // their events are moved to the fence); returns their event count. REQUIRES: mu_.
   uint64_t retire(std::deque<Chunk>& taken, bool fenced);
   void publish(Chunk& chunk);
   // Copies the frames `chunk` gained from `bytes_before` on (one commit) into the tail ring.
@@ -224,7 +231,10 @@ class Writer {
   util::WakeEpoch group_epoch_;
   std::unordered_map<std::string, index::EntityHead> heads_;  // Sequenced (maybe unpublished).
   std::unordered_map<EventId, uint64_t, index::EventIdHash> unpublished_ids_;
-  std::deque<Chunk> chunks_;         // kSync: sequenced, not yet written; back() is open.
+  std::deque<Chunk> chunks_;         // Sequenced, not yet taken by the writer thread; back() is open.
+  // Frame bytes sequenced and not yet written: in chunks_, or taken and being written. At
+  // most config_.async_queue_bytes_max in kAsync mode, unless one commit alone is larger.
+  uint64_t queued_bytes_ = 0;
   Chunk spare_;                      // Empty; its buffers' capacity serves the next chunk.
   uint64_t next_sequence_ = 1;
   uint64_t active_segment_ = 0;      // Segment the sequencer assigns offsets in.

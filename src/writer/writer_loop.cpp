@@ -2,6 +2,7 @@
 // periodic sync (kBuffered, kAsync); then retiring what was written and waking waiters.
 #include "writer/writer.hpp"
 
+#include <cassert>
 #include <chrono>
 
 namespace batpak::writer {
@@ -34,6 +35,8 @@ Status Writer::write_and_publish(std::deque<Chunk>& chunks, bool fenced) {
 uint64_t Writer::retire(std::deque<Chunk>& taken, bool fenced) {
   uint64_t events = 0;
   for (Chunk& chunk : taken) {
+    assert(queued_bytes_ >= chunk.bytes.size());
+    queued_bytes_ -= chunk.bytes.size();
     for (const PendingEvent& p : chunk.events) unpublished_ids_.erase(p.entry.event_id);
     events += chunk.events.size();
     if (!chunk.events.empty()) written_point_ = chunk.last_point;

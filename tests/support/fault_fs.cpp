@@ -13,6 +13,7 @@ class FaultFs::FaultFile final : public File {
     return base_->pread(offset, data);
   }
   Status pwrite(uint64_t offset, std::span<const uint8_t> data) override {
+    fs_.wait_while_writes_held();
     std::lock_guard lock(fs_.mu_);
     return fs_.file_pwrite(*base_, path_, offset, data);
   }
@@ -73,6 +74,32 @@ void FaultFs::freeze() {
 bool FaultFs::frozen() const {
   std::lock_guard lock(mu_);
   return frozen_;
+}
+
+void FaultFs::hold_writes() {
+  std::lock_guard lock(hold_mu_);
+  writes_held_ = true;
+}
+
+void FaultFs::release_writes() {
+  {
+    std::lock_guard lock(hold_mu_);
+    writes_held_ = false;
+  }
+  hold_cv_.notify_all();
+}
+
+uint64_t FaultFs::writes_waiting() const {
+  std::lock_guard lock(hold_mu_);
+  return writes_waiting_;
+}
+
+void FaultFs::wait_while_writes_held() {
+  std::unique_lock lock(hold_mu_);
+  if (!writes_held_) return;
+  ++writes_waiting_;
+  hold_cv_.wait(lock, [&] { return !writes_held_; });
+  --writes_waiting_;
 }
 
 uint64_t FaultFs::faults_fired() const {

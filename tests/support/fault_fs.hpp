@@ -1,7 +1,8 @@
 // A batpak::Fs for tests: passes every call through to a real file system (posix_fs() by
 // default) and can
 //  (a) fail the Nth File::sync()/sync_all() or the Nth File::pwrite() with kIo, and
-//  (b) simulate a crash: it remembers, per file, every write and truncate issued since that
+//  (b) hold every File::pwrite until released, and
+//  (c) simulate a crash: it remembers, per file, every write and truncate issued since that
 //      file's last successful sync, and crash() rewrites the real files into a state a
 //      crash could have left: the unsynced changes are undone, except a chosen number of
 //      them in issue order, optionally followed by a prefix of the next one (a torn write).
@@ -15,6 +16,7 @@
 // by one mutex, so freezing (see freeze()) is atomic with respect to in-flight writes.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -53,7 +55,14 @@ class FaultFs final : public Fs {
   uint64_t syncs() const;
   uint64_t writes() const;
 
-  // ---- (b) crash simulation ----
+  // ---- (b) held writes ----
+  // While held, every File::pwrite first waits until release_writes() (a disk that stalls).
+  void hold_writes();
+  void release_writes();
+  // How many File::pwrite calls are waiting for release_writes() now.
+  uint64_t writes_waiting() const;
+
+  // ---- (c) crash simulation ----
   struct PendingChange {
     std::string path;
     uint64_t offset = 0;  // For a truncate: the new size.
@@ -101,6 +110,7 @@ class FaultFs final : public Fs {
   Status file_sync(File& base, const std::string& path, bool all);
   Status file_truncate(File& base, const std::string& path, uint64_t size);
   bool fire(uint64_t& countdown);
+  void wait_while_writes_held();
   Status frozen_error(const std::string& what, const std::string& path) const;
 
   const std::shared_ptr<Fs> base_;
@@ -114,6 +124,11 @@ class FaultFs final : public Fs {
   uint64_t syncs_ = 0;
   uint64_t writes_ = 0;
   std::vector<Change> pending_;  // Issue order.
+  // Held writes wait on their own mutex, not mu_, so that reads and other calls go on.
+  mutable std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool writes_held_ = false;
+  uint64_t writes_waiting_ = 0;
 };
 
 }  // namespace batpak::testing
