@@ -42,6 +42,15 @@ enum class AccessMode : uint8_t {
   kReadWrite,  // The only mode that appends. Recovers a torn tail of the newest segment.
   kReadOnly,   // Reads only; refuses to open a damaged store; never modifies a file.
   kSalvage,    // Reads only, up to the first damage; reports where it stopped.
+  // Reads only, as kReadOnly, but takes no lock: it opens a store that a writer (another
+  // process, or another Store) holds, and reads it as it stood during the open, a prefix of
+  // the commit order that holds every event whose append returned before the open began
+  // (kSync; kBuffered and kAsync: every event the writer thread had written to its segment).
+  // Later appends are not seen: open again for a newer snapshot. The snapshot may also hold
+  // events whose append is still waiting for its fdatasync, and the open report's torn tail
+  // is then usually a write in flight, not damage. Reads of segments removed since the open
+  // (Store::drop_history, which needs the writer gone) fail. docs/durability.md, "Snapshots".
+  kReadSnapshot,
 };
 
 inline constexpr size_t kIdempotencyKeyBytesMax = 256;

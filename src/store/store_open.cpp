@@ -241,9 +241,11 @@ struct ManifestCheck {
   std::optional<Error> damage;  // kSalvage only.
 };
 
-Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uint64_t>& ids) {
+// REQUIRES: `recorded` was read before `ids` were listed: a writer records a new segment in
+// the manifest only after creating its file, so a snapshot never finds one missing.
+Result<ManifestCheck> check_manifest(const Store::Impl& s, const std::vector<uint64_t>& ids,
+                                     Result<std::optional<segment::Manifest>> recorded) {
   ManifestCheck out;
-  auto recorded = segment::read_manifest(*s.fs, s.dir);
   // With history dropped and no segment at or above the horizon, recover() names the first
   // segment the horizon expects, which says more than the manifest's count of missing ones.
   const bool horizon_segment_missing = s.horizon.dropped() && ids.empty();
@@ -303,7 +305,8 @@ Status settle_fences(Store::Impl& s) {
                                     std::to_string(next_sequence - 1),
                                 segment::join_path(s.dir, writer::kFenceFileName), 0, {}});
   }
-  if (!s.fence_log->open_fence_start()) return {};
+  // A snapshot's open fence is a live one: its events stay hidden, and its writer ends it.
+  if (!s.fence_log->open_fence_start() || s.options.access == AccessMode::kReadSnapshot) return {};
   s.report.open_fence_cancelled = true;
   if (s.options.access == AccessMode::kReadWrite) return s.fence_log->record_cancelled(next_sequence);
   return {};
@@ -323,9 +326,18 @@ Status load_signing_record(Store::Impl& s) {
   return {};
 }
 
-}  // namespace
+// kReadSnapshot: the fence file, read before the scan, still holds (a fence begun or ended
+// meanwhile would make the scan's hidden events wrong); else kConflict, and the open is tried
+// again.
+Status check_fences_unchanged(const Store::Impl& s) {
+  if (s.options.access != AccessMode::kReadSnapshot) return {};
+  auto now = writer::FenceLog::load(s.fs, s.dir);
+  if (!now) return tl::unexpected(now.error());
+  if (writer::encode_fence_file((*now)->contents()) == writer::encode_fence_file(s.fence_log->contents())) return {};
+  return make_error(ErrorCode::kConflict, "a visibility fence began or ended while the snapshot was read");
+}
 
-Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given, StoreOptions options) {
+Result<std::unique_ptr<Store::Impl>> open_store_once(const std::string& dir_as_given, StoreOptions options) {
   const auto started = std::chrono::steady_clock::now();
   const std::string dir = util::without_trailing_slashes(dir_as_given);
   if (auto st = check_options(options); !st) return tl::unexpected(st.error());
@@ -350,23 +362,27 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
     if (!exists) return tl::unexpected(exists.error());
     if (!*exists) return make_error(ErrorCode::kNotFound, "no store at " + dir);
   }
-  auto lock = s->fs->lock(segment::join_path(dir, format::kLockFileName));
-  if (!lock) return tl::unexpected(lock.error());
-  s->lock = std::move(*lock);
+  if (options.access != AccessMode::kReadSnapshot) {
+    auto lock = s->fs->lock(segment::join_path(dir, format::kLockFileName));
+    if (!lock) return tl::unexpected(lock.error());
+    s->lock = std::move(*lock);
+  }
 
   if (auto st = load_signing_record(*s); !st) return tl::unexpected(st.error());
   auto fence_log = writer::FenceLog::load(s->fs, dir);
   if (!fence_log) return tl::unexpected(fence_log.error());
   s->fence_log = std::move(*fence_log);
+  auto recorded = segment::read_manifest(*s->fs, dir);
   auto listed = segment::list_segment_ids(*s->fs, dir);
   if (!listed) return tl::unexpected(listed.error());
   auto ids = settle_horizon(*s, std::move(*listed));
   if (!ids) return tl::unexpected(ids.error());
-  auto manifest = check_manifest(*s, *ids);
+  auto manifest = check_manifest(*s, *ids, std::move(recorded));
   if (!manifest) return tl::unexpected(manifest.error());
   index::ChainChecker checker([&s = *s](uint64_t seq) { return s.fence_log->hidden(seq); });
   auto recovered = recover(*s, *ids, manifest->recorded, checker);
   if (!recovered) return tl::unexpected(recovered.error());
+  if (auto st = check_fences_unchanged(*s); !st) return tl::unexpected(st.error());
   recovered = replay_tail_ring(*s, checker, std::move(*recovered));
   if (!recovered) return tl::unexpected(recovered.error());
   // As add() has always done, a repeated event id (no writer makes one) keeps the first.
@@ -391,6 +407,20 @@ Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir_as_given,
                                                    std::chrono::steady_clock::now() - started)
                                                    .count());
   return s;
+}
+
+}  // namespace
+
+// A snapshot whose fences changed while it was read is read again, a few times at most.
+Result<std::unique_ptr<Store::Impl>> open_store(const std::string& dir, StoreOptions options) {
+  constexpr int kSnapshotAttemptsMax = 8;
+  for (int attempt = 1;; ++attempt) {
+    auto opened = open_store_once(dir, options);
+    if (opened || options.access != AccessMode::kReadSnapshot || opened.error().code != ErrorCode::kConflict ||
+        attempt == kSnapshotAttemptsMax) {
+      return opened;
+    }
+  }
 }
 
 }  // namespace batpak

@@ -38,7 +38,16 @@ void print_line(const nlohmann::json& value) {
   std::cout << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 
-Opened open_store(const std::string& dir, const StoreOptions& options) {
+namespace {
+bool read_snapshots = false;
+}  // namespace
+
+void set_read_snapshots(bool on) { read_snapshots = on; }
+
+AccessMode read_only_access() { return read_snapshots ? AccessMode::kReadSnapshot : AccessMode::kReadOnly; }
+
+Opened open_store(const std::string& dir, StoreOptions options) {
+  if (options.access == AccessMode::kReadOnly) options.access = read_only_access();
   auto store = Store::open(dir, options);
   if (!store) return {nullptr, report_error(store.error())};
   return {std::move(*store), kExitOk};

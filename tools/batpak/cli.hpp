@@ -34,8 +34,13 @@ struct Opened {
   std::unique_ptr<Store> store;
   int exit_code = kExitOk;
 };
-Opened open_store(const std::string& dir, const StoreOptions& options);
+// With snapshots on (`--snapshot`, set once by main() before a command runs), a kReadOnly
+// open is made as kReadSnapshot: no lock, a snapshot of a store another process may hold.
+Opened open_store(const std::string& dir, StoreOptions options);
 Opened open_store(const std::string& dir, AccessMode access);
+void set_read_snapshots(bool on);
+// kReadOnly, or kReadSnapshot with snapshots on: for commands that open a store themselves.
+AccessMode read_only_access();
 
 // A check for every numeric flag: plain decimal digits that fit in 64 bits, passed on without
 // leading zeros. CLI11 reads integers with strtoull in auto base, so without it "-1" would

@@ -62,7 +62,7 @@ int run_project(const ProjectArgs& a) {
   auto cache = cache_from(a.cache);
   if (!cache) return report_error(cache.error());
   StoreOptions options;
-  options.access = AccessMode::kReadOnly;
+  options.access = read_only_access();
   options.projection_cache = *cache;
   auto store = Store::open(a.dir, options);
   if (!store) return report_error(store.error());

@@ -42,7 +42,7 @@ Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
 // Returns the events printed; kStoreLocked when another process holds the store.
 Result<uint64_t> tail_once(const TailArgs& a, const Region& region, uint64_t& position, uint64_t budget) {
   StoreOptions options;
-  options.access = a.checkpoint.empty() ? AccessMode::kReadOnly : AccessMode::kReadWrite;
+  options.access = a.checkpoint.empty() ? read_only_access() : AccessMode::kReadWrite;
   auto store = Store::open(a.dir, options);
   if (!store) return tl::unexpected(store.error());
   auto cursor = a.checkpoint.empty() ? Result<Cursor>(Cursor(**store, region, position))

@@ -9,6 +9,11 @@ int main(int argc, char** argv) {
   using namespace batpak::cli;
   CLI::App app{"batpak: an embedded, tamper-evident event store (docs/cli.md)"};
   app.require_subcommand(1);
+  app.fallthrough();  // `--snapshot` may follow the subcommand too.
+  bool snapshot = false;
+  app.add_flag("--snapshot", snapshot,
+               "read-only commands read a snapshot of the store without locking it, also while another "
+               "process holds it (docs/cli.md)");
   Runner run;
   add_write_commands(app, run);
   add_read_commands(app, run);
@@ -27,6 +32,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
+  set_read_snapshots(snapshot);
   try {
     return run();
   } catch (const std::exception& e) {  // Nothing should throw; never let it escape.
