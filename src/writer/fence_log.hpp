@@ -22,6 +22,7 @@ inline constexpr uint32_t kFenceRangesMax = 1u << 20;  // Bounds the file a read
 struct FenceFileContents {
   std::optional<uint64_t> open_fence_start;  // A fence began at this sequence and has not ended.
   std::vector<SequenceRange> cancelled;      // Sorted, disjoint, non-empty ranges.
+  friend bool operator==(const FenceFileContents&, const FenceFileContents&) = default;
 };
 
 std::vector<uint8_t> encode_fence_file(const FenceFileContents& contents);
