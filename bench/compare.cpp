@@ -66,12 +66,19 @@ double raw_append(const Config& c, bool sync) {
   return bench::raw_append_rate(fresh_dir(c, "raw"), how);
 }
 
-// Events per second from `threads` appenders (one entity each) with 200-byte payloads for
-// c.seconds, on a fresh store. Returns 0 if any append failed.
-double batpak_append_rate(const Config& c, batpak::Durability durability, int threads) {
+// How the appends of batpak_append_rate are made.
+struct AppendShape {
+  bool sealed = false;                 // StoreOptions::encrypt_payloads.
+  bool new_entity_per_append = false;  // Each append to an entity of its own (a new key each).
+};
+
+// Events per second from `threads` appenders (one entity each, or a new one per append)
+// with 200-byte payloads for c.seconds, on a fresh store. Returns 0 if any append failed.
+double batpak_append_rate(const Config& c, batpak::Durability durability, int threads, AppendShape shape = {}) {
   const std::string path = fresh_dir(c, "append");
   batpak::StoreOptions options;
   options.durability = durability;
+  options.encrypt_payloads = shape.sealed;
   auto store = batpak::Store::open(path, options);
   if (!store) {
     std::fprintf(stderr, "open %s: %s\n", path.c_str(), store.error().message.c_str());
@@ -87,6 +94,9 @@ double batpak_append_rate(const Config& c, batpak::Durability durability, int th
       auto coordinate = batpak::Coordinate::make("bench:" + std::to_string(t), "bench");
       uint64_t n = 0;
       while (elapsed_s(start) < c.seconds) {
+        if (shape.new_entity_per_append) {
+          coordinate = batpak::Coordinate::make("bench:" + std::to_string(t) + ":" + std::to_string(n), "bench");
+        }
         if (!(*store)->append(*coordinate, batpak::EventKind{0x1001}, payload)) {
           failed = true;
           break;
@@ -186,16 +196,19 @@ Reopen measure_reopen(const std::string& self, const std::string& path) {
 void usage(FILE* to) {
   std::fprintf(to,
                "usage: batpak_compare [--dir DIR] [--seconds S] [--rounds N] [--reopen-events N]\n"
-               "                      [--only raw,rawwrite,sync1,sync8,buffered,async,reopen]\n"
+               "                      [--only raw,rawwrite,sync1,sync8,buffered,async,reopen,\n"
+               "                              sealed1,sealedbuf,sealednew]\n"
                "  --dir            parent of the temporary stores and files (default /tmp)\n"
                "  --seconds        duration of each append measurement (default 2)\n"
                "  --rounds         interleaved rounds; medians are reported (default 3)\n"
                "  --reopen-events  events in the reopen store, 200-byte payloads (default 1000000)\n"
-               "  --only           run only these measurements (default: all)\n");
+               "  --only           run only these measurements (default: all); sealed*: payload\n"
+               "                   encryption (kSync; kBuffered; kBuffered with a new entity per append)\n");
 }
 
 bool parse(int argc, char** argv, Config& c) {
-  static const std::set<std::string> kNames = {"raw", "rawwrite", "sync1", "sync8", "buffered", "async", "reopen"};
+  static const std::set<std::string> kNames = {"raw",    "rawwrite", "sync1",   "sync8",    "buffered",
+                                               "async",  "reopen",   "sealed1", "sealedbuf", "sealednew"};
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -244,7 +257,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // Append measurements, interleaved round by round so slow phases of a noisy disk hit all.
-  std::vector<double> raw, rawwrite, sync1, sync8, buffered, async1;
+  std::vector<double> raw, rawwrite, sync1, sync8, buffered, async1, sealed1, sealedbuf, sealednew;
   for (int round = 0; round < c.rounds; ++round) {
     if (c.wants("raw")) raw.push_back(raw_append(c, /*sync=*/true));
     if (c.wants("rawwrite")) rawwrite.push_back(raw_append(c, /*sync=*/false));
@@ -252,6 +265,9 @@ int main(int argc, char** argv) {
     if (c.wants("sync8")) sync8.push_back(batpak_append_rate(c, batpak::Durability::kSync, 8));
     if (c.wants("buffered")) buffered.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1));
     if (c.wants("async")) async1.push_back(batpak_append_rate(c, batpak::Durability::kAsync, 1));
+    if (c.wants("sealed1")) sealed1.push_back(batpak_append_rate(c, batpak::Durability::kSync, 1, {true, false}));
+    if (c.wants("sealedbuf")) sealedbuf.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1, {true, false}));
+    if (c.wants("sealednew")) sealednew.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1, {true, true}));
   }
   Reopen reopen;
   std::vector<double> reopen_rounds, plain_rounds;
@@ -306,7 +322,13 @@ int main(int argc, char** argv) {
       {"buffered_single_per_s", b1},
       {"buffered_vs_raw_pwrite", ratio(b1, rw)},
       {"async_single_per_s", a1},
-      {"rounds_per_s", {{"raw", raw}, {"rawwrite", rawwrite}, {"sync1", sync1}, {"sync8", sync8}, {"buffered", buffered}, {"async", async1}}},
+      {"sealed_single_per_s", median(sealed1)},
+      {"sealed_single_vs_durable_single_per_round", bench::per_round_ratio(sealed1, sync1)},
+      {"sealed_buffered_per_s", median(sealedbuf)},
+      {"sealed_buffered_vs_buffered_per_round", bench::per_round_ratio(sealedbuf, buffered)},
+      {"sealed_new_entity_buffered_per_s", median(sealednew)},
+      {"rounds_per_s", {{"raw", raw}, {"rawwrite", rawwrite}, {"sync1", sync1}, {"sync8", sync8}, {"buffered", buffered}, {"async", async1},
+                        {"sealed1", sealed1}, {"sealedbuf", sealedbuf}, {"sealednew", sealednew}}},
       {"reopen_events", reopen.events},
       {"reopen_data_bytes", reopen.data_bytes},
       {"reopen_s", reopen.open_s},

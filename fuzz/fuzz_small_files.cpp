@@ -1,6 +1,6 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
 // the fences file, the index checkpoint, segment footers, the manifest, the horizon file,
-// the signing record)
+// the signing record, the keys file)
 // and of projection cache rows. The first byte picks the decoder. Arbitrary bytes must never
 // crash one, and a file a decoder accepts must re-encode to exactly the same bytes, so no
 // byte is ignored or misread.
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batpak/projection_cache.hpp"
+#include "crypto/keyset.hpp"
 #include "delivery/checkpoint.hpp"
 #include "index/horizon.hpp"
 #include "index/index_checkpoint.hpp"
@@ -30,7 +31,7 @@ void require_same(const std::vector<uint8_t>& encoded, std::span<const uint8_t> 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0: {
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
@@ -68,6 +69,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 7: {
       auto key = batpak::decode_signing_record(bytes);
       if (key) require_same(batpak::encode_signing_record(*key), bytes);
+      break;
+    }
+    case 8: {  // A keys file: whole when nothing is damaged; a damaged record reads as shredded.
+      auto keys = batpak::crypto::decode_keys_file(bytes);
+      if (!keys) break;
+      if (keys->damaged.empty() && keys->partial_tail_bytes == 0) {
+        require_same(batpak::crypto::encode_keys_file(keys->records), bytes);
+      }
+      for (uint32_t index : keys->damaged) {
+        if (keys->records.at(index).state != batpak::crypto::KeyState::kShredded) std::abort();
+      }
       break;
     }
     default: {

@@ -144,7 +144,8 @@ struct ChainFixer {
 // Rewrites a segment in place so that its checksums hold (level >= 1): the header's id and
 // checksum and, for every frame that parses as far as its length, its checksum. At level 2
 // every decodable record is also made to continue the chain (global sequence, clock, wall_ms,
-// prev_hash, content_hash, event_hash) before its checksum is recomputed. Stops at the first
+// prev_hash, content_hash, event_hash) and to hold a plaintext payload (a sealed one would
+// need a keys file) before its checksum is recomputed. Stops at the first
 // frame it cannot follow.
 inline void fix_segment(Bytes& seg, uint64_t segment_id, int level, ChainFixer& chain) {
   using namespace batpak::format;
@@ -169,9 +170,11 @@ inline void fix_segment(Bytes& seg, uint64_t segment_id, int level, ChainFixer& 
         h.wall_ms = std::max(h.wall_ms, head.wall_ms);
         h.prev_hash = head.event_hash;
         h.content_hash = util::blake3(view->payload);
+        h.payload_encrypted = false;
         h.event_hash = compute_event_hash(h, view->entity, view->scope);
         head = ChainFixer::Head{h.clock, h.event_hash, h.wall_ms};
         store_le<uint64_t>(rec + kRecGlobalSequenceAt, h.global_sequence);
+        store_le<uint32_t>(rec + kRecStoreFlagsAt, 0);
         store_le<uint32_t>(rec + kRecClockAt, h.clock);
         store_le<uint64_t>(rec + kRecWallMsAt, h.wall_ms);
         std::memcpy(rec + kRecPrevHashAt, h.prev_hash.bytes.data(), 32);

@@ -16,6 +16,7 @@
 #include "index/segment_footer.hpp"
 #include "segment/manifest.hpp"
 #include "segment/segment_files.hpp"
+#include "crypto/keyset.hpp"
 #include "store/signing_record.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/tail_ring.hpp"
@@ -185,6 +186,11 @@ int main(int argc, char** argv) {
   batpak::PublicKey public_key{};
   public_key.fill(0x3c);
   write(out / "fuzz_small_files" / "signing_record.bin", with_option(7, batpak::encode_signing_record(public_key)));
+  // A keys file with a live key and a shredded one (selector byte 8).
+  const std::vector<batpak::crypto::KeyRecord> keys = {
+      {batpak::crypto::KeyState::kLive, batpak::crypto::entity_tag_of("user:1"), {7, 7, 7}},
+      {batpak::crypto::KeyState::kShredded, batpak::crypto::entity_tag_of("user:2"), {}}};
+  write(out / "fuzz_small_files" / "keys.bin", with_option(8, batpak::crypto::encode_keys_file(keys)));
   // A projection cache row (4): key length, key, row.
   const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
   batpak::CacheRow row{5, 7, 1'800'000'000'000'000, {0x81, 0xa1, 0x6e, 0x01}, {}};

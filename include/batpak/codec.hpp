@@ -110,9 +110,13 @@ Result<T> decode_versioned(const Event& event) {
 
 // Decodes an event's payload into T, upcasting an older payload version through T::Previous.
 // An event of another kind, or bytes that do not decode: kDecode. A payload version newer
-// than T's, or one its chain of Previous types does not reach: kUnsupported.
+// than T's, or one its chain of Previous types does not reach: kUnsupported. A payload whose
+// key was shredded (Event::payload_shredded): kPayloadShredded.
 template <TypedPayload T>
 Result<T> decode_event(const Event& event) {
+  if (event.payload_shredded) {
+    return make_error(ErrorCode::kPayloadShredded, "event " + event.header.event_id.to_hex() + "'s payload was shredded");
+  }
   if (event.header.kind != EventKind(T::kKind)) {
     return make_error(ErrorCode::kDecode, "event kind " + event.header.kind.to_string() +
                                               " is not " + EventKind(T::kKind).to_string());

@@ -28,6 +28,9 @@ struct EventHeader {
   Hash32 content_hash;           // BLAKE3 of the payload bytes.
   Hash32 prev_hash;              // event_hash of the entity's previous event; zero for the first.
   Hash32 event_hash;             // BLAKE3 over the header fields, content_hash and prev_hash.
+  // The stored payload is sealed under a key of the entity (StoreOptions::encrypt_payloads,
+  // docs/encryption.md); content_hash covers the sealed bytes. Covered by event_hash.
+  bool payload_encrypted = false;
 };
 
 // A type usable with the typed lane: it names its event kind.
@@ -37,10 +40,13 @@ concept TypedPayload = requires {
 };
 
 // A committed event read back from the store: its coordinate, header and payload bytes.
+// `payload` is always the caller's plaintext: a sealed payload is opened on read. When its key
+// was destroyed (Store::shred_entity), `payload` is empty and `payload_shredded` is true.
 struct Event {
   Coordinate coordinate;
   EventHeader header;
   std::vector<uint8_t> payload;
+  bool payload_shredded = false;
 };
 
 inline constexpr size_t kSignatureBytes = 64;
@@ -62,6 +68,7 @@ struct Receipt {
   Hash32 content_hash;
   Hash32 prev_hash;
   Hash32 event_hash;
+  bool payload_encrypted = false;  // EventHeader::payload_encrypted; covered by event_hash.
   // Ed25519 signature over event_hash by the store's signing key, when one is configured.
   std::optional<std::array<uint8_t, kSignatureBytes>> signature;
   // True when an idempotency key matched an earlier commit and this is its original receipt.

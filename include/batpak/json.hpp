@@ -15,12 +15,14 @@ Result<nlohmann::json> payload_to_json(std::span<const uint8_t> bytes);
 std::vector<uint8_t> json_to_payload(const nlohmann::json& value);
 
 // {event_id, global_sequence, entity, scope, kind, clock, wall_ms, content_hash, prev_hash,
-//  event_hash, signature, idempotent_replay, correlation, causation, payload_version}
+//  event_hash, signature, idempotent_replay, correlation, causation, payload_version,
+//  payload_encrypted}
 nlohmann::json receipt_to_json(const Receipt& receipt);
 // The inverse of receipt_to_json; missing or malformed fields are kInvalidArgument.
 Result<Receipt> receipt_from_json(const nlohmann::json& value);
 // The receipt fields plus payload (decoded JSON, or {"$bytes": hex} when the payload is not
-// MessagePack), causation, correlation, timestamp_us, flags and payload_version.
+// MessagePack; null when shredded), payload_shredded, causation, correlation, timestamp_us, flags
+// and payload_version.
 nlohmann::json event_to_json(const Event& event);
 
 // The export form of an event (batpak export): event_to_json plus "payload_hex", the exact

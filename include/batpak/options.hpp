@@ -99,6 +99,11 @@ struct StoreOptions {
   // every access mode), and a store opened without a seed refuses every append
   // (kInvalidArgument) but reads, and verifies receipts, as before.
   std::optional<std::array<uint8_t, 32>> signing_seed;
+  // Seal every payload appended from now on under a key of its entity (XChaCha20-Poly1305),
+  // so that Store::shred_entity can make an entity's payloads unreadable for good
+  // (docs/encryption.md). A read-write open creates the keys file ("keys"); a store that has
+  // one seals every new payload whatever this option says: encryption cannot be turned off.
+  bool encrypt_payloads = false;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().
   std::shared_ptr<Clock> clock;  // Null means system_clock().
   // Where projections keep state between runs. Null means make_no_cache().

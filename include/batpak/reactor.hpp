@@ -82,6 +82,9 @@ class Reactor {
   Reactor& on(F handler) {
     handlers_[EventKind(T::kKind).raw()] = [handler = std::move(handler)](const Event& source,
                                                                          ReactionBatch& out) -> Status {
+      // A source whose payload was shredded (Store::shred_entity) has nothing left to react
+      // to: it gets no reaction, and the cursor moves past it.
+      if (source.payload_shredded) return {};
       auto value = decode_event<T>(source);
       if (!value) {
         return make_error(value.error().code, "reactor: event " + source.header.event_id.to_hex() +

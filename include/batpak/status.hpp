@@ -36,6 +36,7 @@ enum class ErrorCode : uint16_t {
   kFenceActive = 19,      // A visibility fence is open: plain appends and a second fence wait for it.
   kFenceNotActive = 20,   // The fence was already committed or cancelled (or the store closed it).
   kCursorBehind = 21,     // Dropping history would drop events a durable cursor has not consumed.
+  kPayloadShredded = 22,  // The payload's key was destroyed (Store::shred_entity): it cannot be read.
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

@@ -53,6 +53,11 @@ struct OpenReport {
   // A visibility fence was open when the store last stopped (a crash): its events are
   // hidden and the fence was recorded as cancelled (kReadWrite; read-only modes just hide).
   bool open_fence_cancelled = false;
+  // Key records of the keys file whose checksum failed (a shred cut short by a crash, or
+  // damage): their keys are treated as shredded, and kReadWrite rewrites them so. And the
+  // bytes of a key record left unfinished at its end by a crash (kReadWrite cuts them).
+  uint32_t damaged_keys = 0;
+  uint64_t keys_partial_tail_bytes = 0;
   // kReadWrite: events that only the tail ring held (kBuffered appends acknowledged before a
   // process crash and not yet in their segment), written into their segments by this open.
   uint64_t events_from_tail_ring = 0;
@@ -76,6 +81,11 @@ struct StoreStats {
   uint64_t index_checkpoints_written = 0;
   // Segment footers written since open (StoreOptions::segment_footers).
   uint64_t segment_footers_written = 0;
+  // Payload encryption (docs/encryption.md): whether the store seals new payloads (it has a
+  // keys file), and the keys that file holds, all of them and those shredded.
+  bool encrypts_payloads = false;
+  uint32_t payload_keys = 0;
+  uint32_t payload_keys_shredded = 0;
 };
 
 // The first damage verify() found.
@@ -188,6 +198,15 @@ class Store {
   // an import interrupted between a bypassed event and its BYPASS audit leaves the audit
   // missing until it is rerun.
   Result<Receipt> import_event(const Event& event);
+
+  // Crypto-shredding (docs/encryption.md): destroys, durably, every key that sealed a payload
+  // of `entity`, and returns how many. From then on a read of one of those events returns it
+  // with an empty payload and payload_shredded set; its header, hashes and receipts stay
+  // valid, and verify() passes. New appends to `entity` are sealed under a new key. An append
+  // racing the call may land under either key. Errors: kInvalidArgument (an invalid entity,
+  // or a store without encryption: StoreOptions::encrypt_payloads), kReadOnly, kIo, kClosed.
+  // Thread-safe; reads go on during it.
+  Result<uint32_t> shred_entity(std::string_view entity);
 
   // Makes every event appended so far durable.
   Status sync();

@@ -46,7 +46,7 @@ inline constexpr size_t kRecClockAt = 48;           // u32
 inline constexpr size_t kRecEntityBytesAt = 52;     // u16
 inline constexpr size_t kRecScopeBytesAt = 54;      // u16
 inline constexpr size_t kRecPayloadBytesAt = 56;    // u32
-inline constexpr size_t kRecReservedAt = 60;        // u32, zero
+inline constexpr size_t kRecStoreFlagsAt = 60;      // u32, the store's bits below; others zero
 inline constexpr size_t kRecEventIdAt = 64;         // 16 bytes
 inline constexpr size_t kRecCorrelationAt = 80;     // 16 bytes
 inline constexpr size_t kRecCausationAt = 96;       // 16 bytes, zero = none
@@ -54,6 +54,8 @@ inline constexpr size_t kRecContentHashAt = 112;    // 32 bytes
 inline constexpr size_t kRecPrevHashAt = 144;       // 32 bytes
 inline constexpr size_t kRecEventHashAt = 176;      // 32 bytes
 // Followed by entity bytes, scope bytes, payload bytes.
+// Store flag bits (kRecStoreFlagsAt).
+inline constexpr uint32_t kStoreFlagPayloadEncrypted = 1;  // The payload is sealed (docs/encryption.md).
 
 // Hard ceiling on one record, whatever the options say (256 MiB payload + coordinate).
 inline constexpr uint64_t kRecordBytesMax = (256ull << 20) + kRecordFixedBytes + 2048;

@@ -47,6 +47,7 @@ void encode_frame(const EventHeader& h, const FrameContext& ctx, std::string_vie
   store_le<uint16_t>(rec + kRecEntityBytesAt, static_cast<uint16_t>(entity.size()));
   store_le<uint16_t>(rec + kRecScopeBytesAt, static_cast<uint16_t>(scope.size()));
   store_le<uint32_t>(rec + kRecPayloadBytesAt, static_cast<uint32_t>(payload.size()));
+  store_le<uint32_t>(rec + kRecStoreFlagsAt, h.payload_encrypted ? kStoreFlagPayloadEncrypted : 0);
   put_bytes(rec + kRecEventIdAt, h.event_id.bytes);
   put_bytes(rec + kRecCorrelationAt, h.correlation_id.bytes);
   put_bytes(rec + kRecCausationAt, h.causation_id.bytes);
@@ -108,7 +109,9 @@ Result<RecordView> decode_record(std::span<const uint8_t> record) {
   const size_t entity_bytes = load_le<uint16_t>(rec + kRecEntityBytesAt);
   const size_t scope_bytes = load_le<uint16_t>(rec + kRecScopeBytesAt);
   const size_t payload_bytes = load_le<uint32_t>(rec + kRecPayloadBytesAt);
-  if (load_le<uint32_t>(rec + kRecReservedAt) != 0) return corrupt("reserved record field is not zero");
+  const uint32_t store_flags = load_le<uint32_t>(rec + kRecStoreFlagsAt);
+  if ((store_flags & ~kStoreFlagPayloadEncrypted) != 0) return corrupt("reserved record flag is set");
+  h.payload_encrypted = (store_flags & kStoreFlagPayloadEncrypted) != 0;
   get_bytes(h.event_id.bytes, rec + kRecEventIdAt);
   get_bytes(h.correlation_id.bytes, rec + kRecCorrelationAt);
   get_bytes(h.causation_id.bytes, rec + kRecCausationAt);
@@ -192,6 +195,10 @@ Hash32 compute_event_hash(const EventHeader& h, std::string_view entity, std::st
   hasher.update(scope);
   hasher.update(h.content_hash.bytes);
   hasher.update(h.prev_hash.bytes);
+  // A trailing byte only for a sealed payload, so the hashes of plaintext events stay as
+  // they were; every field before it has a fixed length or a length prefix.
+  static constexpr uint8_t kEncryptedMarker[1] = {1};
+  if (h.payload_encrypted) hasher.update(kEncryptedMarker);
   return hasher.finish();
 }
 
@@ -238,6 +245,7 @@ Receipt receipt_of(const EventHeader& h, std::string_view entity, std::string_vi
   r.payload_version = h.payload_version;
   r.content_hash = h.content_hash;
   r.prev_hash = h.prev_hash;
+  r.payload_encrypted = h.payload_encrypted;
   r.event_hash = h.event_hash;
   return r;
 }

@@ -64,6 +64,7 @@ json receipt_to_json(const Receipt& r) {
       {"correlation", r.correlation_id.to_hex()},
       {"causation", id_or_null(r.causation_id)},
       {"payload_version", r.payload_version},
+      {"payload_encrypted", r.payload_encrypted},
   };
   return out;
 }
@@ -115,6 +116,10 @@ Result<Receipt> receipt_from_json(const json& v) {
     r.signature = bytes;
   }
   r.idempotent_replay = v.value("idempotent_replay", false);
+  if (auto encrypted = v.find("payload_encrypted"); encrypted != v.end()) {
+    if (!encrypted->is_boolean()) return make_error(ErrorCode::kInvalidArgument, "payload_encrypted must be a boolean");
+    r.payload_encrypted = encrypted->get<bool>();
+  }
   return r;
 }
 
@@ -122,8 +127,13 @@ json event_to_json(const Event& e) {
   json out = receipt_to_json(receipt_from_event(e));
   out.erase("signature");
   out.erase("idempotent_replay");
-  auto payload = payload_to_json(e.payload);
-  out["payload"] = payload ? *payload : json{{"$bytes", util::to_hex(e.payload)}};
+  out["payload_shredded"] = e.payload_shredded;
+  if (e.payload_shredded) {
+    out["payload"] = nullptr;
+  } else {
+    auto payload = payload_to_json(e.payload);
+    out["payload"] = payload ? *payload : json{{"$bytes", util::to_hex(e.payload)}};
+  }
   out["timestamp_us"] = e.header.timestamp_us;
   out["flags"] = e.header.flags;
   return out;
@@ -131,7 +141,7 @@ json event_to_json(const Event& e) {
 
 json event_to_export_json(const Event& e) {
   json out = event_to_json(e);
-  out["payload_hex"] = util::to_hex(e.payload);
+  out["payload_hex"] = e.payload_shredded ? json(nullptr) : json(util::to_hex(e.payload));
   return out;
 }
 
@@ -140,6 +150,10 @@ Result<Event> event_from_export_json(const json& v) {
   if (!receipt) return tl::unexpected(receipt.error());
   auto coordinate = Coordinate::make(receipt->entity, receipt->scope);
   if (!coordinate) return tl::unexpected(coordinate.error());
+  if (auto shredded = v.find("payload_shredded"); shredded != v.end() && *shredded == true) {
+    return make_error(ErrorCode::kPayloadShredded,
+                      "event " + receipt->event_id.to_hex() + " was exported after its payload was shredded");
+  }
   auto hex = v.find("payload_hex");
   auto timestamp = v.find("timestamp_us");
   auto flags = v.find("flags");

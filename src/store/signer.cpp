@@ -61,6 +61,7 @@ Hash32 receipt_event_hash(const Receipt& r) {
   h.payload_version = r.payload_version;
   h.content_hash = r.content_hash;
   h.prev_hash = r.prev_hash;
+  h.payload_encrypted = r.payload_encrypted;
   return format::compute_event_hash(h, r.entity, r.scope);
 }
 

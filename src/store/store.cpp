@@ -8,6 +8,8 @@
 #include "segment/manifest.hpp"
 #include "store/signing_record.hpp"
 #include "store/store_impl.hpp"
+#include <sodium.h>
+
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"
@@ -25,6 +27,21 @@ EventId uuid_v7(int64_t now_us) {
   id.bytes[6] = static_cast<uint8_t>(0x70 | (id.bytes[6] & 0x0F));
   id.bytes[8] = static_cast<uint8_t>(0x80 | (id.bytes[8] & 0x3F));
   return id;
+}
+
+// Fills each event's content_hash from its stored bytes, hashing them side by side
+// (util::blake3_each).
+void hash_payloads(std::span<writer::Prepared> prepared) {
+  if (prepared.size() == 1) {
+    prepared[0].content_hash = util::blake3(prepared[0].stored_payload());
+    return;
+  }
+  std::vector<std::span<const uint8_t>> payloads;
+  payloads.reserve(prepared.size());
+  for (const writer::Prepared& p : prepared) payloads.push_back(p.stored_payload());
+  std::vector<Hash32> hashes(prepared.size());
+  util::blake3_each(payloads, hashes);
+  for (size_t i = 0; i < prepared.size(); ++i) prepared[i].content_hash = hashes[i];
 }
 
 }  // namespace
@@ -81,13 +98,11 @@ Status Store::Impl::check_append_input(EventKind kind, size_t payload_bytes, con
 }
 
 writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind kind,
-                                      std::span<const uint8_t> payload,
-                                      const AppendOptions& o, bool hash_content) const {
+                                      std::span<const uint8_t> payload, const AppendOptions& o) const {
   writer::Prepared p;
   p.coordinate = &coordinate;
   p.kind = kind;
   p.payload = payload;
-  if (hash_content) p.content_hash = util::blake3(payload);
   p.timestamp_us = clock->now_us();
   p.keyed = o.idempotency_key.has_value();
   p.event_id = p.keyed ? event_id_for_key(*o.idempotency_key) : uuid_v7(p.timestamp_us);
@@ -98,6 +113,21 @@ writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind ki
   p.flags = o.flags;
   p.payload_version = o.payload_version;
   return p;
+}
+
+Status Store::Impl::seal_and_hash(std::span<writer::Prepared> events) const {
+  if (keyset && writer) {
+    for (writer::Prepared& p : events) {
+      auto key = keyset->key_for_append(p.coordinate->entity());
+      if (!key) return tl::unexpected(key.error());
+      const crypto::SealContext context{p.event_id, p.kind, p.coordinate->entity(), p.coordinate->scope()};
+      crypto::seal_payload(key->second, key->first, context, p.payload, p.sealed);
+      sodium_memzero(key->second.data(), key->second.size());
+      p.payload_encrypted = true;
+    }
+  }
+  hash_payloads(events);
+  return {};
 }
 
 Result<std::vector<Receipt>> Store::Impl::finish(writer::Committed committed) const {
@@ -187,6 +217,7 @@ Result<Receipt> Store::Impl::append_one(const Coordinate& coordinate, EventKind 
   }
   writer::Prepared prepared = prepare(coordinate, kind, payload, append_options);
   prepared.fence = fence;
+  if (auto s = seal_and_hash({&prepared, 1}); !s) return tl::unexpected(s.error());
   auto receipts = commit({&prepared, 1});
   if (!receipts) return tl::unexpected(receipts.error());
   return std::move(receipts->front());
@@ -200,20 +231,6 @@ Result<Receipt> Store::append(const Coordinate& coordinate, EventKind kind,
 Result<std::vector<Receipt>> Store::append_batch(std::span<const BatchItem> items) {
   return impl_->append_items(items);
 }
-
-namespace {
-
-// Fills each event's content_hash, hashing the payloads side by side (util::blake3_each).
-void hash_payloads(std::vector<writer::Prepared>& prepared) {
-  std::vector<std::span<const uint8_t>> payloads;
-  payloads.reserve(prepared.size());
-  for (const writer::Prepared& p : prepared) payloads.push_back(p.payload);
-  std::vector<Hash32> hashes(prepared.size());
-  util::blake3_each(payloads, hashes);
-  for (size_t i = 0; i < prepared.size(); ++i) prepared[i].content_hash = hashes[i];
-}
-
-}  // namespace
 
 Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem> items, uint64_t fence) {
   if (auto s = check_writable(); !s) return tl::unexpected(s.error());
@@ -233,7 +250,7 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
       return tl::unexpected(std::move(e));
     }
     total_bytes += item.payload.size();
-    prepared.push_back(prepare(item.coordinate, item.kind, item.payload, item.options, /*hash_content=*/false));
+    prepared.push_back(prepare(item.coordinate, item.kind, item.payload, item.options));
     prepared.back().fence = fence;
   }
   if (total_bytes > options.batch_bytes_max) {
@@ -241,7 +258,7 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
                                                 " bytes; the limit is " +
                                                 std::to_string(options.batch_bytes_max));
   }
-  hash_payloads(prepared);
+  if (auto s = seal_and_hash(prepared); !s) return tl::unexpected(s.error());
   return commit(prepared);
 }
 
@@ -262,6 +279,7 @@ Result<Receipt> Store::import_event(const Event& event) {
   p.keyed = true;
   p.timestamp_us = event.header.timestamp_us;
   p.wall_ms = event.header.wall_ms;
+  if (auto s = impl_->seal_and_hash({&p, 1}); !s) return tl::unexpected(s.error());
   auto receipts = impl_->commit({&p, 1});
   if (!receipts) return tl::unexpected(receipts.error());
   return std::move(receipts->front());

@@ -113,6 +113,10 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     const std::string path = segment::join_path(partial, kSigningRecordFileName);
     if (auto st = write_small_file(fs, path, encode_signing_record(*s.signing_record)); !st) return st;
   }
+  if (s.keyset) {  // Every event of the cut was sealed under a key already in it.
+    const std::string path = segment::join_path(partial, crypto::kKeysFileName);
+    if (auto st = write_small_file(fs, path, s.keyset->encode_file()); !st) return st;
+  }
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};
     const std::string path = segment::join_path(partial, segment::kManifestFileName);

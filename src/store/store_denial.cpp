@@ -112,6 +112,7 @@ Result<std::vector<Receipt>> Store::append_bypassing_gates(const BatchItem& item
   audit_options.causation_id = prepared.front().event_id;
   audit_options.correlation_id = item.options.correlation_id.is_nil() ? prepared.front().event_id : item.options.correlation_id;
   prepared.push_back(impl_->prepare(item.coordinate, kBypassKind, audit_payload, audit_options));
+  if (auto s = impl_->seal_and_hash(prepared); !s) return tl::unexpected(s.error());
   return impl_->commit(prepared);
 }
 

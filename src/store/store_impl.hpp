@@ -16,6 +16,7 @@
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
 #include "segment/segment_set.hpp"
+#include "crypto/keyset.hpp"
 #include "store/signer.hpp"
 #include "writer/writer.hpp"
 
@@ -71,11 +72,20 @@ class Store::Impl {
   Result<Receipt> append_one(const Coordinate& coordinate, EventKind kind, std::span<const uint8_t> payload,
                              const AppendOptions& append_options, bool reserved_allowed, uint64_t fence = 0);
   Result<std::vector<Receipt>> append_items(std::span<const BatchItem> items, uint64_t fence = 0);
-  // Everything an append needs before the writer's lock. Without `hash_content`, the
-  // caller fills content_hash itself (append_items hashes a batch's payloads together).
+  // Everything an append needs before the writer's lock but the payload's seal and hash
+  // (seal_and_hash()).
   writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
-                           std::span<const uint8_t> payload, const AppendOptions& o,
-                           bool hash_content = true) const;
+                           std::span<const uint8_t> payload, const AppendOptions& o) const;
+  // Seals each payload when the store encrypts (a new entity's key is made durable first),
+  // then fills each content_hash from the stored bytes. REQUIRES: the event ids are final
+  // (the seal is bound to them).
+  Status seal_and_hash(std::span<writer::Prepared> events) const;
+  // Opens `event`'s sealed payload `sealed` into event.payload, or marks it shredded.
+  // kCorruption (naming `file` and `offset`) when its key is missing or it does not open.
+  Status unseal(std::span<const uint8_t> sealed, Event& event, const std::string& file, uint64_t offset) const;
+  // The key record a sealed payload names (live or shredded); kCorruption saying why there is
+  // none (too short to name one, no keys file, no such record).
+  Result<crypto::KeyRecord> sealing_key(std::span<const uint8_t> sealed) const;
 
   const std::string dir;
   const StoreOptions options;
@@ -90,6 +100,8 @@ class Store::Impl {
   std::unique_ptr<writer::Watermarks> watermarks;        // Never null once open.
   std::unique_ptr<writer::FenceLog> fence_log;           // Never null once open.
   std::optional<Signer> signer;
+  // The keys file (crypto/keyset.hpp), or null when the store has none. Set at open.
+  std::unique_ptr<crypto::Keyset> keyset;
   // The key the store's signing record holds (store/signing_record.hpp), once a read-write
   // open with a seed has written it; nullopt for a store without one. Set at open, then
   // constant. A store with a record but no signer refuses every append (commit()), so that

@@ -326,6 +326,19 @@ Status load_signing_record(Store::Impl& s) {
   return {};
 }
 
+// Opens the keys file, creating it for a read-write open that asks for encryption. Called
+// after the scan, so that a snapshot holds the key of every event it read.
+Status load_keyset(Store::Impl& s) {
+  const bool writable = s.options.access == AccessMode::kReadWrite;
+  crypto::KeysOpenReport found;
+  auto keyset = crypto::Keyset::open(s.fs, s.dir, writable, writable && s.options.encrypt_payloads, found);
+  if (!keyset) return tl::unexpected(keyset.error());
+  s.keyset = std::move(*keyset);
+  s.report.damaged_keys = found.damaged_records;
+  s.report.keys_partial_tail_bytes = found.partial_tail_bytes;
+  return {};
+}
+
 // kReadSnapshot: the fence file, read before the scan, still holds (a fence begun or ended
 // meanwhile would make the scan's hidden events wrong); else kConflict, and the open is tried
 // again.
@@ -389,6 +402,7 @@ Result<std::unique_ptr<Store::Impl>> open_store_once(const std::string& dir_as_g
   (void)s->index.index_ids();
   if (auto st = settle_fences(*s); !st) return tl::unexpected(st.error());
   if (auto st = finish_interrupted_drop(*s); !st) return tl::unexpected(st.error());
+  if (auto st = load_keyset(*s); !st) return tl::unexpected(st.error());
   if (manifest->damage && !s->report.salvage_stopped_at) s->report.salvage_stopped_at = std::move(manifest->damage);
   s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());

@@ -50,12 +50,14 @@ Status Store::Impl::decode_into(const index::Located& row, std::span<const uint8
   }
   if (!slot) {
     slot.emplace(event_from_record(*record));
-    return {};
+  } else {
+    detail::CoordinateAccess::assign(slot->coordinate, record->entity, record->scope);
+    slot->header = record->header;
+    slot->payload.assign(record->payload.begin(), record->payload.end());
+    slot->payload_shredded = false;
   }
-  detail::CoordinateAccess::assign(slot->coordinate, record->entity, record->scope);
-  slot->header = record->header;
-  slot->payload.assign(record->payload.begin(), record->payload.end());
-  return {};
+  if (!record->header.payload_encrypted) return {};
+  return unseal(record->payload, *slot, segments.path(e.segment_id), e.offset);
 }
 
 namespace {
@@ -294,6 +296,11 @@ StoreStats Store::stats() const {
   }
   st.index_checkpoints_written = impl_->background.checkpoints_written.load(std::memory_order_relaxed);
   st.segment_footers_written = impl_->background.footers_written.load(std::memory_order_relaxed);
+  if (impl_->keyset) {
+    st.encrypts_payloads = true;
+    st.payload_keys = impl_->keyset->key_count();
+    st.payload_keys_shredded = impl_->keyset->shredded_count();
+  }
   return st;
 }
 
@@ -312,6 +319,7 @@ const char* first_differing_field(const Receipt& receipt, const Receipt& stored)
   if (receipt.correlation_id != stored.correlation_id) return "correlation_id differs";
   if (receipt.causation_id != stored.causation_id) return "causation_id differs";
   if (receipt.payload_version != stored.payload_version) return "payload_version differs";
+  if (receipt.payload_encrypted != stored.payload_encrypted) return "payload_encrypted differs";
   if (receipt.content_hash != stored.content_hash) return "content_hash differs";
   if (receipt.prev_hash != stored.prev_hash) return "prev_hash differs";
   if (receipt.event_hash != stored.event_hash) return "event_hash differs";

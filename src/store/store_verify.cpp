@@ -106,12 +106,19 @@ Result<VerifyReport> Store::verify() const {
     auto file = impl_->segments.file(seg.segment_id);
     if (!file) return tl::unexpected(file.error());
     contents.begin_segment(path);
-    std::optional<Damage> chain_broken, content_broken;
+    std::optional<Damage> frame_broken, content_broken;
     segment::ScanTarget target{file->get(), path, seg.segment_id, /*newest=*/false, seg.visible_end};
     auto scan = segment::scan_segment(target, [&](const segment::ScannedFrame& f) -> Status {
       if (auto broken = checker.check_and_advance(f.record)) {
-        chain_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id, *broken};
+        frame_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id, *broken};
         return make_error(ErrorCode::kCorruption, *broken);
+      }
+      if (f.record.header.payload_encrypted) {  // Its key must exist, live or shredded.
+        if (auto key = impl_->sealing_key(f.record.payload); !key) {
+          frame_broken = Damage{path, f.offset, f.record.header.global_sequence, f.record.header.event_id,
+                                key.error().message};
+          return tl::unexpected(key.error());
+        }
       }
       content_broken = contents.add(f);
       if (content_broken) return make_error(ErrorCode::kCorruption, content_broken->reason);
@@ -120,7 +127,7 @@ Result<VerifyReport> Store::verify() const {
     ++report.segments_checked;
     report.events_checked = checker.next_sequence() - first_sequence;
     if (content_broken) return content_damage(std::move(*content_broken));
-    if (chain_broken) return other_damage(std::move(*chain_broken));
+    if (frame_broken) return other_damage(std::move(*frame_broken));
     if (!scan) {
       if (scan.error().code != ErrorCode::kCorruption) return tl::unexpected(scan.error());
       return other_damage(Damage{scan.error().file, scan.error().offset, checker.next_sequence(),

@@ -26,6 +26,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kFenceActive: return "fence_active";
     case ErrorCode::kFenceNotActive: return "fence_not_active";
     case ErrorCode::kCursorBehind: return "cursor_behind";
+    case ErrorCode::kPayloadShredded: return "payload_shredded";
   }
   return "unknown";
 }

@@ -110,13 +110,14 @@ std::vector<Receipt> Writer::sequence(std::span<const Prepared> events, Chunk& c
     h.kind = e.kind;
     h.flags = e.flags;
     h.payload_version = e.payload_version;
+    h.payload_encrypted = e.payload_encrypted;
     h.content_hash = e.content_hash;
     h.prev_hash = head.event_hash;
     h.event_hash = format::compute_event_hash(h, entity, scope);
 
     const size_t before = chunk.bytes.size();
     const format::FrameContext ctx{static_cast<uint32_t>(events.size()), static_cast<uint32_t>(i), floor};
-    format::encode_frame(h, ctx, entity, scope, e.payload, chunk.bytes);
+    format::encode_frame(h, ctx, entity, scope, e.stored_payload(), chunk.bytes);
     const auto frame_bytes = static_cast<uint32_t>(chunk.bytes.size() - before);
     index::Entry entry{h.event_id, chunk.segment_id, next_offset_, h.wall_ms, frame_bytes, h.clock, h.kind};
     next_offset_ += frame_bytes;
@@ -178,7 +179,7 @@ Result<Committed> Writer::commit(std::span<const Prepared> events) {
   uint64_t total = 0;
   for (const Prepared& e : events) {
     total += format::frame_bytes(e.coordinate->entity().size(), e.coordinate->scope().size(),
-                                 e.payload.size());
+                                 e.stored_payload().size());
   }
   const bool in_ring = tail_ring_ != nullptr && tail_ring_->fits(total);
   while (true) {

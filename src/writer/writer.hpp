@@ -45,6 +45,12 @@ struct Prepared {
   uint16_t flags = 0;
   uint16_t payload_version = 0;
   uint64_t fence = 0;  // The open fence this event is appended through (its first sequence); 0: none.
+  // The payload was sealed (docs/encryption.md) into `sealed`, which is what gets stored.
+  bool payload_encrypted = false;
+  std::vector<uint8_t> sealed;
+  std::span<const uint8_t> stored_payload() const {
+    return payload_encrypted ? std::span<const uint8_t>(sealed) : payload;
+  }
 };
 
 // The outcome of commit(): a fresh receipt (unsigned) per event, in order; or, when every

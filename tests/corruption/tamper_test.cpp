@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(SegmentSizes, TamperTest, ::testing::Values(64ull << 20
 constexpr uint64_t kOpenEvents = 60;
 constexpr const char* kPrevHashBroken = "prev_hash does not link to the entity's previous event";
 constexpr const char* kEventHashBroken = "event_hash does not match the event's fields";
-constexpr const char* kReservedNotZero = "reserved record field is not zero";
+constexpr const char* kReservedNotZero = "reserved record flag is set";
 
 class OpenTamperTest : public ::testing::Test {
  protected:
@@ -255,7 +255,7 @@ TEST_F(OpenTamperTest, UntamperedStoreOpensWithEveryEventByAFullScan) {
 // decode refuses the open.
 TEST_F(OpenTamperTest, UndecodableResealedFrameInASealedSegmentRefusesOpen) {
   const uint64_t seq = event_in_sealed_segment();
-  tamper_field(seq, format::kRecReservedAt);
+  tamper_field(seq, format::kRecStoreFlagsAt + 1);
   expect_open_refused_at(seq, kReservedNotZero);
 }
 
@@ -266,7 +266,7 @@ TEST_F(OpenTamperTest, UndecodableResealedFrameBeforeALaterDurableFrameInTheNewe
   const uint64_t seq = first_event_in(paths_.back());
   ASSERT_LT(seq, kOpenEvents) << "the newest segment should hold an event after it";
   forget_clean_close();
-  tamper_field(seq, format::kRecReservedAt);
+  tamper_field(seq, format::kRecStoreFlagsAt + 1);
   expect_open_refused_at(seq, "later durable frame");
 }
 
@@ -275,7 +275,7 @@ TEST_F(OpenTamperTest, UndecodableResealedFrameBeforeALaterDurableFrameInTheNewe
 TEST_F(OpenTamperTest, UndecodableResealedLastFrameWithoutACleanCloseIsATornTail) {
   const FrameAt last = frame(kOpenEvents);
   forget_clean_close();
-  tamper_field(kOpenEvents, format::kRecReservedAt);
+  tamper_field(kOpenEvents, format::kRecStoreFlagsAt + 1);
   for (AccessMode mode : {AccessMode::kReadOnly, AccessMode::kReadWrite}) {
     SCOPED_TRACE(mode == AccessMode::kReadWrite ? "read-write open" : "read-only open");
     StoreOptions options = options_;
@@ -298,7 +298,7 @@ TEST_F(OpenTamperTest, UndecodableResealedLastFrameWithoutACleanCloseIsATornTail
 // After a clean close the manifest records where the newest segment's data ended, so the
 // same undecodable last frame is acknowledged data: the open refuses.
 TEST_F(OpenTamperTest, UndecodableResealedLastFrameAfterACleanCloseRefusesOpen) {
-  tamper_field(kOpenEvents, format::kRecReservedAt);
+  tamper_field(kOpenEvents, format::kRecStoreFlagsAt + 1);
   expect_open_refused_naming(frame(kOpenEvents).path, "an acknowledged last event was cut as a torn tail");
 }
 

@@ -103,6 +103,22 @@ TEST_F(ReactorTest, ReactsByKindAndLinksEachReactionToItsSource) {
   EXPECT_EQ(got[0].header.global_sequence + 1, got[1].header.global_sequence) << "one atomic batch";
 }
 
+// A source whose payload was shredded gets no reaction, and the cursor moves past it.
+TEST_F(ReactorTest, AShreddedSourceGetsNoReactionAndDoesNotStopTheReactor) {
+  StoreOptions options;
+  options.encrypt_payloads = true;
+  open(options);
+  place("a", 1);
+  place("b", 2);
+  ASSERT_TRUE(store_->shred_entity("order:a"));
+  ASSERT_TRUE(run_until(invoicer(), 2));
+  const std::vector<Event> got = invoices();
+  ASSERT_EQ(got.size(), 1u);
+  auto invoice = decode_event<InvoiceRequested>(got[0]);
+  ASSERT_TRUE(invoice);
+  EXPECT_EQ(invoice->id, "b");
+}
+
 TEST_F(ReactorTest, UndecodablePayloadStopsWithDecodeAndCommitsNothing) {
   place("a", 1);
   const std::vector<uint8_t> not_an_order = {0xc1};  // A MessagePack byte that is never valid.

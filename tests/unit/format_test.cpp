@@ -350,12 +350,29 @@ TEST(DecodeRecord, LengthsThatDoNotAddUpAreCorruption) {
   }
 }
 
-TEST(DecodeRecord, NonZeroReservedFieldIsCorruption) {
+TEST(DecodeRecord, AStoreFlagOtherThanTheSealedPayloadBitIsCorruption) {
   for (size_t i = 0; i < 4; ++i) {
     std::vector<uint8_t> rec = golden_record();
-    rec[format::kRecReservedAt + i] = 0x01;
-    expect_corruption(rec, "reserved");
+    rec[format::kRecStoreFlagsAt + i] = i == 0 ? 0x02 : 0x01;
+    expect_corruption(rec, "reserved record flag");
   }
+}
+
+// The sealed-payload bit decodes into the header and is covered by the event hash (that a
+// plaintext event's hash is what it was before the bit existed, the golden hash test proves).
+TEST(DecodeRecord, TheSealedPayloadBitIsDecodedAndHashed) {
+  std::vector<uint8_t> rec = golden_record();
+  auto plain_view = format::decode_record(rec);
+  ASSERT_TRUE(plain_view.has_value());
+  const format::RecordView plain = *plain_view;
+  EXPECT_FALSE(plain.header.payload_encrypted);
+  const Hash32 plain_hash = format::compute_event_hash(plain.header, plain.entity, plain.scope);
+  rec[format::kRecStoreFlagsAt] = 0x01;
+  auto sealed_view = format::decode_record(rec);
+  ASSERT_TRUE(sealed_view.has_value());
+  const format::RecordView& sealed = *sealed_view;
+  EXPECT_TRUE(sealed.header.payload_encrypted);
+  EXPECT_NE(format::compute_event_hash(sealed.header, sealed.entity, sealed.scope), plain_hash);
 }
 
 TEST(DecodeRecord, BatchIndexNotBelowBatchCountIsCorruption) {

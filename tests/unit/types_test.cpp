@@ -270,15 +270,16 @@ TEST(Hash32, HexRoundTripsAndBadHexIsInvalidArgument) {
 
 TEST(ErrorCode, NamesAreStableAndToStringCarriesPlace) {
   EXPECT_EQ(error_code_name(ErrorCode::kConflict), "conflict");
-  // Every code 0..kFenceNotActive has its own name (the CLI prints them; scripts match them).
+  // Every code 0..kPayloadShredded has its own name (the CLI prints them; scripts match them).
   std::set<std::string_view> names;
-  for (int code = 0; code <= static_cast<int>(ErrorCode::kFenceNotActive); ++code) {
+  for (int code = 0; code <= static_cast<int>(ErrorCode::kPayloadShredded); ++code) {
     const std::string_view name = error_code_name(static_cast<ErrorCode>(code));
     EXPECT_NE(name, "unknown") << code;
     EXPECT_TRUE(names.insert(name).second) << name;
   }
   EXPECT_EQ(error_code_name(ErrorCode::kFenceActive), "fence_active");
   EXPECT_EQ(error_code_name(ErrorCode::kFenceNotActive), "fence_not_active");
+  EXPECT_EQ(error_code_name(ErrorCode::kPayloadShredded), "payload_shredded");
   Error e{ErrorCode::kCorruption, "bad", "f.seg", 128, {}};
   const std::string s = e.to_string();
   EXPECT_NE(s.find("f.seg"), std::string::npos) << s;

@@ -110,7 +110,8 @@ nlohmann::json open_report_json(const OpenReport& r) {
           {"index_source", r.index_source == IndexSource::kCheckpoint ? "checkpoint" : "full_scan"},
           {"index_source_reason", r.index_source_reason}, {"frames_scanned", r.frames_scanned},
           {"segments_from_footers", r.segments_from_footers},
-          {"segment_footer_fallbacks", r.segment_footer_fallbacks}, {"elapsed_us", r.elapsed_us}};
+          {"segment_footer_fallbacks", r.segment_footer_fallbacks}, {"damaged_keys", r.damaged_keys},
+          {"keys_partial_tail_bytes", r.keys_partial_tail_bytes}, {"elapsed_us", r.elapsed_us}};
 }
 
 int run_stats(const std::string& dir) {
@@ -122,6 +123,8 @@ int run_stats(const std::string& dir) {
               {"segment_count", s.segment_count}, {"first_global_sequence", s.first_global_sequence},
               {"last_global_sequence", s.last_global_sequence},
               {"data_bytes", s.data_bytes},
+              {"encrypts_payloads", s.encrypts_payloads}, {"payload_keys", s.payload_keys},
+              {"payload_keys_shredded", s.payload_keys_shredded},
               {"public_key", key ? nlohmann::json(to_hex(*key)) : nlohmann::json(nullptr)},
               {"open", open_report_json(opened.store->open_report())}});
   return kExitOk;

@@ -1,4 +1,4 @@
-// init, append, import.
+// init, append, import, shred.
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +18,7 @@ struct WriteArgs {
   std::string dir;
   std::optional<uint64_t> segment_bytes_max;
   std::string signing_seed_file;
+  bool encrypt_payloads = false;  // init only.
 };
 
 struct AppendArgs : WriteArgs {
@@ -55,6 +56,7 @@ Result<StoreOptions> write_options(const WriteArgs& w, Durability durability) {
   StoreOptions options;
   options.durability = durability;
   if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
+  options.encrypt_payloads = w.encrypt_payloads;
   if (!w.signing_seed_file.empty()) {
     auto seed = read_seed_file(w.signing_seed_file);
     if (!seed) return tl::unexpected(seed.error());
@@ -69,9 +71,26 @@ int run_init(const WriteArgs& w) {
   if (!options) return report_error(options.error());
   Opened opened = open_store(w.dir, *options);
   if (!opened.store) return opened.exit_code;
-  const uint64_t events = opened.store->stats().event_count;
+  const StoreStats stats = opened.store->stats();
   if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
-  print_line({{"dir", w.dir}, {"created", !existed}, {"events", events}});
+  print_line({{"dir", w.dir}, {"created", !existed}, {"events", stats.event_count},
+              {"encrypts_payloads", stats.encrypts_payloads}});
+  return kExitOk;
+}
+
+struct ShredArgs {
+  std::string dir;
+  std::string entity;
+};
+
+int run_shred(const ShredArgs& a) {
+  if (!holds_store(a.dir)) return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
+  Opened opened = open_store(a.dir, StoreOptions{});
+  if (!opened.store) return opened.exit_code;
+  auto destroyed = opened.store->shred_entity(a.entity);
+  if (!destroyed) return report_error(destroyed.error());
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  print_line({{"entity", a.entity}, {"keys_shredded", *destroyed}});
   return kExitOk;
 }
 
@@ -153,6 +172,8 @@ void add_write_commands(CLI::App& app, Runner& run) {
   auto* init = app.add_subcommand("init", "Create a store in DIR (or open an existing one)");
   init->add_option("DIR", init_args.dir, "data directory")->required();
   add_seed_flag(*init, init_args);
+  init->add_flag("--encrypt-payloads", init_args.encrypt_payloads,
+                 "seal every payload under a key of its entity, so that `shred` can destroy it (cannot be undone)");
   init->callback([&run] { run = [] { return run_init(init_args); }; });
 
   static AppendArgs args;
@@ -190,6 +211,12 @@ void add_write_commands(CLI::App& app, Runner& run) {
   auto* import = app.add_subcommand("import", "Import events exported by `batpak export` from stdin");
   add_write_flags(*import, import_args);
   import->callback([&run] { run = [] { return run_import(import_args); }; });
+
+  static ShredArgs shred_args;
+  auto* shred = app.add_subcommand("shred", "Destroy the keys of an entity's payloads (an encrypting store)");
+  shred->add_option("DIR", shred_args.dir, "data directory")->required();
+  shred->add_option("--entity", shred_args.entity, "the entity whose payloads become unreadable")->required();
+  shred->callback([&run] { run = [] { return run_shred(shred_args); }; });
 }
 
 }  // namespace batpak::cli

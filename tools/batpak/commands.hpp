@@ -10,7 +10,7 @@ namespace batpak::cli {
 
 using Runner = std::function<int()>;
 
-void add_write_commands(CLI::App& app, Runner& run);    // init, append, import
+void add_write_commands(CLI::App& app, Runner& run);    // init, append, import, shred
 void add_read_commands(CLI::App& app, Runner& run);     // get, query, walk, stats, frontier, export
 void add_verify_command(CLI::App& app, Runner& run);    // verify, verify-receipt
 void add_backup_command(CLI::App& app, Runner& run);    // backup

@@ -1,0 +1,257 @@
+#include "crypto/keyset.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "segment/segment_files.hpp"
+#include "util/bytes.hpp"
+#include "util/durable_file.hpp"
+#include "util/hash.hpp"
+
+namespace batpak::crypto {
+namespace {
+
+constexpr uint8_t kKeysMagic[8] = {'B', 'A', 'T', 'P', 'A', 'K', 'K', 'Y'};
+constexpr uint32_t kKeysVersion = 1;
+constexpr char kEntityTagContext[] = "batpak keys entity tag v1";
+// Header: magic (8) | version u32 | record bytes u32 | zeros | checksum u64 at 56.
+constexpr size_t kHeaderVersionAt = 8;
+constexpr size_t kHeaderRecordBytesAt = 12;
+// Record: state u8 | zeros (7) | entity tag (16) | key (32) | checksum u64 at 56.
+constexpr size_t kRecordTagAt = 8;
+constexpr size_t kRecordKeyAt = 24;
+constexpr size_t kChecksumAt = 56;  // XXH3-64 of bytes [0, 56), in the header and in records.
+
+tl::unexpected<Error> corrupt(const std::string& why) { return make_error(ErrorCode::kCorruption, why); }
+
+bool all_zero(std::span<const uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+void seal_checksum(std::vector<uint8_t>& block) {
+  util::store_le<uint64_t>(block.data() + kChecksumAt, util::checksum64({block.data(), kChecksumAt}));
+}
+
+bool checksum_ok(std::span<const uint8_t> block) {
+  return util::load_le<uint64_t>(block.data() + kChecksumAt) == util::checksum64(block.first(kChecksumAt));
+}
+
+std::string tag_key(const EntityTag& tag) { return std::string(tag.begin(), tag.end()); }
+
+Result<std::vector<uint8_t>> read_whole(File& file) {
+  auto size = file.size();
+  if (!size) return tl::unexpected(size.error());
+  std::vector<uint8_t> bytes(*size);
+  auto read = file.pread(0, bytes);
+  if (!read) return tl::unexpected(read.error());
+  if (*read != bytes.size()) return make_error(ErrorCode::kIo, "short read of the keys file");
+  return bytes;
+}
+
+std::vector<uint8_t> encode_keys_header() {
+  std::vector<uint8_t> out(kKeysHeaderBytes, 0);
+  std::memcpy(out.data(), kKeysMagic, sizeof(kKeysMagic));
+  util::store_le<uint32_t>(out.data() + kHeaderVersionAt, kKeysVersion);
+  util::store_le<uint32_t>(out.data() + kHeaderRecordBytesAt, static_cast<uint32_t>(kKeyRecordBytes));
+  seal_checksum(out);
+  return out;
+}
+
+Status check_keys_header(std::span<const uint8_t> header) {
+  if (header.size() < kKeysHeaderBytes) return corrupt("keys file header is short");
+  if (std::memcmp(header.data(), kKeysMagic, sizeof(kKeysMagic)) != 0) return corrupt("keys file magic is wrong");
+  if (!checksum_ok(header)) return corrupt("keys file header checksum mismatch");
+  if (util::load_le<uint32_t>(header.data() + kHeaderVersionAt) != kKeysVersion) {
+    return make_error(ErrorCode::kUnsupported, "keys file version is not 1");
+  }
+  if (util::load_le<uint32_t>(header.data() + kHeaderRecordBytesAt) != kKeyRecordBytes ||
+      !all_zero(header.subspan(16, kChecksumAt - 16))) {
+    return corrupt("keys file header has a wrong record size or reserved field");
+  }
+  return {};
+}
+
+}  // namespace
+
+EntityTag entity_tag_of(std::string_view entity) {
+  const Hash32 digest =
+      util::blake3_derive(kEntityTagContext, {reinterpret_cast<const uint8_t*>(entity.data()), entity.size()});
+  EntityTag tag;
+  std::copy_n(digest.bytes.begin(), tag.size(), tag.begin());
+  return tag;
+}
+
+std::vector<uint8_t> encode_key_record(const KeyRecord& record) {
+  std::vector<uint8_t> out(kKeyRecordBytes, 0);
+  out[0] = static_cast<uint8_t>(record.state);
+  std::memcpy(out.data() + kRecordTagAt, record.entity_tag.data(), kEntityTagBytes);
+  std::memcpy(out.data() + kRecordKeyAt, record.key.data(), kKeyBytes);
+  seal_checksum(out);
+  return out;
+}
+
+Result<std::optional<KeyRecord>> decode_key_record(std::span<const uint8_t> bytes) {
+  if (bytes.size() != kKeyRecordBytes) return corrupt("key record has the wrong size");
+  if (!checksum_ok(bytes)) return std::optional<KeyRecord>();
+  KeyRecord record;
+  std::memcpy(record.entity_tag.data(), bytes.data() + kRecordTagAt, kEntityTagBytes);
+  std::memcpy(record.key.data(), bytes.data() + kRecordKeyAt, kKeyBytes);
+  const bool shredded = bytes[0] == static_cast<uint8_t>(KeyState::kShredded);
+  if (!all_zero(bytes.subspan(1, kRecordTagAt - 1)) || (bytes[0] != static_cast<uint8_t>(KeyState::kLive) && !shredded) ||
+      (shredded && !all_zero(record.key))) {
+    return corrupt("key record has an unknown state, a reserved byte set or a shredded key not zero");
+  }
+  record.state = static_cast<KeyState>(bytes[0]);
+  return std::optional<KeyRecord>(record);
+}
+
+std::vector<uint8_t> encode_keys_file(std::span<const KeyRecord> records) {
+  std::vector<uint8_t> out = encode_keys_header();
+  out.reserve(kKeysHeaderBytes + records.size() * kKeyRecordBytes);
+  for (const KeyRecord& r : records) {
+    const std::vector<uint8_t> record = encode_key_record(r);
+    out.insert(out.end(), record.begin(), record.end());
+  }
+  return out;
+}
+
+Result<DecodedKeys> decode_keys_file(std::span<const uint8_t> bytes) {
+  if (auto s = check_keys_header(bytes); !s) return tl::unexpected(s.error());
+  const std::span<const uint8_t> body = bytes.subspan(kKeysHeaderBytes);
+  DecodedKeys out;
+  out.partial_tail_bytes = body.size() % kKeyRecordBytes;
+  for (size_t at = 0; at + kKeyRecordBytes <= body.size(); at += kKeyRecordBytes) {
+    auto record = decode_key_record(body.subspan(at, kKeyRecordBytes));
+    if (!record) return tl::unexpected(record.error());
+    if (!*record) out.damaged.push_back(static_cast<uint32_t>(out.records.size()));
+    out.records.push_back(record->value_or(KeyRecord{KeyState::kShredded, {}, {}}));
+  }
+  return out;
+}
+
+Keyset::Keyset(std::unique_ptr<File> file, std::vector<KeyRecord> records)
+    : file_(std::move(file)), records_(std::move(records)) {
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (records_[i].state == KeyState::kLive) current_[tag_key(records_[i].entity_tag)] = static_cast<uint32_t>(i + 1);
+  }
+}
+
+Keyset::~Keyset() {
+  for (KeyRecord& r : records_) sodium_memzero(r.key.data(), r.key.size());
+}
+
+Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
+                                             bool create, KeysOpenReport& report) {
+  const std::string path = segment::join_path(dir, kKeysFileName);
+  auto exists = fs->exists(path);
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists && !create) return std::unique_ptr<Keyset>();
+  if (!*exists) {
+    if (auto s = util::replace_file_durably(*fs, dir, path, encode_keys_header()); !s) return tl::unexpected(s.error());
+  }
+  auto file = fs->open(path, writable ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
+  if (!file) return tl::unexpected(file.error());
+  auto bytes = read_whole(**file);
+  if (!bytes) return tl::unexpected(bytes.error());
+  auto named = [&path](Error e) {
+    e.file = path;
+    return tl::unexpected(std::move(e));
+  };
+  auto decoded = decode_keys_file(*bytes);
+  if (!decoded) return named(decoded.error());
+  report.damaged_records = static_cast<uint32_t>(decoded->damaged.size());
+  report.partial_tail_bytes = decoded->partial_tail_bytes;
+  const std::vector<uint32_t> damaged = std::move(decoded->damaged);
+  std::unique_ptr<Keyset> keyset(new Keyset(std::move(*file), std::move(decoded->records)));
+  if (!writable || (damaged.empty() && report.partial_tail_bytes == 0)) return keyset;
+  for (uint32_t index : damaged) {  // Finish what was most likely a torn shred.
+    if (auto s = keyset->write_record(index, keyset->records_[index]); !s) return tl::unexpected(s.error());
+  }
+  const uint64_t whole = kKeysHeaderBytes + keyset->records_.size() * kKeyRecordBytes;
+  if (auto s = keyset->file_->truncate(whole); !s) return tl::unexpected(s.error());
+  if (auto s = keyset->file_->sync(); !s) return tl::unexpected(s.error());
+  return keyset;
+}
+
+Status Keyset::write_record(uint32_t index, const KeyRecord& record) {
+  return file_->pwrite(kKeysHeaderBytes + uint64_t{index} * kKeyRecordBytes, encode_key_record(record));
+}
+
+Result<std::pair<uint32_t, Key>> Keyset::key_for_append(std::string_view entity) {
+  const EntityTag tag = entity_tag_of(entity);
+  const std::string name = tag_key(tag);
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = current_.find(name); it != current_.end()) return std::pair{it->second, records_[it->second - 1].key};
+  }
+  std::lock_guard file_lock(file_mu_);
+  uint32_t index = 0;
+  {
+    std::shared_lock lock(mu_);  // Another append may have made it while this one waited.
+    if (auto it = current_.find(name); it != current_.end()) return std::pair{it->second, records_[it->second - 1].key};
+    index = static_cast<uint32_t>(records_.size());  // Only holders of file_mu_ add records.
+  }
+  KeyRecord record{KeyState::kLive, tag, {}};
+  crypto_aead_xchacha20poly1305_ietf_keygen(record.key.data());
+  // Durable before any payload sealed under it can be: a crash must not keep an event whose
+  // key it lost.
+  if (auto s = write_record(index, record); !s) return tl::unexpected(s.error());
+  if (auto s = file_->sync(); !s) return tl::unexpected(s.error());
+  std::unique_lock lock(mu_);
+  records_.push_back(record);
+  current_[name] = index + 1;
+  const Key key = record.key;
+  sodium_memzero(record.key.data(), record.key.size());
+  return std::pair{index + 1, key};
+}
+
+std::optional<KeyRecord> Keyset::lookup(uint32_t key_id) const {
+  std::shared_lock lock(mu_);
+  if (key_id == 0 || key_id > records_.size()) return std::nullopt;
+  return records_[key_id - 1];
+}
+
+Result<uint32_t> Keyset::shred(std::string_view entity) {
+  const EntityTag tag = entity_tag_of(entity);
+  std::lock_guard file_lock(file_mu_);
+  std::vector<uint32_t> live;
+  {
+    std::shared_lock lock(mu_);
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (records_[i].state == KeyState::kLive && records_[i].entity_tag == tag) live.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  const KeyRecord shredded{KeyState::kShredded, tag, {}};
+  for (uint32_t index : live) {
+    if (auto s = write_record(index, shredded); !s) return tl::unexpected(s.error());
+  }
+  if (live.empty()) return 0u;
+  if (auto s = file_->sync(); !s) return tl::unexpected(s.error());
+  std::unique_lock lock(mu_);
+  for (uint32_t index : live) {
+    sodium_memzero(records_[index].key.data(), kKeyBytes);
+    records_[index].state = KeyState::kShredded;
+  }
+  current_.erase(tag_key(tag));
+  return static_cast<uint32_t>(live.size());
+}
+
+std::vector<uint8_t> Keyset::encode_file() const {
+  std::shared_lock lock(mu_);
+  return encode_keys_file(records_);
+}
+
+uint32_t Keyset::key_count() const {
+  std::shared_lock lock(mu_);
+  return static_cast<uint32_t>(records_.size());
+}
+
+uint32_t Keyset::shredded_count() const {
+  std::shared_lock lock(mu_);
+  return static_cast<uint32_t>(
+      std::count_if(records_.begin(), records_.end(), [](const KeyRecord& r) { return r.state == KeyState::kShredded; }));
+}
+
+}  // namespace batpak::crypto

@@ -1,0 +1,53 @@
+// Payload encryption at the store level: opening sealed payloads on read, and shredding
+// (docs/encryption.md).
+#include <sodium.h>
+
+#include "batpak/store.hpp"
+#include "crypto/payload_cipher.hpp"
+#include "segment/segment_files.hpp"
+#include "store/store_impl.hpp"
+
+namespace batpak {
+
+Result<crypto::KeyRecord> Store::Impl::sealing_key(std::span<const uint8_t> sealed) const {
+  const std::optional<uint32_t> key_id = crypto::sealed_key_id(sealed);
+  if (!key_id) return make_error(ErrorCode::kCorruption, "its sealed payload is too short");
+  if (!keyset) return make_error(ErrorCode::kCorruption, "its payload is sealed but the store has no keys file");
+  std::optional<crypto::KeyRecord> key = keyset->lookup(*key_id);
+  if (!key) return make_error(ErrorCode::kCorruption, "its payload key " + std::to_string(*key_id) + " is not in the keys file");
+  return *key;
+}
+
+Status Store::Impl::unseal(std::span<const uint8_t> sealed, Event& event, const std::string& file,
+                           uint64_t offset) const {
+  event.payload_shredded = false;
+  auto damage = [&](const std::string& why) -> Status {
+    return tl::unexpected(Error{ErrorCode::kCorruption, "event " + event.header.event_id.to_hex() + ": " + why, file,
+                                offset, event.coordinate.entity()});
+  };
+  auto key = sealing_key(sealed);
+  if (!key) return damage(key.error().message);
+  if (key->state == crypto::KeyState::kShredded) {
+    event.payload.clear();
+    event.payload_shredded = true;
+    return {};
+  }
+  const crypto::SealContext context{event.header.event_id, event.header.kind, event.coordinate.entity(),
+                                    event.coordinate.scope()};
+  const bool opened = crypto::open_payload(key->key, context, sealed, event.payload);
+  sodium_memzero(key->key.data(), key->key.size());
+  if (!opened) return damage("its sealed payload does not open under its key");
+  return {};
+}
+
+Result<uint32_t> Store::shred_entity(std::string_view entity) {
+  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
+  if (auto s = Coordinate::validate_component(entity, "entity"); !s) return tl::unexpected(s.error());
+  if (!impl_->keyset) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "this store does not encrypt payloads (StoreOptions::encrypt_payloads): nothing can be shredded");
+  }
+  return impl_->keyset->shred(entity);
+}
+
+}  // namespace batpak

@@ -1,0 +1,79 @@
+// `init --encrypt-payloads` and `shred`: a store made to encrypt keeps doing so, its events
+// read back as JSON, and after `shred` an entity's events print with a null payload and
+// `payload_shredded`; export writes such an event with a null payload_hex, and import
+// refuses that line before writing anything; bad input is exit 2.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli/cli_runner.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::testing {
+namespace {
+
+class CliEncryption : public ::testing::Test {
+ protected:
+  std::string store() const { return dir_.sub("store"); }
+  void append(const std::string& entity, const std::string& payload) {
+    CliResult r = run_cli({"append", store(), "--entity", entity, "--scope", "s", "--kind", "f:001", "--payload", payload});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.lines().at(0)["payload_encrypted"], true);
+  }
+  TempDir dir_;
+};
+
+TEST_F(CliEncryption, ShredMakesAnEntitysPayloadsNullAndLeavesTheRest) {
+  CliResult init = run_cli({"init", store(), "--encrypt-payloads"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.lines().at(0)["encrypts_payloads"], true);
+  append("user:alice", R"({"email":"alice@example.org"})");
+  append("user:bob", R"({"email":"bob@example.org"})");
+
+  CliResult shred = run_cli({"shred", store(), "--entity", "user:alice"});
+  ASSERT_EQ(shred.exit_code, 0) << shred.err;
+  EXPECT_EQ(shred.lines().at(0)["keys_shredded"], 1);
+
+  CliResult query = run_cli({"query", store()});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  ASSERT_EQ(query.lines().size(), 2u);
+  EXPECT_EQ(query.lines()[0]["payload_shredded"], true);
+  EXPECT_TRUE(query.lines()[0]["payload"].is_null());
+  EXPECT_EQ(query.lines()[1]["payload_shredded"], false);
+  EXPECT_EQ(query.lines()[1]["payload"]["email"], "bob@example.org");
+  EXPECT_EQ(query.out.find("alice@example.org"), std::string::npos);
+
+  CliResult stats = run_cli({"stats", store()});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(stats.lines().at(0)["payload_keys"], 2);
+  EXPECT_EQ(stats.lines().at(0)["payload_keys_shredded"], 1);
+  EXPECT_EQ(run_cli({"verify", store()}).exit_code, 0);
+
+  CliResult exported = run_cli({"export", store()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  ASSERT_EQ(exported.lines().size(), 2u);
+  EXPECT_TRUE(exported.lines()[0]["payload_hex"].is_null());
+  CliResult imported = run_cli({"import", dir_.sub("copy")}, exported.out);
+  EXPECT_EQ(imported.exit_code, 1) << imported.err;  // Refused before anything is written.
+  EXPECT_NE(imported.err.find("payload_shredded"), std::string::npos) << imported.err;
+  EXPECT_TRUE(imported.out.empty()) << imported.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("copy")));
+}
+
+TEST_F(CliEncryption, ShredRefusesAPlainStoreAMissingStoreAndABadEntity) {
+  ASSERT_EQ(run_cli({"init", store()}).exit_code, 0);
+  CliResult plain = run_cli({"shred", store(), "--entity", "e"});
+  EXPECT_EQ(plain.exit_code, 2) << plain.err;
+  EXPECT_NE(plain.err.find("invalid_argument"), std::string::npos) << plain.err;
+  CliResult missing = run_cli({"shred", dir_.sub("nothing"), "--entity", "e"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_NE(missing.err.find("not_found"), std::string::npos) << missing.err;
+  ASSERT_EQ(run_cli({"init", dir_.sub("sealed"), "--encrypt-payloads"}).exit_code, 0);
+  CliResult bad = run_cli({"shred", dir_.sub("sealed"), "--entity", "bad\x01" "entity"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  CliResult no_flag = run_cli({"shred", dir_.sub("sealed")});
+  EXPECT_EQ(no_flag.exit_code, 2) << no_flag.err;
+}
+
+}  // namespace
+}  // namespace batpak::testing

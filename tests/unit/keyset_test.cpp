@@ -1,0 +1,192 @@
+// The payload cipher and the keys file codec (crypto/). Invariants proved here: a sealed
+// payload opens only under its key and its event's context; the keys file round-trips byte
+// for byte; a record whose checksum fails reads as shredded, never as a key; a record that
+// passes its checksum but breaks a rule is corruption; a shred leaves no byte of the key in
+// the file.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "batpak/batpak.hpp"
+#include "crypto/keyset.hpp"
+#include "crypto/payload_cipher.hpp"
+#include "store/signer.hpp"
+#include "support/assertions.hpp"
+#include "support/file_bytes.hpp"
+#include "support/temp_dir.hpp"
+
+namespace batpak::crypto {
+namespace {
+
+Key key_of(uint8_t fill) {
+  Key key;
+  key.fill(fill);
+  return key;
+}
+
+SealContext context_of(std::string_view entity) {
+  EventId id;
+  id.bytes.fill(0x42);
+  return SealContext{id, EventKind(0x1001), entity, "scope"};
+}
+
+bool contains(std::span<const uint8_t> haystack, std::span<const uint8_t> needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+
+TEST(PayloadCipher, OpensOnlyUnderItsKeyAndContext) {
+  ASSERT_TRUE(sodium_ready());
+  const std::vector<uint8_t> plaintext = {'h', 'e', 'l', 'l', 'o', ' ', 's', 'e', 'c', 'r', 'e', 't'};
+  std::vector<uint8_t> sealed;
+  seal_payload(key_of(1), 7, context_of("user:1"), plaintext, sealed);
+  ASSERT_EQ(sealed.size(), plaintext.size() + kSealOverheadBytes);
+  EXPECT_EQ(sealed_key_id(sealed), 7u);
+  EXPECT_FALSE(contains(sealed, plaintext));
+
+  std::vector<uint8_t> opened;
+  ASSERT_TRUE(open_payload(key_of(1), context_of("user:1"), sealed, opened));
+  EXPECT_EQ(opened, plaintext);
+  EXPECT_FALSE(open_payload(key_of(2), context_of("user:1"), sealed, opened));  // Another key.
+  EXPECT_TRUE(opened.empty());
+  EXPECT_FALSE(open_payload(key_of(1), context_of("user:2"), sealed, opened));  // Another entity.
+  SealContext other_kind = context_of("user:1");
+  other_kind.kind = EventKind(0x1002);
+  EXPECT_FALSE(open_payload(key_of(1), other_kind, sealed, opened));
+  for (size_t at : {size_t{0}, kKeyIdBytes, kKeyIdBytes + kNonceBytes, sealed.size() - 1}) {
+    std::vector<uint8_t> flipped = sealed;
+    flipped[at] ^= 0x01;
+    EXPECT_FALSE(open_payload(key_of(1), context_of("user:1"), flipped, opened)) << "byte " << at;
+  }
+  EXPECT_FALSE(open_payload(key_of(1), context_of("user:1"), std::span(sealed).first(kSealOverheadBytes - 1), opened));
+  EXPECT_EQ(sealed_key_id(std::span(sealed).first(kSealOverheadBytes - 1)), std::nullopt);
+}
+
+TEST(PayloadCipher, TwoSealsOfOnePayloadDiffer) {
+  const std::vector<uint8_t> plaintext(64, 0xAB);
+  std::vector<uint8_t> first, second;
+  seal_payload(key_of(1), 1, context_of("e"), plaintext, first);
+  seal_payload(key_of(1), 1, context_of("e"), plaintext, second);
+  EXPECT_NE(first, second);  // A fresh nonce each time.
+  std::vector<uint8_t> empty_sealed, opened;
+  seal_payload(key_of(1), 1, context_of("e"), {}, empty_sealed);
+  EXPECT_EQ(empty_sealed.size(), kSealOverheadBytes);
+  EXPECT_TRUE(open_payload(key_of(1), context_of("e"), empty_sealed, opened));
+  EXPECT_TRUE(opened.empty());
+}
+
+TEST(KeysFile, RoundTripsAndReadsADamagedRecordAsShredded) {
+  const std::vector<KeyRecord> records = {{KeyState::kLive, entity_tag_of("a"), key_of(3)},
+                                          {KeyState::kShredded, entity_tag_of("b"), {}},
+                                          {KeyState::kLive, entity_tag_of("c"), key_of(4)}};
+  std::vector<uint8_t> file = encode_keys_file(records);
+  ASSERT_EQ(file.size(), kKeysHeaderBytes + 3 * kKeyRecordBytes);
+  BATPAK_ASSERT_OK_AND_ASSIGN(decoded, decode_keys_file(file));
+  ASSERT_EQ(decoded.records.size(), 3u);
+  EXPECT_TRUE(decoded.damaged.empty());
+  EXPECT_EQ(decoded.records[0].key, key_of(3));
+  EXPECT_EQ(decoded.records[1].state, KeyState::kShredded);
+  EXPECT_EQ(encode_keys_file(decoded.records), file);
+
+  file[kKeysHeaderBytes + 2 * kKeyRecordBytes + 30] ^= 0x10;  // Inside record 2's key.
+  file.push_back(0x55);                                      // A partial record.
+  BATPAK_ASSERT_OK_AND_ASSIGN(damaged, decode_keys_file(file));
+  EXPECT_EQ(damaged.damaged, std::vector<uint32_t>{2});
+  EXPECT_EQ(damaged.records[2].state, KeyState::kShredded);
+  EXPECT_EQ(damaged.records[2].key, Key{});
+  EXPECT_EQ(damaged.partial_tail_bytes, 1u);
+  EXPECT_EQ(damaged.records[0].key, key_of(3));  // The others are untouched.
+}
+
+TEST(KeysFile, ARecordThatPassesItsChecksumButBreaksARuleIsCorruption) {
+  const KeyRecord shredded_with_key{KeyState::kShredded, entity_tag_of("a"), key_of(9)};
+  BATPAK_EXPECT_ERROR(decode_key_record(encode_key_record(shredded_with_key)), ErrorCode::kCorruption);
+  KeyRecord unknown{KeyState::kLive, entity_tag_of("a"), key_of(9)};
+  unknown.state = static_cast<KeyState>(3);
+  BATPAK_EXPECT_ERROR(decode_key_record(encode_key_record(unknown)), ErrorCode::kCorruption);
+  std::vector<uint8_t> header = encode_keys_file({});
+  header[0] ^= 0xFF;
+  BATPAK_EXPECT_ERROR(decode_keys_file(header), ErrorCode::kCorruption);
+  const std::vector<uint8_t> empty = encode_keys_file({});
+  BATPAK_EXPECT_ERROR(decode_keys_file(std::span(empty).first(kKeysHeaderBytes - 1)), ErrorCode::kCorruption);
+}
+
+TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("keys");
+  std::filesystem::create_directories(dir);
+  std::shared_ptr<Fs> fs = posix_fs();
+  KeysOpenReport report;
+  BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, report));
+  EXPECT_EQ(none, nullptr);
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a, keys->key_for_append("user:a"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(b, keys->key_for_append("user:b"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_again, keys->key_for_append("user:a"));
+  EXPECT_EQ(a.first, 1u);
+  EXPECT_EQ(b.first, 2u);
+  EXPECT_EQ(a_again, a);
+  EXPECT_NE(a.second, b.second);
+  const std::string path = dir + "/" + kKeysFileName;
+  EXPECT_TRUE(contains(testing::read_file_bytes(path), a.second));
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(shredded, keys->shred("user:a"));
+  EXPECT_EQ(shredded, 1u);
+  EXPECT_FALSE(contains(testing::read_file_bytes(path), a.second));
+  EXPECT_TRUE(contains(testing::read_file_bytes(path), b.second));
+  EXPECT_EQ(keys->lookup(1)->state, KeyState::kShredded);
+  EXPECT_EQ(keys->lookup(1)->key, Key{});
+  EXPECT_FALSE(keys->lookup(3).has_value());
+  BATPAK_ASSERT_OK_AND_ASSIGN(again, keys->shred("user:a"));
+  EXPECT_EQ(again, 0u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_new, keys->key_for_append("user:a"));  // A new key after a shred.
+  EXPECT_EQ(a_new.first, 3u);
+  keys.reset();
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, report));
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->key_count(), 3u);
+  EXPECT_EQ(reopened->shredded_count(), 1u);
+  EXPECT_EQ(reopened->lookup(2)->key, b.second);
+  EXPECT_EQ(reopened->lookup(3)->key, a_new.second);
+}
+
+TEST(Keyset, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("keys");
+  std::filesystem::create_directories(dir);
+  std::shared_ptr<Fs> fs = posix_fs();
+  KeysOpenReport report;
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
+    BATPAK_ASSERT_OK(keys->key_for_append("x"));
+    BATPAK_ASSERT_OK(keys->key_for_append("y"));
+  }
+  const std::string path = dir + "/" + kKeysFileName;
+  std::vector<uint8_t> file = testing::read_file_bytes(path);
+  // Half of record 0 overwritten as a torn shred would leave it, and half a record appended.
+  std::fill(file.begin() + kKeysHeaderBytes, file.begin() + kKeysHeaderBytes + 32, uint8_t{0});
+  file.resize(file.size() + 20, 0xEE);
+  testing::write_file_bytes(path, file);
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(read_only, Keyset::open(fs, dir, false, false, report));
+  EXPECT_EQ(report.damaged_records, 1u);
+  EXPECT_EQ(report.partial_tail_bytes, 20u);
+  EXPECT_EQ(read_only->lookup(1)->state, KeyState::kShredded);
+  EXPECT_EQ(read_only->lookup(2)->state, KeyState::kLive);
+  read_only.reset();
+  EXPECT_EQ(testing::read_file_bytes(path), file);  // Read-only changes nothing.
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(repaired, Keyset::open(fs, dir, true, false, report));
+  EXPECT_EQ(report.damaged_records, 1u);
+  repaired.reset();
+  KeysOpenReport after;
+  BATPAK_ASSERT_OK_AND_ASSIGN(clean, Keyset::open(fs, dir, false, false, after));
+  EXPECT_EQ(after.damaged_records, 0u);
+  EXPECT_EQ(after.partial_tail_bytes, 0u);
+  EXPECT_EQ(clean->shredded_count(), 1u);
+  EXPECT_EQ(clean->key_count(), 2u);
+}
+
+}  // namespace
+}  // namespace batpak::crypto
