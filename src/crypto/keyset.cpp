@@ -76,8 +76,10 @@ Status check_keys_header(std::span<const uint8_t> header) {
 }  // namespace
 
 EntityTag entity_tag_of(std::string_view entity) {
-  const Hash32 digest =
-      util::blake3_derive(kEntityTagContext, {reinterpret_cast<const uint8_t*>(entity.data()), entity.size()});
+  static const util::Blake3 kContextSeeded(kEntityTagContext);  // The context key, derived once.
+  util::Blake3 hasher(kContextSeeded);
+  hasher.update(entity);
+  const Hash32 digest = hasher.finish();
   EntityTag tag;
   std::copy_n(digest.bytes.begin(), tag.size(), tag.begin());
   return tag;
@@ -179,32 +181,54 @@ Status Keyset::write_record(uint32_t index, const KeyRecord& record) {
   return file_->pwrite(kKeysHeaderBytes + uint64_t{index} * kKeyRecordBytes, encode_key_record(record));
 }
 
-Result<std::pair<uint32_t, Key>> Keyset::key_for_append(std::string_view entity) {
-  const EntityTag tag = entity_tag_of(entity);
-  const std::string name = tag_key(tag);
+std::vector<size_t> Keyset::fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const {
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < entities.size(); ++i) {
+    if (auto it = current_.find(tag_key(entity_tag_of(entities[i]))); it != current_.end()) {
+      out[i] = KeyAndId{it->second, records_[it->second - 1].key};
+    } else {
+      missing.push_back(i);
+    }
+  }
+  return missing;
+}
+
+Result<std::vector<Keyset::KeyAndId>> Keyset::keys_for_append(std::span<const std::string_view> entities) {
+  std::vector<KeyAndId> out(entities.size());
   {
     std::shared_lock lock(mu_);
-    if (auto it = current_.find(name); it != current_.end()) return std::pair{it->second, records_[it->second - 1].key};
+    if (fill_known(entities, out).empty()) return out;
   }
-  std::lock_guard file_lock(file_mu_);
-  uint32_t index = 0;
+  std::lock_guard file_lock(file_mu_);  // Only its holders add records.
+  std::vector<size_t> missing;
+  uint32_t next_index = 0;
   {
-    std::shared_lock lock(mu_);  // Another append may have made it while this one waited.
-    if (auto it = current_.find(name); it != current_.end()) return std::pair{it->second, records_[it->second - 1].key};
-    index = static_cast<uint32_t>(records_.size());  // Only holders of file_mu_ add records.
+    std::shared_lock lock(mu_);  // Another append may have made some while this one waited.
+    missing = fill_known(entities, out);
+    next_index = static_cast<uint32_t>(records_.size());
   }
-  KeyRecord record{KeyState::kLive, tag, {}};
-  crypto_aead_xchacha20poly1305_ietf_keygen(record.key.data());
-  // Durable before any payload sealed under it can be: a crash must not keep an event whose
-  // key it lost.
-  if (auto s = write_record(index, record); !s) return tl::unexpected(s.error());
+  std::vector<KeyRecord> made;
+  std::unordered_map<std::string, uint32_t> made_ids;  // An entity named twice gets one key.
+  for (size_t i : missing) {
+    const EntityTag tag = entity_tag_of(entities[i]);
+    auto [it, fresh] = made_ids.try_emplace(tag_key(tag), next_index + static_cast<uint32_t>(made.size()) + 1);
+    if (fresh) {
+      made.push_back(KeyRecord{KeyState::kLive, tag, {}});
+      crypto_aead_xchacha20poly1305_ietf_keygen(made.back().key.data());
+    }
+    out[i] = KeyAndId{it->second, made[it->second - next_index - 1].key};
+  }
+  // Durable before any payload sealed under them can be: a crash must not keep an event
+  // whose key it lost.
+  for (size_t k = 0; k < made.size(); ++k) {
+    if (auto s = write_record(next_index + static_cast<uint32_t>(k), made[k]); !s) return tl::unexpected(s.error());
+  }
   if (auto s = file_->sync(); !s) return tl::unexpected(s.error());
   std::unique_lock lock(mu_);
-  records_.push_back(record);
-  current_[name] = index + 1;
-  const Key key = record.key;
-  sodium_memzero(record.key.data(), record.key.size());
-  return std::pair{index + 1, key};
+  for (const KeyRecord& record : made) records_.push_back(record);
+  for (const auto& [name, id] : made_ids) current_[name] = id;
+  for (KeyRecord& record : made) sodium_memzero(record.key.data(), record.key.size());
+  return out;
 }
 
 std::optional<KeyRecord> Keyset::lookup(uint32_t key_id) const {

@@ -71,16 +71,17 @@ class Keyset {
   static Result<std::unique_ptr<Keyset>> open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
                                               bool create, KeysOpenReport& report);
 
-  // `entity`'s current key and its id (1-based: record 0 is id 1). When it has none (never
-  // had, or shredded since), a new random key is written and synced before it is returned.
-  // REQUIRES: opened writable.
-  Result<std::pair<uint32_t, Key>> key_for_append(std::string_view entity);
+  // The current key of each entity and its id (1-based: record 0 is id 1), in order. Keys
+  // for entities without one (never had, or shredded since) are made, written and synced
+  // together (one sync) before any is returned. REQUIRES: opened writable.
+  using KeyAndId = std::pair<uint32_t, Key>;
+  Result<std::vector<KeyAndId>> keys_for_append(std::span<const std::string_view> entities);
 
   // Key `key_id`; nullopt when the file has no such record.
   std::optional<KeyRecord> lookup(uint32_t key_id) const;
 
   // Destroys every live key of `entity` in place (zeros written over it, then a sync) and
-  // returns how many. The next key_for_append for it makes a new key. REQUIRES: writable.
+  // returns how many. The next keys_for_append for it makes a new key. REQUIRES: writable.
   Result<uint32_t> shred(std::string_view entity);
 
   // The whole file as it stands (header and every record), for a copy of the store.
@@ -93,6 +94,9 @@ class Keyset {
 
  private:
   Keyset(std::unique_ptr<File> file, std::vector<KeyRecord> records);
+  // Fills out[i] for every entity whose current key is known; the indexes of the others.
+  // REQUIRES: mu_ held (shared).
+  std::vector<size_t> fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const;
   Status write_record(uint32_t index, const KeyRecord& record);
 
   std::unique_ptr<File> file_;

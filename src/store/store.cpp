@@ -117,12 +117,17 @@ writer::Prepared Store::Impl::prepare(const Coordinate& coordinate, EventKind ki
 
 Status Store::Impl::seal_and_hash(std::span<writer::Prepared> events) const {
   if (keyset && writer) {
-    for (writer::Prepared& p : events) {
-      auto key = keyset->key_for_append(p.coordinate->entity());
-      if (!key) return tl::unexpected(key.error());
+    std::vector<std::string_view> entities;
+    entities.reserve(events.size());
+    for (const writer::Prepared& p : events) entities.push_back(p.coordinate->entity());
+    auto keys = keyset->keys_for_append(entities);  // New ones durable first, with one sync.
+    if (!keys) return tl::unexpected(keys.error());
+    for (size_t i = 0; i < events.size(); ++i) {
+      writer::Prepared& p = events[i];
+      auto& [key_id, key] = (*keys)[i];
       const crypto::SealContext context{p.event_id, p.kind, p.coordinate->entity(), p.coordinate->scope()};
-      crypto::seal_payload(key->second, key->first, context, p.payload, p.sealed);
-      sodium_memzero(key->second.data(), key->second.size());
+      crypto::seal_payload(key, key_id, context, p.payload, p.sealed);
+      sodium_memzero(key.data(), key.size());
       p.payload_encrypted = true;
     }
   }

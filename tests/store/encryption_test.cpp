@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "store/store_fixtures.hpp"
+#include "support/fault_fs.hpp"
 #include "support/file_bytes.hpp"
 
 namespace batpak::store_test {
@@ -218,6 +219,44 @@ TEST_F(Encryption, ADamagedKeyRecordIsReportedReadsAsShreddedAndIsRepairedByARea
   BATPAK_ASSERT_OK(store->close());
   store = open(StoreOptions{});
   EXPECT_EQ(store->open_report().damaged_keys, 0u);
+}
+
+// Invariant: a batch's new keys cost one sync together, not one each.
+TEST_F(Encryption, ABatchOfNewEntitiesSyncsTheirKeysOnce) {
+  auto fault = std::make_shared<testing::FaultFs>();
+  StoreOptions o = encrypting();
+  o.fs = fault;
+  auto store = open(o);
+  std::vector<BatchItem> batch;
+  for (int i = 0; i < 40; ++i) batch.push_back({coord("user:" + std::to_string(i)), kKindA, bytes("x"), {}});
+  const uint64_t before = fault->syncs();
+  BATPAK_ASSERT_OK(store->append_batch(batch));
+  const uint64_t first = fault->syncs() - before;
+  BATPAK_ASSERT_OK(store->append_batch(batch));  // The same entities: no new key.
+  const uint64_t second = fault->syncs() - before - first;
+  EXPECT_EQ(first, second + 1) << "the 40 new keys took " << first - second << " syncs";
+  EXPECT_EQ(store->stats().payload_keys, 40u);
+}
+
+// Invariant: when a new key cannot be made durable, the append fails and writes nothing.
+TEST_F(Encryption, AKeyThatCannotBeSyncedFailsTheAppendAndWritesNothing) {
+  auto fault = std::make_shared<testing::FaultFs>();
+  StoreOptions o = encrypting();
+  o.fs = fault;
+  auto store = open(o);
+  BATPAK_ASSERT_OK(store->append(coord("old"), kKindA, bytes("kept")));
+  fault->fail_nth_sync(1);  // The new entity's key sync.
+  BATPAK_EXPECT_ERROR(store->append(coord("new"), kKindA, bytes("lost")), ErrorCode::kIo);
+  EXPECT_EQ(store->stats().event_count, 1u);
+  EXPECT_EQ(store->entity_generation("new"), 0u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(retried, store->append(coord("new"), kKindA, bytes("again")));
+  BATPAK_ASSERT_OK_AND_ASSIGN(event, store->get(retried.event_id));
+  EXPECT_EQ(event.payload, bytes("again"));
+  BATPAK_ASSERT_OK(store->close());
+  store = open(StoreOptions{});
+  BATPAK_ASSERT_OK_AND_ASSIGN(events, store->query(Region::all()));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].payload, bytes("again"));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "crypto/keyset.hpp"
 #include "crypto/payload_cipher.hpp"
 #include "store/signer.hpp"
+#include "util/hash.hpp"
 #include "support/assertions.hpp"
 #include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
@@ -29,6 +30,12 @@ SealContext context_of(std::string_view entity) {
   EventId id;
   id.bytes.fill(0x42);
   return SealContext{id, EventKind(0x1001), entity, "scope"};
+}
+
+Result<Keyset::KeyAndId> key_for(Keyset& keys, std::string_view entity) {
+  auto got = keys.keys_for_append({&entity, 1});
+  if (!got) return tl::unexpected(got.error());
+  return got->front();
 }
 
 bool contains(std::span<const uint8_t> haystack, std::span<const uint8_t> needle) {
@@ -73,6 +80,16 @@ TEST(PayloadCipher, TwoSealsOfOnePayloadDiffer) {
   EXPECT_EQ(empty_sealed.size(), kSealOverheadBytes);
   EXPECT_TRUE(open_payload(key_of(1), context_of("e"), empty_sealed, opened));
   EXPECT_TRUE(opened.empty());
+}
+
+// The tag is the format's (docs/format.md): the first 16 bytes of BLAKE3 in derive-key mode.
+TEST(KeysFile, AnEntityTagIsTheDerivedBlake3OfItsName) {
+  const std::string_view entity = "user:1";
+  const Hash32 digest = util::blake3_derive("batpak keys entity tag v1",
+                                            {reinterpret_cast<const uint8_t*>(entity.data()), entity.size()});
+  const EntityTag tag = entity_tag_of(entity);
+  EXPECT_TRUE(std::equal(tag.begin(), tag.end(), digest.bytes.begin()));
+  EXPECT_NE(entity_tag_of("user:2"), tag);
 }
 
 TEST(KeysFile, RoundTripsAndReadsADamagedRecordAsShredded) {
@@ -120,9 +137,9 @@ TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, report));
   EXPECT_EQ(none, nullptr);
   BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
-  BATPAK_ASSERT_OK_AND_ASSIGN(a, keys->key_for_append("user:a"));
-  BATPAK_ASSERT_OK_AND_ASSIGN(b, keys->key_for_append("user:b"));
-  BATPAK_ASSERT_OK_AND_ASSIGN(a_again, keys->key_for_append("user:a"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a, key_for(*keys, "user:a"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(b, key_for(*keys, "user:b"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_again, key_for(*keys, "user:a"));
   EXPECT_EQ(a.first, 1u);
   EXPECT_EQ(b.first, 2u);
   EXPECT_EQ(a_again, a);
@@ -139,7 +156,7 @@ TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   EXPECT_FALSE(keys->lookup(3).has_value());
   BATPAK_ASSERT_OK_AND_ASSIGN(again, keys->shred("user:a"));
   EXPECT_EQ(again, 0u);
-  BATPAK_ASSERT_OK_AND_ASSIGN(a_new, keys->key_for_append("user:a"));  // A new key after a shred.
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_new, key_for(*keys, "user:a"));  // A new key after a shred.
   EXPECT_EQ(a_new.first, 3u);
   keys.reset();
 
@@ -151,6 +168,27 @@ TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   EXPECT_EQ(reopened->lookup(3)->key, a_new.second);
 }
 
+// Invariant: the new keys of one call are made together, one per entity, however often it is
+// named, and an entity that already has a key keeps it.
+TEST(Keyset, OneCallMakesEachNewEntitysKeyOnce) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.sub("keys");
+  std::filesystem::create_directories(dir);
+  KeysOpenReport report;
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(posix_fs(), dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(old, key_for(*keys, "b"));
+  const std::vector<std::string_view> entities = {"a", "b", "c", "a", "c", "d"};
+  BATPAK_ASSERT_OK_AND_ASSIGN(got, keys->keys_for_append(entities));
+  ASSERT_EQ(got.size(), entities.size());
+  EXPECT_EQ(got[1], old);
+  EXPECT_EQ(got[0], got[3]);
+  EXPECT_EQ(got[2], got[4]);
+  EXPECT_EQ(keys->key_count(), 4u);
+  for (size_t i = 0; i < entities.size(); ++i) EXPECT_EQ(keys->lookup(got[i].first)->key, got[i].second) << i;
+  EXPECT_NE(got[0].second, got[2].second);
+  EXPECT_NE(got[2].second, got[5].second);
+}
+
 TEST(Keyset, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
   testing::TempDir tmp;
   const std::string dir = tmp.sub("keys");
@@ -159,8 +197,8 @@ TEST(Keyset, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
   KeysOpenReport report;
   {
     BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
-    BATPAK_ASSERT_OK(keys->key_for_append("x"));
-    BATPAK_ASSERT_OK(keys->key_for_append("y"));
+    BATPAK_ASSERT_OK(key_for(*keys, "x"));
+    BATPAK_ASSERT_OK(key_for(*keys, "y"));
   }
   const std::string path = dir + "/" + kKeysFileName;
   std::vector<uint8_t> file = testing::read_file_bytes(path);
