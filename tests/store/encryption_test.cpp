@@ -43,6 +43,13 @@ class Encryption : public ::testing::Test {
     EXPECT_TRUE(store) << store.error().to_string();
     return store ? std::move(*store) : nullptr;
   }
+  // An encrypting store over `fault_`.
+  std::unique_ptr<Store> open_over_fault_fs() {
+    StoreOptions o = encrypting();
+    o.fs = fault_;
+    return open(o);
+  }
+  const std::shared_ptr<testing::FaultFs> fault_ = std::make_shared<testing::FaultFs>();
   testing::TempDir tmp_;
 };
 
@@ -223,29 +230,23 @@ TEST_F(Encryption, ADamagedKeyRecordIsReportedReadsAsShreddedAndIsRepairedByARea
 
 // Invariant: a batch's new keys cost one sync together, not one each.
 TEST_F(Encryption, ABatchOfNewEntitiesSyncsTheirKeysOnce) {
-  auto fault = std::make_shared<testing::FaultFs>();
-  StoreOptions o = encrypting();
-  o.fs = fault;
-  auto store = open(o);
+  auto store = open_over_fault_fs();
   std::vector<BatchItem> batch;
   for (int i = 0; i < 40; ++i) batch.push_back({coord("user:" + std::to_string(i)), kKindA, bytes("x"), {}});
-  const uint64_t before = fault->syncs();
+  const uint64_t before = fault_->syncs();
   BATPAK_ASSERT_OK(store->append_batch(batch));
-  const uint64_t first = fault->syncs() - before;
+  const uint64_t first = fault_->syncs() - before;
   BATPAK_ASSERT_OK(store->append_batch(batch));  // The same entities: no new key.
-  const uint64_t second = fault->syncs() - before - first;
+  const uint64_t second = fault_->syncs() - before - first;
   EXPECT_EQ(first, second + 1) << "the 40 new keys took " << first - second << " syncs";
   EXPECT_EQ(store->stats().payload_keys, 40u);
 }
 
 // Invariant: when a new key cannot be made durable, the append fails and writes nothing.
 TEST_F(Encryption, AKeyThatCannotBeSyncedFailsTheAppendAndWritesNothing) {
-  auto fault = std::make_shared<testing::FaultFs>();
-  StoreOptions o = encrypting();
-  o.fs = fault;
-  auto store = open(o);
+  auto store = open_over_fault_fs();
   BATPAK_ASSERT_OK(store->append(coord("old"), kKindA, bytes("kept")));
-  fault->fail_nth_sync(1);  // The new entity's key sync.
+  fault_->fail_nth_sync(1);  // The new entity's key sync.
   BATPAK_EXPECT_ERROR(store->append(coord("new"), kKindA, bytes("lost")), ErrorCode::kIo);
   EXPECT_EQ(store->stats().event_count, 1u);
   EXPECT_EQ(store->entity_generation("new"), 0u);

@@ -128,12 +128,17 @@ TEST(KeysFile, ARecordThatPassesItsChecksumButBreaksARuleIsCorruption) {
   BATPAK_EXPECT_ERROR(decode_keys_file(std::span(empty).first(kKeysHeaderBytes - 1)), ErrorCode::kCorruption);
 }
 
-TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
-  testing::TempDir tmp;
-  const std::string dir = tmp.sub("keys");
-  std::filesystem::create_directories(dir);
-  std::shared_ptr<Fs> fs = posix_fs();
+// A fresh directory for a keys file.
+class KeysetTest : public ::testing::Test {
+ protected:
+  void SetUp() override { std::filesystem::create_directories(dir); }
+  testing::TempDir tmp_;
+  const std::string dir = tmp_.sub("keys");
+  const std::shared_ptr<Fs> fs = posix_fs();
   KeysOpenReport report;
+};
+
+TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, report));
   EXPECT_EQ(none, nullptr);
   BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
@@ -170,12 +175,8 @@ TEST(Keyset, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
 
 // Invariant: the new keys of one call are made together, one per entity, however often it is
 // named, and an entity that already has a key keeps it.
-TEST(Keyset, OneCallMakesEachNewEntitysKeyOnce) {
-  testing::TempDir tmp;
-  const std::string dir = tmp.sub("keys");
-  std::filesystem::create_directories(dir);
-  KeysOpenReport report;
-  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(posix_fs(), dir, true, true, report));
+TEST_F(KeysetTest, OneCallMakesEachNewEntitysKeyOnce) {
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
   BATPAK_ASSERT_OK_AND_ASSIGN(old, key_for(*keys, "b"));
   const std::vector<std::string_view> entities = {"a", "b", "c", "a", "c", "d"};
   BATPAK_ASSERT_OK_AND_ASSIGN(got, keys->keys_for_append(entities));
@@ -189,12 +190,7 @@ TEST(Keyset, OneCallMakesEachNewEntitysKeyOnce) {
   EXPECT_NE(got[2].second, got[5].second);
 }
 
-TEST(Keyset, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
-  testing::TempDir tmp;
-  const std::string dir = tmp.sub("keys");
-  std::filesystem::create_directories(dir);
-  std::shared_ptr<Fs> fs = posix_fs();
-  KeysOpenReport report;
+TEST_F(KeysetTest, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
   {
     BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
     BATPAK_ASSERT_OK(key_for(*keys, "x"));
