@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "format/format.hpp"
 #include "util/bytes.hpp"
 #include "util/random.hpp"
 
@@ -13,6 +14,10 @@ namespace {
 static_assert(kNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kTagBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 static_assert(kKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+// The largest sealed payload still fits in a record.
+static_assert(kSealOverheadBytes <= format::kSealedPayloadExtraBytes);
+static_assert(format::kRecordBytesMax >= format::kPayloadBytesLimit + kSealOverheadBytes + format::kRecordFixedBytes +
+                                            2 * kCoordinateComponentBytesMax);
 
 // The associated data: event id | kind u16 | key id u32 | entity length u16 | entity |
 // scope length u16 | scope (integers little-endian).

@@ -57,8 +57,12 @@ inline constexpr size_t kRecEventHashAt = 176;      // 32 bytes
 // Store flag bits (kRecStoreFlagsAt).
 inline constexpr uint32_t kStoreFlagPayloadEncrypted = 1;  // The payload is sealed (docs/encryption.md).
 
-// Hard ceiling on one record, whatever the options say (256 MiB payload + coordinate).
-inline constexpr uint64_t kRecordBytesMax = (256ull << 20) + kRecordFixedBytes + 2048;
+// Hard ceiling on one record, whatever the options say: the largest payload the options
+// allow (kPayloadBytesLimit), sealed (+ at most kSealedPayloadExtraBytes), and the longest
+// coordinate.
+inline constexpr uint64_t kPayloadBytesLimit = 256ull << 20;
+inline constexpr uint64_t kSealedPayloadExtraBytes = 64;
+inline constexpr uint64_t kRecordBytesMax = kPayloadBytesLimit + kSealedPayloadExtraBytes + kRecordFixedBytes + 2048;
 
 // ---- Domain separation contexts (BLAKE3 derive-key mode) ----
 inline constexpr char kEventHashContext[] = "batpak event hash v1";

@@ -1,6 +1,8 @@
 // Store lifecycle and the write API.
 #include "batpak/store.hpp"
 
+#include <sodium.h>
+
 #include <chrono>
 
 #include "batpak/denial.hpp"
@@ -8,8 +10,6 @@
 #include "segment/manifest.hpp"
 #include "store/signing_record.hpp"
 #include "store/store_impl.hpp"
-#include <sodium.h>
-
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "util/random.hpp"

@@ -22,7 +22,7 @@ Status check_options(const StoreOptions& o) {
   if (o.segment_bytes_max < 4096 || o.segment_bytes_max > (16ull << 30)) {
     return bad("segment_bytes_max must be within 4 KiB .. 16 GiB");
   }
-  if (o.payload_bytes_max == 0 || o.payload_bytes_max > (256u << 20)) {
+  if (o.payload_bytes_max == 0 || o.payload_bytes_max > format::kPayloadBytesLimit) {
     return bad("payload_bytes_max must be within 1 .. 256 MiB");
   }
   if (o.batch_events_max == 0 || o.batch_events_max > 65536) {
