@@ -204,8 +204,9 @@ class Store {
   // with an empty payload and payload_shredded set; its header, hashes and receipts stay
   // valid, and verify() passes. New appends to `entity` are sealed under a new key. An append
   // racing the call may land under either key. Errors: kInvalidArgument (an invalid entity,
-  // or a store without encryption: StoreOptions::encrypt_payloads), kReadOnly, kIo, kClosed.
-  // Thread-safe; reads go on during it.
+  // or a store without encryption: StoreOptions::encrypt_payloads), kReadOnly, kIo, kClosed;
+  // after kIo the shred may or may not have taken effect: call it again. Thread-safe; reads
+  // go on during it.
   Result<uint32_t> shred_entity(std::string_view entity);
 
   // Makes every event appended so far durable.
