@@ -40,16 +40,6 @@ bool checksum_ok(std::span<const uint8_t> block) {
 
 std::string tag_key(const EntityTag& tag) { return std::string(tag.begin(), tag.end()); }
 
-Result<std::vector<uint8_t>> read_whole(File& file) {
-  auto size = file.size();
-  if (!size) return tl::unexpected(size.error());
-  std::vector<uint8_t> bytes(*size);
-  auto read = file.pread(0, bytes);
-  if (!read) return tl::unexpected(read.error());
-  if (*read != bytes.size()) return make_error(ErrorCode::kIo, "short read of the keys file");
-  return bytes;
-}
-
 std::vector<uint8_t> encode_keys_header() {
   std::vector<uint8_t> out(kKeysHeaderBytes, 0);
   std::memcpy(out.data(), kKeysMagic, sizeof(kKeysMagic));
@@ -147,28 +137,26 @@ Keyset::~Keyset() {
 Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
                                              bool create, KeysOpenReport& report) {
   const std::string path = segment::join_path(dir, kKeysFileName);
-  auto exists = fs->exists(path);
-  if (!exists) return tl::unexpected(exists.error());
-  if (!*exists && !create) return std::unique_ptr<Keyset>();
-  if (!*exists) {
+  constexpr uint64_t kFileBytesMax = kKeysHeaderBytes + kKeyRecordBytes * (uint64_t{UINT32_MAX} + 1);  // Ids are u32.
+  auto read = util::read_decoded_small_file<DecodedKeys>(*fs, path, kFileBytesMax, decode_keys_file);
+  if (!read) return tl::unexpected(read.error());
+  if (!*read && !create) return std::unique_ptr<Keyset>();
+  if (!*read) {
     if (auto s = util::replace_file_durably(*fs, dir, path, encode_keys_header()); !s) return tl::unexpected(s.error());
+    read->emplace();
   }
-  auto file = fs->open(path, writable ? Fs::OpenMode::kReadWrite : Fs::OpenMode::kRead);
-  if (!file) return tl::unexpected(file.error());
-  auto bytes = read_whole(**file);
-  if (!bytes) return tl::unexpected(bytes.error());
-  auto named = [&path](Error e) {
-    e.file = path;
-    return tl::unexpected(std::move(e));
-  };
-  auto decoded = decode_keys_file(*bytes);
-  if (!decoded) return named(decoded.error());
-  report.damaged_records = static_cast<uint32_t>(decoded->damaged.size());
-  report.partial_tail_bytes = decoded->partial_tail_bytes;
-  const std::vector<uint32_t> damaged = std::move(decoded->damaged);
-  std::unique_ptr<Keyset> keyset(new Keyset(std::move(*file), std::move(decoded->records)));
-  if (!writable || (damaged.empty() && report.partial_tail_bytes == 0)) return keyset;
-  for (uint32_t index : damaged) {  // Finish what was most likely a torn shred.
+  DecodedKeys& decoded = **read;
+  report.damaged_records = static_cast<uint32_t>(decoded.damaged.size());
+  report.partial_tail_bytes = decoded.partial_tail_bytes;
+  std::unique_ptr<File> file;  // Only a writable keyset writes.
+  if (writable) {
+    auto opened = fs->open(path, Fs::OpenMode::kReadWrite);
+    if (!opened) return tl::unexpected(opened.error());
+    file = std::move(*opened);
+  }
+  std::unique_ptr<Keyset> keyset(new Keyset(std::move(file), std::move(decoded.records)));
+  if (!writable || (decoded.damaged.empty() && decoded.partial_tail_bytes == 0)) return keyset;
+  for (uint32_t index : decoded.damaged) {  // Finish what was most likely a torn shred.
     if (auto s = keyset->write_record(index, keyset->records_[index]); !s) return tl::unexpected(s.error());
   }
   const uint64_t whole = kKeysHeaderBytes + keyset->records_.size() * kKeyRecordBytes;

@@ -99,7 +99,7 @@ class Keyset {
   std::vector<size_t> fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const;
   Status write_record(uint32_t index, const KeyRecord& record);
 
-  std::unique_ptr<File> file_;
+  std::unique_ptr<File> file_;  // Null unless opened writable.
   std::mutex file_mu_;  // Serialises writes and syncs of the file; taken before mu_.
   mutable std::shared_mutex mu_;
   std::vector<KeyRecord> records_;                      // Guarded by mu_.
