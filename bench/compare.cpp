@@ -197,18 +197,20 @@ void usage(FILE* to) {
   std::fprintf(to,
                "usage: batpak_compare [--dir DIR] [--seconds S] [--rounds N] [--reopen-events N]\n"
                "                      [--only raw,rawwrite,sync1,sync8,buffered,async,reopen,\n"
-               "                              sealed1,sealedbuf,sealednew]\n"
+               "                              sealed1,sealedbuf,sealednew,sealednew8]\n"
                "  --dir            parent of the temporary stores and files (default /tmp)\n"
                "  --seconds        duration of each append measurement (default 2)\n"
                "  --rounds         interleaved rounds; medians are reported (default 3)\n"
                "  --reopen-events  events in the reopen store, 200-byte payloads (default 1000000)\n"
                "  --only           run only these measurements (default: all); sealed*: payload\n"
-               "                   encryption (kSync; kBuffered; kBuffered with a new entity per append)\n");
+               "                   encryption (kSync; kBuffered; kBuffered with a new entity per append,\n"
+               "                   from 1 and from 8 appenders)\n");
 }
 
 bool parse(int argc, char** argv, Config& c) {
   static const std::set<std::string> kNames = {"raw",    "rawwrite", "sync1",   "sync8",    "buffered",
-                                               "async",  "reopen",   "sealed1", "sealedbuf", "sealednew"};
+                                               "async",  "reopen",   "sealed1", "sealedbuf", "sealednew",
+                                               "sealednew8"};
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -257,7 +259,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // Append measurements, interleaved round by round so slow phases of a noisy disk hit all.
-  std::vector<double> raw, rawwrite, sync1, sync8, buffered, async1, sealed1, sealedbuf, sealednew;
+  std::vector<double> raw, rawwrite, sync1, sync8, buffered, async1, sealed1, sealedbuf, sealednew, sealednew8;
   for (int round = 0; round < c.rounds; ++round) {
     if (c.wants("raw")) raw.push_back(raw_append(c, /*sync=*/true));
     if (c.wants("rawwrite")) rawwrite.push_back(raw_append(c, /*sync=*/false));
@@ -268,6 +270,7 @@ int main(int argc, char** argv) {
     if (c.wants("sealed1")) sealed1.push_back(batpak_append_rate(c, batpak::Durability::kSync, 1, {true, false}));
     if (c.wants("sealedbuf")) sealedbuf.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1, {true, false}));
     if (c.wants("sealednew")) sealednew.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1, {true, true}));
+    if (c.wants("sealednew8")) sealednew8.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 8, {true, true}));
   }
   Reopen reopen;
   std::vector<double> reopen_rounds, plain_rounds;
@@ -327,8 +330,11 @@ int main(int argc, char** argv) {
       {"sealed_buffered_per_s", median(sealedbuf)},
       {"sealed_buffered_vs_buffered_per_round", bench::per_round_ratio(sealedbuf, buffered)},
       {"sealed_new_entity_buffered_per_s", median(sealednew)},
+      {"sealed_new_entity_buffered_8_threads_per_s", median(sealednew8)},
+      {"sealed_new_entity_8_vs_1_per_round", bench::per_round_ratio(sealednew8, sealednew)},
       {"rounds_per_s", {{"raw", raw}, {"rawwrite", rawwrite}, {"sync1", sync1}, {"sync8", sync8}, {"buffered", buffered}, {"async", async1},
-                        {"sealed1", sealed1}, {"sealedbuf", sealedbuf}, {"sealednew", sealednew}}},
+                        {"sealed1", sealed1}, {"sealedbuf", sealedbuf}, {"sealednew", sealednew},
+                        {"sealednew8", sealednew8}}},
       {"reopen_events", reopen.events},
       {"reopen_data_bytes", reopen.data_bytes},
       {"reopen_s", reopen.open_s},
@@ -371,6 +377,10 @@ int main(int argc, char** argv) {
   row("batpak kBuffered, 1 appender", buffered, times(b1 / 300000.0, "300k/s  (target >= 1x)") +
                                                     times(ratio(b1, rw), "raw pwrite"));
   row("batpak kAsync, 1 appender", async1, times(a1 / 300000.0, "300k/s"));
+  row("sealed kSync, 1 appender", sealed1, times(ratio(median(sealed1), s1), "kSync"));
+  row("sealed kBuffered, 1 appender", sealedbuf, times(ratio(median(sealedbuf), b1), "kBuffered"));
+  row("sealed kBuffered, new entities", sealednew, "");
+  row("  the same, 8 appenders", sealednew8, times(ratio(median(sealednew8), median(sealednew)), "1 appender"));
   if (!single_vs_raw.empty() || !eight_vs_single.empty()) {
     std::printf("ratios within each round: kSync 1/raw median %.2fx, kSync 8/1 median %.2fx\n",
                 median(single_vs_raw), median(eight_vs_single));

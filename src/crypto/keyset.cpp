@@ -181,42 +181,86 @@ std::vector<size_t> Keyset::fill_known(std::span<const std::string_view> entitie
   return missing;
 }
 
+// What one keys_for_append call asks of the keys file, and what it is told. The leader that
+// takes it fills `out` and `status`, then sets `done` under queue_mu_.
+struct Keyset::KeyRequest {
+  std::span<const std::string_view> entities;
+  std::vector<KeyAndId>* out = nullptr;
+  Status status;
+  bool done = false;
+};
+
 Result<std::vector<Keyset::KeyAndId>> Keyset::keys_for_append(std::span<const std::string_view> entities) {
   std::vector<KeyAndId> out(entities.size());
   {
     std::shared_lock lock(mu_);
     if (fill_known(entities, out).empty()) return out;
   }
+  // Group commit: whoever finds no leader at work makes the keys of every request queued so
+  // far with one sync; the others wait for it and the next leader.
+  KeyRequest request{entities, &out, {}, false};
+  std::unique_lock queue_lock(queue_mu_);
+  queue_.push_back(&request);
+  while (!request.done) {
+    if (leader_at_work_) {
+      queue_cv_.wait(queue_lock);
+      continue;
+    }
+    leader_at_work_ = true;
+    std::vector<KeyRequest*> group;
+    group.swap(queue_);
+    queue_lock.unlock();
+    const Status status = make_keys(group);
+    queue_lock.lock();
+    for (KeyRequest* r : group) {
+      r->status = status;
+      r->done = true;
+    }
+    leader_at_work_ = false;
+    queue_cv_.notify_all();
+  }
+  if (!request.status) return tl::unexpected(request.status.error());
+  return out;
+}
+
+Status Keyset::make_keys(std::span<KeyRequest* const> group) {
   std::lock_guard file_lock(file_mu_);  // Only its holders add records.
-  std::vector<size_t> missing;
+  std::vector<std::vector<size_t>> missing(group.size());
   uint32_t next_index = 0;
   {
-    std::shared_lock lock(mu_);  // Another append may have made some while this one waited.
-    missing = fill_known(entities, out);
+    std::shared_lock lock(mu_);  // Another group may have made some while this one queued.
+    for (size_t g = 0; g < group.size(); ++g) missing[g] = fill_known(group[g]->entities, *group[g]->out);
     next_index = static_cast<uint32_t>(records_.size());
   }
   std::vector<KeyRecord> made;
   std::unordered_map<std::string, uint32_t> made_ids;  // An entity named twice gets one key.
-  for (size_t i : missing) {
-    const EntityTag tag = entity_tag_of(entities[i]);
-    auto [it, fresh] = made_ids.try_emplace(tag_key(tag), next_index + static_cast<uint32_t>(made.size()) + 1);
-    if (fresh) {
-      made.push_back(KeyRecord{KeyState::kLive, tag, {}});
-      crypto_aead_xchacha20poly1305_ietf_keygen(made.back().key.data());
+  for (size_t g = 0; g < group.size(); ++g) {
+    for (size_t i : missing[g]) {
+      const EntityTag tag = entity_tag_of(group[g]->entities[i]);
+      auto [it, fresh] = made_ids.try_emplace(tag_key(tag), next_index + static_cast<uint32_t>(made.size()) + 1);
+      if (fresh) {
+        made.push_back(KeyRecord{KeyState::kLive, tag, {}});
+        crypto_aead_xchacha20poly1305_ietf_keygen(made.back().key.data());
+      }
+      (*group[g]->out)[i] = KeyAndId{it->second, made[it->second - next_index - 1].key};
     }
-    out[i] = KeyAndId{it->second, made[it->second - next_index - 1].key};
   }
   // Durable before any payload sealed under them can be: a crash must not keep an event
   // whose key it lost.
   for (size_t k = 0; k < made.size(); ++k) {
-    if (auto s = write_record(next_index + static_cast<uint32_t>(k), made[k]); !s) return tl::unexpected(s.error());
+    if (auto s = write_record(next_index + static_cast<uint32_t>(k), made[k]); !s) return s;
   }
-  if (auto s = file_->sync(); !s) return tl::unexpected(s.error());
+  if (auto s = file_->sync(); !s) return s;
   std::unique_lock lock(mu_);
   for (const KeyRecord& record : made) records_.push_back(record);
   for (const auto& [name, id] : made_ids) current_[name] = id;
   for (KeyRecord& record : made) sodium_memzero(record.key.data(), record.key.size());
-  return out;
+  return {};
+}
+
+size_t Keyset::requests_waiting() const {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
 }
 
 std::optional<KeyRecord> Keyset::lookup(uint32_t key_id) const {

@@ -2,9 +2,11 @@
 // durably, destroyed in place by a shred (docs/encryption.md, docs/format.md). Internal.
 // Thread safety: every member may be called from any thread. Lookups take a shared lock;
 // a new key or a shred writes and syncs the file under `file_mu_`, then publishes under an
-// exclusive lock, so readers never wait on a sync.
+// exclusive lock, so readers never wait on a sync. New keys are group-committed: calls that
+// need them while one sync runs queue up, and the next leader makes all of theirs with one.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -73,7 +75,9 @@ class Keyset {
 
   // The current key of each entity and its id (1-based: record 0 is id 1), in order. Keys
   // for entities without one (never had, or shredded since) are made, written and synced
-  // together (one sync) before any is returned. REQUIRES: opened writable.
+  // before any is returned: with one sync for this call and every other call queued behind
+  // the same sync, which all get one key per entity. On an error no key of the group is
+  // kept, and every call of the group fails with it. REQUIRES: opened writable.
   using KeyAndId = std::pair<uint32_t, Key>;
   Result<std::vector<KeyAndId>> keys_for_append(std::span<const std::string_view> entities);
 
@@ -89,6 +93,8 @@ class Keyset {
 
   uint32_t key_count() const;
   uint32_t shredded_count() const;
+  // Calls of keys_for_append queued for the next leader (tests use it to build a group).
+  size_t requests_waiting() const;
 
   ~Keyset();
 
@@ -98,9 +104,17 @@ class Keyset {
   // REQUIRES: mu_ held (shared).
   std::vector<size_t> fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const;
   Status write_record(uint32_t index, const KeyRecord& record);
+  struct KeyRequest;
+  // Makes, writes and syncs the missing keys of every request of `group`, and fills each
+  // request's `out`. REQUIRES: called by the one leader at work; takes file_mu_.
+  Status make_keys(std::span<KeyRequest* const> group);
 
   std::unique_ptr<File> file_;  // Null unless opened writable.
   std::mutex file_mu_;  // Serialises writes and syncs of the file; taken before mu_.
+  mutable std::mutex queue_mu_;  // Guards queue_ and leader_at_work_; never held during I/O.
+  std::condition_variable queue_cv_;  // Signalled when a leader finishes its group.
+  std::vector<KeyRequest*> queue_;    // Calls waiting for the next leader.
+  bool leader_at_work_ = false;
   mutable std::shared_mutex mu_;
   std::vector<KeyRecord> records_;                      // Guarded by mu_.
   std::unordered_map<std::string, uint32_t> current_;  // Entity tag bytes -> live key id. Guarded by mu_.

@@ -1,7 +1,9 @@
 // Payload encryption under concurrency (run under ThreadSanitizer in CI). Invariant proved
 // here: while appenders make new keys, a shredder destroys them and readers read, every read
 // returns either exactly the payload that was appended or a shredded payload, never an
-// error and never other bytes; and an entity never shredded always reads back whole.
+// error and never other bytes; and an entity never shredded always reads back whole. And
+// appenders that race to make the first key of the same entities (their calls group-commit)
+// make exactly one key per entity.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -80,6 +82,32 @@ TEST(EncryptionConcurrency, ReadsSeeThePayloadOrAShredNeverAnythingElse) {
   }
   BATPAK_ASSERT_OK_AND_ASSIGN(report, store->verify());
   EXPECT_TRUE(report.ok());
+}
+
+TEST(EncryptionConcurrency, AppendersRacingForTheSameNewEntitiesMakeOneKeyEach) {
+  constexpr int kThreads = 8;
+  constexpr int kEntities = 40;
+  testing::TempDir tmp;
+  StoreOptions o;
+  o.encrypt_payloads = true;
+  o.durability = Durability::kBuffered;
+  BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(tmp.sub("store"), o));
+  std::atomic<int> failed_appends{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEntities; ++i) {
+        const std::string entity = "shared:" + std::to_string(i);
+        if (!store->append(coord(entity), kKindA, bytes(entity))) failed_appends.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed_appends.load(), 0);
+  EXPECT_EQ(store->stats().payload_keys, static_cast<uint32_t>(kEntities));
+  BATPAK_ASSERT_OK_AND_ASSIGN(all, store->query(Region::entity("shared")));
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEntities));
+  for (const Event& e : all) EXPECT_EQ(e.payload, bytes(e.coordinate.entity()));
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // payload opens only under its key and its event's context; the keys file round-trips byte
 // for byte; a record whose checksum fails reads as shredded, never as a key; a record that
 // passes its checksum but breaks a rule is corruption; a shred leaves no byte of the key in
-// the file.
+// the file; calls that need new keys while a sync runs share the next sync.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "batpak/batpak.hpp"
 #include "crypto/keyset.hpp"
@@ -14,6 +16,7 @@
 #include "store/signer.hpp"
 #include "util/hash.hpp"
 #include "support/assertions.hpp"
+#include "support/fault_fs.hpp"
 #include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
 
@@ -188,6 +191,86 @@ TEST_F(KeysetTest, OneCallMakesEachNewEntitysKeyOnce) {
   for (size_t i = 0; i < entities.size(); ++i) EXPECT_EQ(keys->lookup(got[i].first)->key, got[i].second) << i;
   EXPECT_NE(got[0].second, got[2].second);
   EXPECT_NE(got[2].second, got[5].second);
+}
+
+// Spins until `ready()` holds; fails the test after 30 s (a hang, not a timing assertion).
+template <typename Ready>
+void wait_until(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!ready()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "gave up waiting";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+// Invariant (group commit of new keys): calls that need new keys while another call's keys
+// are being written share one sync, and an entity asked for by two of them gets one key.
+TEST_F(KeysetTest, CallsQueuedBehindASyncShareTheNextOne) {
+  auto fault = std::make_shared<testing::FaultFs>();
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(old, key_for(*keys, "old"));
+  const uint64_t syncs_before = fault->syncs();
+
+  fault->hold_writes();  // The first call's record write stalls while it leads.
+  Result<Keyset::KeyAndId> first = tl::unexpected(Error{});
+  std::thread leader([&] { first = key_for(*keys, "first"); });
+  wait_until([&] { return fault->writes_waiting() == 1; });
+
+  const std::vector<std::vector<std::string_view>> asks = {
+      {"a"}, {"b"}, {"shared"}, {"shared", "c"}, {"old", "d"}, {"e", "e"}, {"first"}};
+  std::vector<Result<std::vector<Keyset::KeyAndId>>> got(asks.size(), tl::unexpected(Error{}));
+  std::vector<std::thread> queued;
+  for (size_t i = 0; i < asks.size(); ++i) {
+    queued.emplace_back([&, i] { got[i] = keys->keys_for_append(asks[i]); });
+  }
+  wait_until([&] { return keys->requests_waiting() == asks.size(); });
+  fault->release_writes();
+  leader.join();
+  for (std::thread& t : queued) t.join();
+
+  EXPECT_EQ(fault->syncs() - syncs_before, 2u) << "one sync for the leader, one for the seven queued behind it";
+  ASSERT_TRUE(first.has_value());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(got[i].has_value()) << i;
+  EXPECT_EQ((*got[2])[0], (*got[3])[0]);  // "shared", asked for by two calls of one group.
+  EXPECT_EQ((*got[4])[0], old);
+  EXPECT_EQ((*got[5])[0], (*got[5])[1]);
+  EXPECT_EQ((*got[6])[0], *first);  // Made by the first group, found by the second.
+  EXPECT_EQ(keys->key_count(), 1u + 1u + 6u);  // old, first, then a b shared c d e.
+  keys.reset();
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, report));
+  for (const auto& call : got) {
+    for (const auto& [id, key] : *call) EXPECT_EQ(reopened->lookup(id)->key, key) << id;
+  }
+}
+
+// Invariant: when a group's sync fails, every call of that group fails and no key of it is
+// kept; the next call makes its keys again, in the same records.
+TEST_F(KeysetTest, AFailedGroupSyncFailsEveryCallOfTheGroupAndKeepsNoKey) {
+  auto fault = std::make_shared<testing::FaultFs>();
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, report));
+  fault->hold_writes();
+  Result<Keyset::KeyAndId> first = tl::unexpected(Error{});
+  std::thread leader([&] { first = key_for(*keys, "first"); });
+  wait_until([&] { return fault->writes_waiting() == 1; });
+  Result<Keyset::KeyAndId> x = tl::unexpected(Error{}), y = tl::unexpected(Error{});
+  std::thread queued_x([&] { x = key_for(*keys, "x"); });
+  std::thread queued_y([&] { y = key_for(*keys, "y"); });
+  wait_until([&] { return keys->requests_waiting() == 2; });
+  fault->fail_nth_sync(2);  // The leader's sync passes; the group's fails.
+  fault->release_writes();
+  leader.join();
+  queued_x.join();
+  queued_y.join();
+
+  ASSERT_TRUE(first.has_value());
+  ASSERT_FALSE(x.has_value());
+  ASSERT_FALSE(y.has_value());
+  EXPECT_EQ(x.error().code, ErrorCode::kIo);
+  EXPECT_EQ(y.error().code, ErrorCode::kIo);
+  EXPECT_EQ(keys->key_count(), 1u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(y_again, key_for(*keys, "y"));
+  EXPECT_EQ(y_again.first, 2u);
 }
 
 TEST_F(KeysetTest, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
