@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto keys = batpak::crypto::decode_keys_file(bytes);
       if (!keys) break;
       if (keys->damaged.empty() && keys->partial_tail_bytes == 0) {
-        require_same(batpak::crypto::encode_keys_file(keys->records), bytes);
+        require_same(batpak::crypto::encode_keys_file(keys->wrap, keys->records), bytes);
       }
       for (uint32_t index : keys->damaged) {
         if (keys->records.at(index).state != batpak::crypto::KeyState::kShredded) std::abort();

@@ -190,7 +190,10 @@ int main(int argc, char** argv) {
   const std::vector<batpak::crypto::KeyRecord> keys = {
       {batpak::crypto::KeyState::kLive, batpak::crypto::entity_tag_of("user:1"), {7, 7, 7}},
       {batpak::crypto::KeyState::kShredded, batpak::crypto::entity_tag_of("user:2"), {}}};
-  write(out / "fuzz_small_files" / "keys.bin", with_option(8, batpak::crypto::encode_keys_file(keys)));
+  write(out / "fuzz_small_files" / "keys.bin", with_option(8, batpak::crypto::encode_keys_file(std::nullopt, keys)));
+  // The same, its keys wrapped under a master key (a version 2 header).
+  const batpak::crypto::KeyWrap wrap(batpak::crypto::MasterKey{9, 9, 9}, {1, 2, 3});
+  write(out / "fuzz_small_files" / "keys_wrapped.bin", with_option(8, batpak::crypto::encode_keys_file(wrap.header(), keys)));
   // A projection cache row (4): key length, key, row.
   const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
   batpak::CacheRow row{5, 7, 1'800'000'000'000'000, {0x81, 0xa1, 0x6e, 0x01}, {}};

@@ -104,6 +104,13 @@ struct StoreOptions {
   // (docs/encryption.md). A read-write open creates the keys file ("keys"); a store that has
   // one seals every new payload whatever this option says: encryption cannot be turned off.
   bool encrypt_payloads = false;
+  // A secret that wraps every payload key in the keys file (XChaCha20 under a key derived
+  // from it), so the data directory alone no longer reveals payloads (docs/encryption.md,
+  // "Master key"). Setting it turns encrypt_payloads on. It is chosen when the keys file is
+  // made (the first read-write open that encrypts) and needed by every open after that, in
+  // every access mode, also of a backup: a missing or wrong one, or one given for a keys file
+  // made without, is kInvalidArgument. The store never writes it anywhere.
+  std::optional<std::array<uint8_t, 32>> master_key;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().
   std::shared_ptr<Clock> clock;  // Null means system_clock().
   // Where projections keep state between runs. Null means make_no_cache().

@@ -13,120 +13,16 @@
 namespace batpak::crypto {
 namespace {
 
-constexpr uint8_t kKeysMagic[8] = {'B', 'A', 'T', 'P', 'A', 'K', 'K', 'Y'};
-constexpr uint32_t kKeysVersion = 1;
-constexpr char kEntityTagContext[] = "batpak keys entity tag v1";
-// Header: magic (8) | version u32 | record bytes u32 | zeros | checksum u64 at 56.
-constexpr size_t kHeaderVersionAt = 8;
-constexpr size_t kHeaderRecordBytesAt = 12;
-// Record: state u8 | zeros (7) | entity tag (16) | key (32) | checksum u64 at 56.
-constexpr size_t kRecordTagAt = 8;
-constexpr size_t kRecordKeyAt = 24;
-constexpr size_t kChecksumAt = 56;  // XXH3-64 of bytes [0, 56), in the header and in records.
-
-tl::unexpected<Error> corrupt(const std::string& why) { return make_error(ErrorCode::kCorruption, why); }
-
-bool all_zero(std::span<const uint8_t> bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
-}
-
-void seal_checksum(std::vector<uint8_t>& block) {
-  util::store_le<uint64_t>(block.data() + kChecksumAt, util::checksum64({block.data(), kChecksumAt}));
-}
-
-bool checksum_ok(std::span<const uint8_t> block) {
-  return util::load_le<uint64_t>(block.data() + kChecksumAt) == util::checksum64(block.first(kChecksumAt));
-}
-
 std::string tag_key(const EntityTag& tag) { return std::string(tag.begin(), tag.end()); }
-
-std::vector<uint8_t> encode_keys_header() {
-  std::vector<uint8_t> out(kKeysHeaderBytes, 0);
-  std::memcpy(out.data(), kKeysMagic, sizeof(kKeysMagic));
-  util::store_le<uint32_t>(out.data() + kHeaderVersionAt, kKeysVersion);
-  util::store_le<uint32_t>(out.data() + kHeaderRecordBytesAt, static_cast<uint32_t>(kKeyRecordBytes));
-  seal_checksum(out);
-  return out;
-}
-
-Status check_keys_header(std::span<const uint8_t> header) {
-  if (header.size() < kKeysHeaderBytes) return corrupt("keys file header is short");
-  if (std::memcmp(header.data(), kKeysMagic, sizeof(kKeysMagic)) != 0) return corrupt("keys file magic is wrong");
-  if (!checksum_ok(header)) return corrupt("keys file header checksum mismatch");
-  if (util::load_le<uint32_t>(header.data() + kHeaderVersionAt) != kKeysVersion) {
-    return make_error(ErrorCode::kUnsupported, "keys file version is not 1");
-  }
-  if (util::load_le<uint32_t>(header.data() + kHeaderRecordBytesAt) != kKeyRecordBytes ||
-      !all_zero(header.subspan(16, kChecksumAt - 16))) {
-    return corrupt("keys file header has a wrong record size or reserved field");
-  }
-  return {};
-}
 
 }  // namespace
 
-EntityTag entity_tag_of(std::string_view entity) {
-  static const util::Blake3 kContextSeeded(kEntityTagContext);  // The context key, derived once.
-  util::Blake3 hasher(kContextSeeded);
-  hasher.update(entity);
-  const Hash32 digest = hasher.finish();
-  EntityTag tag;
-  std::copy_n(digest.bytes.begin(), tag.size(), tag.begin());
-  return tag;
-}
-
-std::vector<uint8_t> encode_key_record(const KeyRecord& record) {
-  std::vector<uint8_t> out(kKeyRecordBytes, 0);
-  out[0] = static_cast<uint8_t>(record.state);
-  std::memcpy(out.data() + kRecordTagAt, record.entity_tag.data(), kEntityTagBytes);
-  std::memcpy(out.data() + kRecordKeyAt, record.key.data(), kKeyBytes);
-  seal_checksum(out);
-  return out;
-}
-
-Result<std::optional<KeyRecord>> decode_key_record(std::span<const uint8_t> bytes) {
-  if (bytes.size() != kKeyRecordBytes) return corrupt("key record has the wrong size");
-  if (!checksum_ok(bytes)) return std::optional<KeyRecord>();
-  KeyRecord record;
-  std::memcpy(record.entity_tag.data(), bytes.data() + kRecordTagAt, kEntityTagBytes);
-  std::memcpy(record.key.data(), bytes.data() + kRecordKeyAt, kKeyBytes);
-  const bool shredded = bytes[0] == static_cast<uint8_t>(KeyState::kShredded);
-  if (!all_zero(bytes.subspan(1, kRecordTagAt - 1)) || (bytes[0] != static_cast<uint8_t>(KeyState::kLive) && !shredded) ||
-      (shredded && !all_zero(record.key))) {
-    return corrupt("key record has an unknown state, a reserved byte set or a shredded key not zero");
-  }
-  record.state = static_cast<KeyState>(bytes[0]);
-  return std::optional<KeyRecord>(record);
-}
-
-std::vector<uint8_t> encode_keys_file(std::span<const KeyRecord> records) {
-  std::vector<uint8_t> out = encode_keys_header();
-  out.reserve(kKeysHeaderBytes + records.size() * kKeyRecordBytes);
-  for (const KeyRecord& r : records) {
-    const std::vector<uint8_t> record = encode_key_record(r);
-    out.insert(out.end(), record.begin(), record.end());
-  }
-  return out;
-}
-
-Result<DecodedKeys> decode_keys_file(std::span<const uint8_t> bytes) {
-  if (auto s = check_keys_header(bytes); !s) return tl::unexpected(s.error());
-  const std::span<const uint8_t> body = bytes.subspan(kKeysHeaderBytes);
-  DecodedKeys out;
-  out.partial_tail_bytes = body.size() % kKeyRecordBytes;
-  for (size_t at = 0; at + kKeyRecordBytes <= body.size(); at += kKeyRecordBytes) {
-    auto record = decode_key_record(body.subspan(at, kKeyRecordBytes));
-    if (!record) return tl::unexpected(record.error());
-    if (!*record) out.damaged.push_back(static_cast<uint32_t>(out.records.size()));
-    out.records.push_back(record->value_or(KeyRecord{KeyState::kShredded, {}, {}}));
-  }
-  return out;
-}
-
-Keyset::Keyset(std::unique_ptr<File> file, std::vector<KeyRecord> records)
-    : file_(std::move(file)), records_(std::move(records)) {
+Keyset::Keyset(std::unique_ptr<File> file, std::unique_ptr<KeyWrap> wrap, std::vector<KeyRecord> records)
+    : file_(std::move(file)), wrap_(std::move(wrap)), records_(std::move(records)) {
   for (size_t i = 0; i < records_.size(); ++i) {
-    if (records_[i].state == KeyState::kLive) current_[tag_key(records_[i].entity_tag)] = static_cast<uint32_t>(i + 1);
+    if (records_[i].state != KeyState::kLive) continue;
+    if (wrap_) records_[i].key = wrap_->apply(static_cast<uint32_t>(i), records_[i].key);  // Unwrapped in memory.
+    current_[tag_key(records_[i].entity_tag)] = static_cast<uint32_t>(i + 1);
   }
 }
 
@@ -134,18 +30,60 @@ Keyset::~Keyset() {
   for (KeyRecord& r : records_) sodium_memzero(r.key.data(), r.key.size());
 }
 
+namespace {
+
+// The wrapping of a file with header `wrap` under `master_key`: null for a file whose keys
+// are not wrapped; kInvalidArgument when the master key is missing, not wanted or wrong.
+Result<std::unique_ptr<KeyWrap>> wrap_for(const std::optional<WrapHeader>& wrap, const std::optional<MasterKey>& master_key) {
+  if (!wrap && !master_key) return std::unique_ptr<KeyWrap>();
+  if (!wrap) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "a master key was given, but this store's payload keys are not wrapped (a master key is "
+                      "chosen when the keys file is made)");
+  }
+  if (!master_key) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "this store's payload keys are wrapped under a master key, and none was given "
+                      "(StoreOptions::master_key)");
+  }
+  auto made = std::make_unique<KeyWrap>(*master_key, wrap->file_id);
+  if (made->header() != *wrap) {
+    return make_error(ErrorCode::kInvalidArgument, "the master key is not the one this store's payload keys are wrapped under");
+  }
+  return made;
+}
+
+// A new, empty keys file's contents: wrapped under a fresh file id when there is a master key.
+DecodedKeys new_keys_file(const std::optional<MasterKey>& master_key) {
+  DecodedKeys fresh;
+  if (master_key) {
+    std::array<uint8_t, 16> file_id;
+    randombytes_buf(file_id.data(), file_id.size());
+    fresh.wrap = KeyWrap(*master_key, file_id).header();
+  }
+  return fresh;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
-                                             bool create, KeysOpenReport& report) {
+                                             bool create, const std::optional<MasterKey>& master_key,
+                                             KeysOpenReport& report) {
   const std::string path = segment::join_path(dir, kKeysFileName);
   constexpr uint64_t kFileBytesMax = kKeysHeaderBytes + kKeyRecordBytes * (uint64_t{UINT32_MAX} + 1);  // Ids are u32.
   auto read = util::read_decoded_small_file<DecodedKeys>(*fs, path, kFileBytesMax, decode_keys_file);
   if (!read) return tl::unexpected(read.error());
   if (!*read && !create) return std::unique_ptr<Keyset>();
   if (!*read) {
-    if (auto s = util::replace_file_durably(*fs, dir, path, encode_keys_header()); !s) return tl::unexpected(s.error());
-    read->emplace();
+    DecodedKeys fresh = new_keys_file(master_key);
+    if (auto s = util::replace_file_durably(*fs, dir, path, encode_keys_file(fresh.wrap, {})); !s) {
+      return tl::unexpected(s.error());
+    }
+    read->emplace(std::move(fresh));
   }
   DecodedKeys& decoded = **read;
+  auto wrap = wrap_for(decoded.wrap, master_key);
+  if (!wrap) return tl::unexpected(wrap.error());
   report.damaged_records = static_cast<uint32_t>(decoded.damaged.size());
   report.partial_tail_bytes = decoded.partial_tail_bytes;
   std::unique_ptr<File> file;  // Only a writable keyset writes.
@@ -154,7 +92,7 @@ Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, cons
     if (!opened) return tl::unexpected(opened.error());
     file = std::move(*opened);
   }
-  std::unique_ptr<Keyset> keyset(new Keyset(std::move(file), std::move(decoded.records)));
+  std::unique_ptr<Keyset> keyset(new Keyset(std::move(file), std::move(*wrap), std::move(decoded.records)));
   if (!writable || (decoded.damaged.empty() && decoded.partial_tail_bytes == 0)) return keyset;
   for (uint32_t index : decoded.damaged) {  // Finish what was most likely a torn shred.
     if (auto s = keyset->write_record(index, keyset->records_[index]); !s) return tl::unexpected(s.error());
@@ -165,8 +103,17 @@ Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, cons
   return keyset;
 }
 
+KeyRecord Keyset::stored_form(uint32_t index, const KeyRecord& record) const {
+  KeyRecord stored = record;
+  if (wrap_ && record.state == KeyState::kLive) stored.key = wrap_->apply(index, record.key);
+  return stored;
+}
+
 Status Keyset::write_record(uint32_t index, const KeyRecord& record) {
-  return file_->pwrite(kKeysHeaderBytes + uint64_t{index} * kKeyRecordBytes, encode_key_record(record));
+  KeyRecord stored = stored_form(index, record);
+  const std::vector<uint8_t> bytes = encode_key_record(stored);
+  sodium_memzero(stored.key.data(), stored.key.size());
+  return file_->pwrite(kKeysHeaderBytes + uint64_t{index} * kKeyRecordBytes, bytes);
 }
 
 std::vector<size_t> Keyset::fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const {
@@ -296,7 +243,12 @@ Result<uint32_t> Keyset::shred(std::string_view entity) {
 
 std::vector<uint8_t> Keyset::encode_file() const {
   std::shared_lock lock(mu_);
-  return encode_keys_file(records_);
+  std::vector<KeyRecord> stored;
+  stored.reserve(records_.size());
+  for (size_t i = 0; i < records_.size(); ++i) stored.push_back(stored_form(static_cast<uint32_t>(i), records_[i]));
+  std::vector<uint8_t> bytes = encode_keys_file(wrap_ ? std::optional(wrap_->header()) : std::nullopt, stored);
+  for (KeyRecord& r : stored) sodium_memzero(r.key.data(), r.key.size());
+  return bytes;
 }
 
 uint32_t Keyset::key_count() const {

@@ -21,43 +21,9 @@
 
 #include "batpak/env.hpp"
 #include "batpak/status.hpp"
-#include "crypto/payload_cipher.hpp"
+#include "crypto/keys_file.hpp"
 
 namespace batpak::crypto {
-
-inline constexpr char kKeysFileName[] = "keys";
-inline constexpr size_t kKeysHeaderBytes = 64;
-inline constexpr size_t kKeyRecordBytes = 64;
-inline constexpr size_t kEntityTagBytes = 16;
-using EntityTag = std::array<uint8_t, kEntityTagBytes>;
-
-enum class KeyState : uint8_t { kLive = 1, kShredded = 2 };
-
-// One record of the file, decoded. A shredded record's key is all zeros.
-struct KeyRecord {
-  KeyState state = KeyState::kLive;
-  EntityTag entity_tag{};
-  Key key{};
-};
-
-// The 16-byte tag that names an entity in the keys file: BLAKE3 (derive-key mode) of its name.
-EntityTag entity_tag_of(std::string_view entity);
-
-std::vector<uint8_t> encode_key_record(const KeyRecord& record);
-// nullopt: the checksum fails (a torn shred, or damage). kCorruption: the checksum holds
-// but the contents break a rule (unknown state, reserved bytes, a shredded key not zero).
-Result<std::optional<KeyRecord>> decode_key_record(std::span<const uint8_t> bytes);
-
-// A whole keys file: its header, then one record per key id.
-std::vector<uint8_t> encode_keys_file(std::span<const KeyRecord> records);
-struct DecodedKeys {
-  std::vector<KeyRecord> records;   // A damaged record decodes as shredded, with a zero tag.
-  std::vector<uint32_t> damaged;    // Indexes of the records whose checksum failed.
-  uint64_t partial_tail_bytes = 0;  // Bytes after the last whole record.
-};
-// kCorruption for a damaged header (short, magic, checksum, record size, reserved field)
-// or a record that breaks a rule; kUnsupported for a newer version.
-Result<DecodedKeys> decode_keys_file(std::span<const uint8_t> bytes);
 
 // What opening the keys file found. kReadWrite repairs both (docs/encryption.md).
 struct KeysOpenReport {
@@ -68,10 +34,13 @@ struct KeysOpenReport {
 class Keyset {
  public:
   // Opens `dir`'s keys file; nullptr when there is none and !create. `create` makes an
-  // empty one durably first. `writable`: damaged records are rewritten as shredded and a
-  // partial record at the end is cut, durably. REQUIRES: create implies writable.
+  // empty one durably first, whose keys are wrapped under `master_key` if one is given.
+  // `writable`: damaged records are rewritten as shredded and a partial record at the end is
+  // cut, durably. kInvalidArgument when the file's keys are wrapped and `master_key` is
+  // missing or wrong, or they are not and one is given. REQUIRES: create implies writable.
   static Result<std::unique_ptr<Keyset>> open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
-                                              bool create, KeysOpenReport& report);
+                                              bool create, const std::optional<MasterKey>& master_key,
+                                              KeysOpenReport& report);
 
   // The current key of each entity and its id (1-based: record 0 is id 1), in order. Keys
   // for entities without one (never had, or shredded since) are made, written and synced
@@ -88,7 +57,8 @@ class Keyset {
   // returns how many. The next keys_for_append for it makes a new key. REQUIRES: writable.
   Result<uint32_t> shred(std::string_view entity);
 
-  // The whole file as it stands (header and every record), for a copy of the store.
+  // The whole file as it stands (header and every record, keys wrapped as in the file), for
+  // a copy of the store.
   std::vector<uint8_t> encode_file() const;
 
   uint32_t key_count() const;
@@ -99,7 +69,10 @@ class Keyset {
   ~Keyset();
 
  private:
-  Keyset(std::unique_ptr<File> file, std::vector<KeyRecord> records);
+  // `records` as decoded: their live keys still wrapped when `wrap` is set.
+  Keyset(std::unique_ptr<File> file, std::unique_ptr<KeyWrap> wrap, std::vector<KeyRecord> records);
+  // `record` as the file holds it at `index`: a live key wrapped when the file wraps keys.
+  KeyRecord stored_form(uint32_t index, const KeyRecord& record) const;
   // Fills out[i] for every entity whose current key is known; the indexes of the others.
   // REQUIRES: mu_ held (shared).
   std::vector<size_t> fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const;
@@ -110,6 +83,7 @@ class Keyset {
   Status make_keys(std::span<KeyRequest* const> group);
 
   std::unique_ptr<File> file_;  // Null unless opened writable.
+  const std::unique_ptr<KeyWrap> wrap_;  // Null when the file's keys are not wrapped.
   std::mutex file_mu_;  // Serialises writes and syncs of the file; taken before mu_.
   mutable std::mutex queue_mu_;  // Guards queue_ and leader_at_work_; never held during I/O.
   std::condition_variable queue_cv_;  // Signalled when a leader finishes its group.

@@ -331,7 +331,8 @@ Status load_signing_record(Store::Impl& s) {
 Status load_keyset(Store::Impl& s) {
   const bool writable = s.options.access == AccessMode::kReadWrite;
   crypto::KeysOpenReport found;
-  auto keyset = crypto::Keyset::open(s.fs, s.dir, writable, writable && s.options.encrypt_payloads, found);
+  const bool encrypt = s.options.encrypt_payloads || s.options.master_key.has_value();
+  auto keyset = crypto::Keyset::open(s.fs, s.dir, writable, writable && encrypt, s.options.master_key, found);
   if (!keyset) return tl::unexpected(keyset.error());
   s.keyset = std::move(*keyset);
   s.report.damaged_keys = found.damaged_records;

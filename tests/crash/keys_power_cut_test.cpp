@@ -5,7 +5,8 @@
 // the unsynced writes reached the disk (none, all, or all with the last one torn), the disk
 // left behind opens, every acknowledged event reads back with its own payload unless its
 // entity's shred was acknowledged (a shred the cut interrupted may or may not have taken
-// effect), every event of an acknowledged shred reads as shredded, and verify() passes.
+// effect), every event of an acknowledged shred reads as shredded, and verify() passes. Run
+// twice: with plain keys, and with keys wrapped under a master key.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -25,8 +26,10 @@ const EventKind kKind(0x1001);
 const std::string kDir = "/sim/store";
 const std::vector<std::string> kEntities = {"user:a", "user:b", "user:c"};
 
-StoreOptions options_on(std::shared_ptr<Fs> fs) {
+// `wrapped`: the keys are wrapped under a master key (StoreOptions::master_key).
+StoreOptions options_on(std::shared_ptr<Fs> fs, bool wrapped) {
   StoreOptions options;
+  if (wrapped) options.master_key = std::array<uint8_t, 32>{0x6b, 0x65, 0x79};
   options.fs = std::move(fs);
   options.preallocate_bytes = 0;  // Megabytes of zeros would only slow SimFs down.
   options.encrypt_payloads = true;
@@ -49,11 +52,11 @@ struct Session {
 
 // Appends one event to each entity, shreds "user:b", appends one more to each (user:b's under
 // a new key), closes; the power fails at the `crash_at`-th mutating call (0: never).
-Session run_session(uint64_t crash_at) {
+Session run_session(uint64_t crash_at, bool wrapped) {
   Session run;
   run.fs = std::make_shared<SimFs>();
   run.fs->crash_at(crash_at);
-  auto store = Store::open(kDir, options_on(run.fs));
+  auto store = Store::open(kDir, options_on(run.fs, wrapped));
   if (!store) return run;
   auto append_all = [&](int round) {
     for (const std::string& entity : kEntities) {
@@ -90,18 +93,21 @@ std::vector<std::shared_ptr<SimFs>> disks_after(const Session& run) {
   return disks;
 }
 
-TEST(KeysPowerCut, AcknowledgedSealsKeepTheirKeysAndAcknowledgedShredsStayShredded) {
-  const Session whole = run_session(0);
+class KeysPowerCut : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KeysPowerCut, AcknowledgedSealsKeepTheirKeysAndAcknowledgedShredsStayShredded) {
+  const bool wrapped = GetParam();
+  const Session whole = run_session(0, wrapped);
   ASSERT_EQ(whole.acked.size(), 6u);
   ASSERT_TRUE(whole.shred_acked);
   size_t disks_checked = 0;
   size_t shredded_disks = 0;
   for (uint64_t cut = 1; cut <= whole.calls + 1; ++cut) {
-    const Session run = run_session(cut);
+    const Session run = run_session(cut, wrapped);
     int variant = 0;
     for (const std::shared_ptr<SimFs>& disk : disks_after(run)) {
       const std::string when = "cut at call " + std::to_string(cut) + ", disk " + std::to_string(variant++);
-      auto store = Store::open(kDir, options_on(disk));
+      auto store = Store::open(kDir, options_on(disk, wrapped));
       ASSERT_TRUE(store) << when << ": " << store.error().to_string();
       for (const auto& [id, payload] : run.acked) {
         auto event = (*store)->get(id);
@@ -122,11 +128,15 @@ TEST(KeysPowerCut, AcknowledgedSealsKeepTheirKeysAndAcknowledgedShredsStayShredd
       ++disks_checked;
     }
   }
-  std::printf("keys file power cuts: %llu mutating calls, %zu disks checked, %zu after an acknowledged shred\n",
-              static_cast<unsigned long long>(whole.calls), disks_checked, shredded_disks);
+  std::printf("keys file power cuts (%s keys): %llu mutating calls, %zu disks checked, %zu after an acknowledged shred\n",
+              wrapped ? "wrapped" : "plain", static_cast<unsigned long long>(whole.calls), disks_checked,
+              shredded_disks);
   EXPECT_GT(shredded_disks, 0u);
   EXPECT_LT(shredded_disks, disks_checked);
 }
+
+INSTANTIATE_TEST_SUITE_P(PlainAndWrappedKeys, KeysPowerCut, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) { return param.param ? "Wrapped" : "Plain"; });
 
 }  // namespace
 }  // namespace batpak::testing

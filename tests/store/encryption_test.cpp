@@ -3,7 +3,9 @@
 // every reader gets the plaintext back; after shred_entity no read of that entity's events
 // yields its payload (also after reopen, in a snapshot and in a backup made afterwards),
 // while headers, hashes, receipts and verify() are unaffected; encryption cannot be turned
-// off; a sealed payload without its keys file is corruption, never returned as plaintext.
+// off; a sealed payload without its keys file is corruption, never returned as plaintext;
+// a store whose keys are wrapped under a master key opens (in every mode, and as a backup)
+// only with that master key.
 #include <filesystem>
 
 #include "store/store_fixtures.hpp"
@@ -258,6 +260,47 @@ TEST_F(Encryption, AKeyThatCannotBeSyncedFailsTheAppendAndWritesNothing) {
   BATPAK_ASSERT_OK_AND_ASSIGN(events, store->query(Region::all()));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1].payload, bytes("again"));
+}
+
+TEST_F(Encryption, AStoreWithAMasterKeyOpensOnlyWithItInEveryModeAndAsABackup) {
+  const std::vector<uint8_t> secret = bytes("the master key guards this");
+  StoreOptions with_master;
+  with_master.master_key = std::array<uint8_t, 32>{0x11, 0x22};  // Turns encryption on by itself.
+  EventId id;
+  {
+    auto store = open(with_master);
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->stats().encrypts_payloads);
+    BATPAK_ASSERT_OK_AND_ASSIGN(receipt, store->append(coord("user:m"), kKindA, secret));
+    id = receipt.event_id;
+    BATPAK_ASSERT_OK(store->backup(tmp_.sub("copy")));
+  }
+  EXPECT_FALSE(any_file_holds(dir(), secret));
+  StoreOptions wrong = with_master;
+  wrong.master_key->back() = 0x01;
+  for (AccessMode access : {AccessMode::kReadWrite, AccessMode::kReadOnly, AccessMode::kReadSnapshot}) {
+    StoreOptions none = encrypting();
+    none.access = wrong.access = access;
+    BATPAK_EXPECT_ERROR(Store::open(dir(), none), ErrorCode::kInvalidArgument);
+    BATPAK_EXPECT_ERROR(Store::open(dir(), wrong), ErrorCode::kInvalidArgument);
+  }
+  for (const std::string& where : {dir(), tmp_.sub("copy")}) {
+    BATPAK_EXPECT_ERROR(Store::open(where, encrypting()), ErrorCode::kInvalidArgument);
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(where, with_master));
+    BATPAK_ASSERT_OK_AND_ASSIGN(event, store->get(id));
+    EXPECT_EQ(event.payload, secret) << where;
+  }
+}
+
+TEST_F(Encryption, AMasterKeyIsRefusedByAStoreWhoseKeysWereMadeWithoutOne) {
+  {
+    auto store = open();
+    BATPAK_ASSERT_OK(store->append(coord("user:p"), kKindA, bytes("plain keys")));
+  }
+  StoreOptions with_master = encrypting();
+  with_master.master_key = std::array<uint8_t, 32>{0x33};
+  BATPAK_EXPECT_ERROR(Store::open(dir(), with_master), ErrorCode::kInvalidArgument);
+  EXPECT_NE(open(), nullptr);  // Refused without any change: it still opens as it was made.
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // payload opens only under its key and its event's context; the keys file round-trips byte
 // for byte; a record whose checksum fails reads as shredded, never as a key; a record that
 // passes its checksum but breaks a rule is corruption; a shred leaves no byte of the key in
-// the file; calls that need new keys while a sync runs share the next sync.
+// the file; calls that need new keys while a sync runs share the next sync; under a master
+// key no key is in the file as it is, and the file opens only with that master key.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "crypto/keyset.hpp"
 #include "crypto/payload_cipher.hpp"
 #include "store/signer.hpp"
+#include "util/bytes.hpp"
 #include "util/hash.hpp"
 #include "support/assertions.hpp"
 #include "support/fault_fs.hpp"
@@ -43,6 +45,15 @@ Result<Keyset::KeyAndId> key_for(Keyset& keys, std::string_view entity) {
 
 bool contains(std::span<const uint8_t> haystack, std::span<const uint8_t> needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+
+// `file` with a live record for `entity` appended at `index`, its key wrapped by `wrap`.
+std::vector<uint8_t> file_with_record(std::vector<uint8_t> file, uint32_t index, const KeyWrap& wrap, const Key& key,
+                                      std::string_view entity) {
+  EXPECT_EQ(file.size(), kKeysHeaderBytes + index * kKeyRecordBytes);
+  const std::vector<uint8_t> record = encode_key_record({KeyState::kLive, entity_tag_of(entity), wrap.apply(index, key)});
+  file.insert(file.end(), record.begin(), record.end());
+  return file;
 }
 
 TEST(PayloadCipher, OpensOnlyUnderItsKeyAndContext) {
@@ -99,14 +110,14 @@ TEST(KeysFile, RoundTripsAndReadsADamagedRecordAsShredded) {
   const std::vector<KeyRecord> records = {{KeyState::kLive, entity_tag_of("a"), key_of(3)},
                                           {KeyState::kShredded, entity_tag_of("b"), {}},
                                           {KeyState::kLive, entity_tag_of("c"), key_of(4)}};
-  std::vector<uint8_t> file = encode_keys_file(records);
+  std::vector<uint8_t> file = encode_keys_file(std::nullopt, records);
   ASSERT_EQ(file.size(), kKeysHeaderBytes + 3 * kKeyRecordBytes);
   BATPAK_ASSERT_OK_AND_ASSIGN(decoded, decode_keys_file(file));
   ASSERT_EQ(decoded.records.size(), 3u);
   EXPECT_TRUE(decoded.damaged.empty());
   EXPECT_EQ(decoded.records[0].key, key_of(3));
   EXPECT_EQ(decoded.records[1].state, KeyState::kShredded);
-  EXPECT_EQ(encode_keys_file(decoded.records), file);
+  EXPECT_EQ(encode_keys_file(std::nullopt, decoded.records), file);
 
   file[kKeysHeaderBytes + 2 * kKeyRecordBytes + 30] ^= 0x10;  // Inside record 2's key.
   file.push_back(0x55);                                      // A partial record.
@@ -124,11 +135,43 @@ TEST(KeysFile, ARecordThatPassesItsChecksumButBreaksARuleIsCorruption) {
   KeyRecord unknown{KeyState::kLive, entity_tag_of("a"), key_of(9)};
   unknown.state = static_cast<KeyState>(3);
   BATPAK_EXPECT_ERROR(decode_key_record(encode_key_record(unknown)), ErrorCode::kCorruption);
-  std::vector<uint8_t> header = encode_keys_file({});
+  std::vector<uint8_t> header = encode_keys_file(std::nullopt, {});
   header[0] ^= 0xFF;
   BATPAK_EXPECT_ERROR(decode_keys_file(header), ErrorCode::kCorruption);
-  const std::vector<uint8_t> empty = encode_keys_file({});
+  const std::vector<uint8_t> empty = encode_keys_file(std::nullopt, {});
   BATPAK_EXPECT_ERROR(decode_keys_file(std::span(empty).first(kKeysHeaderBytes - 1)), ErrorCode::kCorruption);
+}
+
+// A version 2 header carries the file id and the master key check; its records round-trip
+// as stored; a version 1 header with bytes in those fields is corruption.
+TEST(KeysFile, AWrappedFileRoundTripsItsHeader) {
+  const KeyWrap wrap(MasterKey{5}, {6});
+  const std::vector<KeyRecord> records = {{KeyState::kLive, entity_tag_of("a"), key_of(3)}};
+  const std::vector<uint8_t> file = encode_keys_file(wrap.header(), records);
+  BATPAK_ASSERT_OK_AND_ASSIGN(decoded, decode_keys_file(file));
+  ASSERT_TRUE(decoded.wrap.has_value());
+  EXPECT_EQ(*decoded.wrap, wrap.header());
+  EXPECT_EQ(encode_keys_file(decoded.wrap, decoded.records), file);
+
+  std::vector<uint8_t> plain = encode_keys_file(std::nullopt, records);
+  plain[20] = 1;  // Where a version 2 header holds its file id.
+  util::store_le<uint64_t>(plain.data() + 56, util::checksum64({plain.data(), 56}));
+  BATPAK_EXPECT_ERROR(decode_keys_file(plain), ErrorCode::kCorruption);
+}
+
+// The wrap is a keystream: applied twice it gives the key back; it differs per record index,
+// per file id and per master key, and the check tells master keys apart.
+TEST(KeysFile, AWrapDependsOnTheMasterKeyTheFileAndTheRecord) {
+  const KeyWrap wrap(MasterKey{1}, {2});
+  const Key key = key_of(0x77);
+  const Key wrapped = wrap.apply(0, key);
+  EXPECT_NE(wrapped, key);
+  EXPECT_EQ(wrap.apply(0, wrapped), key);
+  EXPECT_NE(wrap.apply(1, key), wrapped);
+  EXPECT_NE(KeyWrap(MasterKey{1}, {3}).apply(0, key), wrapped);
+  EXPECT_NE(KeyWrap(MasterKey{9}, {2}).apply(0, key), wrapped);
+  EXPECT_NE(KeyWrap(MasterKey{9}, {2}).header().check, wrap.header().check);
+  EXPECT_EQ(KeyWrap(MasterKey{1}, {2}).header(), wrap.header());
 }
 
 // A fresh directory for a keys file.
@@ -142,9 +185,9 @@ class KeysetTest : public ::testing::Test {
 };
 
 TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
-  BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, std::nullopt, report));
   EXPECT_EQ(none, nullptr);
-  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, std::nullopt, report));
   BATPAK_ASSERT_OK_AND_ASSIGN(a, key_for(*keys, "user:a"));
   BATPAK_ASSERT_OK_AND_ASSIGN(b, key_for(*keys, "user:b"));
   BATPAK_ASSERT_OK_AND_ASSIGN(a_again, key_for(*keys, "user:a"));
@@ -168,7 +211,7 @@ TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   EXPECT_EQ(a_new.first, 3u);
   keys.reset();
 
-  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, std::nullopt, report));
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(reopened->key_count(), 3u);
   EXPECT_EQ(reopened->shredded_count(), 1u);
@@ -179,7 +222,7 @@ TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
 // Invariant: the new keys of one call are made together, one per entity, however often it is
 // named, and an entity that already has a key keeps it.
 TEST_F(KeysetTest, OneCallMakesEachNewEntitysKeyOnce) {
-  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, std::nullopt, report));
   BATPAK_ASSERT_OK_AND_ASSIGN(old, key_for(*keys, "b"));
   const std::vector<std::string_view> entities = {"a", "b", "c", "a", "c", "d"};
   BATPAK_ASSERT_OK_AND_ASSIGN(got, keys->keys_for_append(entities));
@@ -207,7 +250,7 @@ void wait_until(Ready ready) {
 // are being written share one sync, and an entity asked for by two of them gets one key.
 TEST_F(KeysetTest, CallsQueuedBehindASyncShareTheNextOne) {
   auto fault = std::make_shared<testing::FaultFs>();
-  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, std::nullopt, report));
   BATPAK_ASSERT_OK_AND_ASSIGN(old, key_for(*keys, "old"));
   const uint64_t syncs_before = fault->syncs();
 
@@ -238,7 +281,7 @@ TEST_F(KeysetTest, CallsQueuedBehindASyncShareTheNextOne) {
   EXPECT_EQ(keys->key_count(), 1u + 1u + 6u);  // old, first, then a b shared c d e.
   keys.reset();
 
-  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, false, false, std::nullopt, report));
   for (const auto& call : got) {
     for (const auto& [id, key] : *call) EXPECT_EQ(reopened->lookup(id)->key, key) << id;
   }
@@ -248,7 +291,7 @@ TEST_F(KeysetTest, CallsQueuedBehindASyncShareTheNextOne) {
 // kept; the next call makes its keys again, in the same records.
 TEST_F(KeysetTest, AFailedGroupSyncFailsEveryCallOfTheGroupAndKeepsNoKey) {
   auto fault = std::make_shared<testing::FaultFs>();
-  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, std::nullopt, report));
   fault->hold_writes();
   Result<Keyset::KeyAndId> first = tl::unexpected(Error{});
   std::thread leader([&] { first = key_for(*keys, "first"); });
@@ -273,9 +316,51 @@ TEST_F(KeysetTest, AFailedGroupSyncFailsEveryCallOfTheGroupAndKeepsNoKey) {
   EXPECT_EQ(y_again.first, 2u);
 }
 
+// Invariant (master key): no key of a wrapped keys file is in the file as it is; each one is
+// there wrapped under the master key; the file opens only with that master key; shreds and
+// copies keep working.
+TEST_F(KeysetTest, AMasterKeyWrapsEveryKeyAndIsNeededToOpenTheFile) {
+  const MasterKey master{0x4d, 0x4b};
+  const std::string path = dir + "/" + kKeysFileName;
+  std::vector<Keyset::KeyAndId> made;
+  {
+    BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, master, report));
+    for (std::string_view entity : {"a", "b", "c"}) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(got, key_for(*keys, entity));
+      made.push_back(got);
+    }
+    BATPAK_ASSERT_OK(keys->shred("b"));
+    EXPECT_EQ(keys->encode_file(), testing::read_file_bytes(path));
+  }
+  const std::vector<uint8_t> file = testing::read_file_bytes(path);
+  BATPAK_ASSERT_OK_AND_ASSIGN(decoded, decode_keys_file(file));
+  ASSERT_TRUE(decoded.wrap.has_value());
+  const KeyWrap wrap(master, decoded.wrap->file_id);
+  for (uint32_t index : {0u, 2u}) {
+    EXPECT_FALSE(contains(file, made[index].second)) << index;
+    EXPECT_EQ(wrap.apply(index, decoded.records[index].key), made[index].second) << index;
+  }
+  EXPECT_EQ(decoded.records[1].key, Key{});  // A shredded key is zeros, wrapped or not.
+
+  BATPAK_EXPECT_ERROR(Keyset::open(fs, dir, false, false, std::nullopt, report), ErrorCode::kInvalidArgument);
+  BATPAK_EXPECT_ERROR(Keyset::open(fs, dir, true, false, MasterKey{0x4d}, report), ErrorCode::kInvalidArgument);
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Keyset::open(fs, dir, true, false, master, report));
+  EXPECT_EQ(reopened->lookup(1)->key, made[0].second);
+  EXPECT_EQ(reopened->lookup(2)->state, KeyState::kShredded);
+  BATPAK_ASSERT_OK_AND_ASSIGN(d, key_for(*reopened, "d"));  // New keys after a reopen wrap too.
+  EXPECT_FALSE(contains(testing::read_file_bytes(path), d.second));
+  EXPECT_EQ(testing::read_file_bytes(path), file_with_record(file, 3, wrap, d.second, "d"));
+}
+
+TEST_F(KeysetTest, AMasterKeyForAFileMadeWithoutOneIsRefused) {
+  { BATPAK_ASSERT_OK(Keyset::open(fs, dir, true, true, std::nullopt, report)); }
+  BATPAK_EXPECT_ERROR(Keyset::open(fs, dir, false, false, MasterKey{1}, report), ErrorCode::kInvalidArgument);
+  BATPAK_EXPECT_ERROR(Keyset::open(fs, dir, true, true, MasterKey{1}, report), ErrorCode::kInvalidArgument);
+}
+
 TEST_F(KeysetTest, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartialOne) {
   {
-    BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, report));
+    BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fs, dir, true, true, std::nullopt, report));
     BATPAK_ASSERT_OK(key_for(*keys, "x"));
     BATPAK_ASSERT_OK(key_for(*keys, "y"));
   }
@@ -286,7 +371,7 @@ TEST_F(KeysetTest, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartial
   file.resize(file.size() + 20, 0xEE);
   testing::write_file_bytes(path, file);
 
-  BATPAK_ASSERT_OK_AND_ASSIGN(read_only, Keyset::open(fs, dir, false, false, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(read_only, Keyset::open(fs, dir, false, false, std::nullopt, report));
   EXPECT_EQ(report.damaged_records, 1u);
   EXPECT_EQ(report.partial_tail_bytes, 20u);
   EXPECT_EQ(read_only->lookup(1)->state, KeyState::kShredded);
@@ -294,11 +379,11 @@ TEST_F(KeysetTest, AReadWriteOpenFinishesADamagedRecordAsShreddedAndCutsAPartial
   read_only.reset();
   EXPECT_EQ(testing::read_file_bytes(path), file);  // Read-only changes nothing.
 
-  BATPAK_ASSERT_OK_AND_ASSIGN(repaired, Keyset::open(fs, dir, true, false, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(repaired, Keyset::open(fs, dir, true, false, std::nullopt, report));
   EXPECT_EQ(report.damaged_records, 1u);
   repaired.reset();
   KeysOpenReport after;
-  BATPAK_ASSERT_OK_AND_ASSIGN(clean, Keyset::open(fs, dir, false, false, after));
+  BATPAK_ASSERT_OK_AND_ASSIGN(clean, Keyset::open(fs, dir, false, false, std::nullopt, after));
   EXPECT_EQ(after.damaged_records, 0u);
   EXPECT_EQ(after.partial_tail_bytes, 0u);
   EXPECT_EQ(clean->shredded_count(), 1u);
