@@ -57,6 +57,14 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 256;
 inline constexpr uint64_t kAsyncQueueBytesMin = 64ull << 10;
 inline constexpr uint64_t kAsyncQueueBytesMax = 16ull << 30;
 
+// A master key (StoreOptions::master_key): 32 secret bytes. Keep it apart from the data
+// directory; without it, a store whose keys it wraps cannot be opened.
+inline constexpr size_t kMasterKeyBytes = 32;
+using MasterKey = std::array<uint8_t, kMasterKeyBytes>;
+// A new master key from the operating system's secure random source (libsodium's
+// randombytes_buf). Errors: kIo when libsodium cannot initialise.
+Result<MasterKey> generate_master_key();
+
 struct StoreOptions {
   AccessMode access = AccessMode::kReadWrite;
   Durability durability = Durability::kSync;
@@ -110,7 +118,7 @@ struct StoreOptions {
   // made (the first read-write open that encrypts) and needed by every open after that, in
   // every access mode, also of a backup: a missing or wrong one, or one given for a keys file
   // made without, is kInvalidArgument. The store never writes it anywhere.
-  std::optional<std::array<uint8_t, 32>> master_key;
+  std::optional<MasterKey> master_key;
   std::shared_ptr<Fs> fs;        // Null means posix_fs().
   std::shared_ptr<Clock> clock;  // Null means system_clock().
   // Where projections keep state between runs. Null means make_no_cache().

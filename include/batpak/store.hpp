@@ -86,6 +86,7 @@ struct StoreStats {
   bool encrypts_payloads = false;
   uint32_t payload_keys = 0;
   uint32_t payload_keys_shredded = 0;
+  bool payload_keys_wrapped = false;  // Wrapped under a master key (StoreOptions::master_key).
 };
 
 // The first damage verify() found.

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "batpak/options.hpp"
 #include "batpak/status.hpp"
 #include "crypto/payload_cipher.hpp"
 
@@ -20,8 +21,6 @@ inline constexpr size_t kKeysHeaderBytes = 64;
 inline constexpr size_t kKeyRecordBytes = 64;
 inline constexpr size_t kEntityTagBytes = 16;
 using EntityTag = std::array<uint8_t, kEntityTagBytes>;
-inline constexpr size_t kMasterKeyBytes = 32;
-using MasterKey = std::array<uint8_t, kMasterKeyBytes>;
 
 enum class KeyState : uint8_t { kLive = 1, kShredded = 2 };
 

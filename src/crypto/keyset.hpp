@@ -63,6 +63,7 @@ class Keyset {
 
   uint32_t key_count() const;
   uint32_t shredded_count() const;
+  bool wraps_keys() const { return wrap_ != nullptr; }
   // Calls of keys_for_append queued for the next leader (tests use it to build a group).
   size_t requests_waiting() const;
 

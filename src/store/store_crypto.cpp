@@ -5,6 +5,7 @@
 #include "batpak/store.hpp"
 #include "crypto/payload_cipher.hpp"
 #include "segment/segment_files.hpp"
+#include "store/signer.hpp"
 #include "store/store_impl.hpp"
 
 namespace batpak {
@@ -48,6 +49,13 @@ Result<uint32_t> Store::shred_entity(std::string_view entity) {
                       "this store does not encrypt payloads (StoreOptions::encrypt_payloads): nothing can be shredded");
   }
   return impl_->keyset->shred(entity);
+}
+
+Result<MasterKey> generate_master_key() {
+  if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
+  MasterKey key{};
+  randombytes_buf(key.data(), key.size());
+  return key;
 }
 
 }  // namespace batpak

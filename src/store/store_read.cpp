@@ -300,6 +300,7 @@ StoreStats Store::stats() const {
     st.encrypts_payloads = true;
     st.payload_keys = impl_->keyset->key_count();
     st.payload_keys_shredded = impl_->keyset->shredded_count();
+    st.payload_keys_wrapped = impl_->keyset->wraps_keys();
   }
   return st;
 }

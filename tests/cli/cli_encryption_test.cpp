@@ -1,8 +1,12 @@
 // `init --encrypt-payloads` and `shred`: a store made to encrypt keeps doing so, its events
 // read back as JSON, and after `shred` an entity's events print with a null payload and
 // `payload_shredded`; export writes such an event with a null payload_hex, and import
-// refuses that line before writing anything; bad input is exit 2.
+// refuses that line before writing anything; bad input is exit 2. `master-keygen` makes a
+// master key file (mode 0600), and a store made with `--master-key-file` opens for every
+// command only with it; a missing or wrong one is exit 2.
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -73,6 +77,48 @@ TEST_F(CliEncryption, ShredRefusesAPlainStoreAMissingStoreAndABadEntity) {
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   CliResult no_flag = run_cli({"shred", dir_.sub("sealed")});
   EXPECT_EQ(no_flag.exit_code, 2) << no_flag.err;
+}
+
+TEST_F(CliEncryption, AStoreMadeWithAMasterKeyFileOpensOnlyWithIt) {
+  const std::string key_file = dir_.sub("master.key");
+  CliResult made = run_cli({"master-keygen", key_file});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(made.lines().at(0)["master_key_file"], key_file);
+  struct stat st {};
+  ASSERT_EQ(::stat(key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(run_cli({"master-keygen", key_file}).exit_code, 2);  // Never replaces a key.
+
+  CliResult init = run_cli({"init", store(), "--master-key-file", key_file});  // Encrypts by itself.
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_EQ(init.lines().at(0)["encrypts_payloads"], true);
+  CliResult appended = run_cli({"--master-key-file", key_file, "append", store(), "--entity", "user:m", "--scope",
+                                "s", "--kind", "f:001", "--payload", R"({"pin":"4321"})"});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+
+  CliResult stats = run_cli({"stats", store(), "--master-key-file", key_file});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(stats.lines().at(0)["payload_keys_wrapped"], true);
+  CliResult query = run_cli({"query", store(), "--master-key-file", key_file});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(query.lines().at(0)["payload"]["pin"], "4321");
+
+  const std::string other_key = dir_.sub("other.key");
+  ASSERT_EQ(run_cli({"master-keygen", other_key}).exit_code, 0);
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"query", store()}, {"verify", store()}, {"stats", store()},
+        {"shred", store(), "--entity", "user:m"}}) {
+    std::vector<std::string> wrong = command;
+    wrong.insert(wrong.end(), {"--master-key-file", other_key});
+    for (const auto& args : {command, wrong}) {
+      CliResult r = run_cli(args);
+      EXPECT_EQ(r.exit_code, 2) << args.front() << ": " << r.err;
+      EXPECT_NE(r.err.find("master key"), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_EQ(run_cli({"verify", store(), "--master-key-file", key_file}).exit_code, 0);
+  CliResult missing_file = run_cli({"stats", store(), "--master-key-file", dir_.sub("absent.key")});
+  EXPECT_EQ(missing_file.exit_code, 2) << missing_file.err;
 }
 
 }  // namespace

@@ -40,14 +40,22 @@ void print_line(const nlohmann::json& value) {
 
 namespace {
 bool read_snapshots = false;
+std::optional<MasterKey> master_key;
 }  // namespace
 
 void set_read_snapshots(bool on) { read_snapshots = on; }
+
+void set_master_key(const std::optional<MasterKey>& key) { master_key = key; }
+
+void apply_master_key(StoreOptions& options) {
+  if (master_key) options.master_key = master_key;
+}
 
 AccessMode read_only_access() { return read_snapshots ? AccessMode::kReadSnapshot : AccessMode::kReadOnly; }
 
 Opened open_store(const std::string& dir, StoreOptions options) {
   if (options.access == AccessMode::kReadOnly) options.access = read_only_access();
+  apply_master_key(options);
   auto store = Store::open(dir, options);
   if (!store) return {nullptr, report_error(store.error())};
   return {std::move(*store), kExitOk};

@@ -39,6 +39,11 @@ struct Opened {
 Opened open_store(const std::string& dir, StoreOptions options);
 Opened open_store(const std::string& dir, AccessMode access);
 void set_read_snapshots(bool on);
+// The master key read from `--master-key-file` (set once by main() before a command runs),
+// given to every store this process opens: open_store() sets it, and so must a command
+// that opens a store itself (apply_master_key).
+void set_master_key(const std::optional<MasterKey>& key);
+void apply_master_key(StoreOptions& options);
 // kReadOnly, or kReadSnapshot with snapshots on: for commands that open a store themselves.
 AccessMode read_only_access();
 

@@ -1,4 +1,5 @@
 // keygen: create a signing seed file. public-key: print the public key of a seed file.
+// master-keygen: create a master key file.
 #include "cli.hpp"
 #include "commands.hpp"
 #include "keys.hpp"
@@ -25,6 +26,13 @@ int run_public_key(const std::string& seed_file) {
   return print_public_key(seed_file, *seed);
 }
 
+int run_master_keygen(const std::string& key_file) {
+  auto key = write_new_master_key_file(key_file);
+  if (!key) return report_error(key.error());
+  print_line({{"master_key_file", key_file}});
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_key_commands(CLI::App& app, Runner& run) {
@@ -37,6 +45,12 @@ void add_key_commands(CLI::App& app, Runner& run) {
   auto* public_key = app.add_subcommand("public-key", "Print the public key of a signing seed file");
   public_key->add_option("SEED_FILE", public_key_file, "a file written by keygen")->required();
   public_key->callback([&run] { run = [] { return run_public_key(public_key_file); }; });
+
+  static std::string master_key_file;
+  auto* master_keygen = app.add_subcommand(
+      "master-keygen", "Create a new master key file (mode 0600) for `init --master-key-file` (docs/encryption.md)");
+  master_keygen->add_option("KEY_FILE", master_key_file, "the file to create (must not exist)")->required();
+  master_keygen->callback([&run] { run = [] { return run_master_keygen(master_key_file); }; });
 }
 
 }  // namespace batpak::cli

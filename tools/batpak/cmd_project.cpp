@@ -64,6 +64,7 @@ int run_project(const ProjectArgs& a) {
   StoreOptions options;
   options.access = read_only_access();
   options.projection_cache = *cache;
+  apply_master_key(options);
   auto store = Store::open(a.dir, options);
   if (!store) return report_error(store.error());
   if (a.fold == "count-by-kind") return print_projection<CountByKind>(**store, a, CountByKind::to_json);

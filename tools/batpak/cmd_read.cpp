@@ -124,7 +124,7 @@ int run_stats(const std::string& dir) {
               {"last_global_sequence", s.last_global_sequence},
               {"data_bytes", s.data_bytes},
               {"encrypts_payloads", s.encrypts_payloads}, {"payload_keys", s.payload_keys},
-              {"payload_keys_shredded", s.payload_keys_shredded},
+              {"payload_keys_shredded", s.payload_keys_shredded}, {"payload_keys_wrapped", s.payload_keys_wrapped},
               {"public_key", key ? nlohmann::json(to_hex(*key)) : nlohmann::json(nullptr)},
               {"open", open_report_json(opened.store->open_report())}});
   return kExitOk;

@@ -43,6 +43,7 @@ Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
 Result<uint64_t> tail_once(const TailArgs& a, const Region& region, uint64_t& position, uint64_t budget) {
   StoreOptions options;
   options.access = a.checkpoint.empty() ? read_only_access() : AccessMode::kReadWrite;
+  apply_master_key(options);
   auto store = Store::open(a.dir, options);
   if (!store) return tl::unexpected(store.error());
   auto cursor = a.checkpoint.empty() ? Result<Cursor>(Cursor(**store, region, position))

@@ -13,10 +13,14 @@
 namespace batpak::cli {
 namespace {
 
-constexpr size_t kSeedHexChars = 2 * kSigningSeedBytes;
+// A seed file and a master key file hold a secret of the same size, written the same way.
+static_assert(kSigningSeedBytes == kMasterKeyBytes);
+using Secret = std::array<uint8_t, kSigningSeedBytes>;
+constexpr size_t kSecretHexChars = 2 * kSigningSeedBytes;
 
-Error invalid(const std::string& path, const std::string& why) {
-  return Error{ErrorCode::kInvalidArgument, "seed file " + path + ": " + why, path, 0, {}};
+// `what`: "seed file" or "master key file".
+Error invalid(std::string_view what, const std::string& path, const std::string& why) {
+  return Error{ErrorCode::kInvalidArgument, std::string(what) + " " + path + ": " + why, path, 0, {}};
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -32,11 +36,11 @@ struct Fd {
   }
 };
 
-Result<SigningSeed> parse_seed_text(const std::string& path, std::string_view text) {
-  if (text.size() == kSeedHexChars + 1 && text.back() == '\n') text.remove_suffix(1);
+Result<Secret> parse_secret_text(std::string_view what, const std::string& path, std::string_view text) {
+  if (text.size() == kSecretHexChars + 1 && text.back() == '\n') text.remove_suffix(1);
   auto hash = Hash32::parse(text);
   if (!hash) {
-    return tl::unexpected(invalid(path, "must hold 64 hex characters and at most one newline"));
+    return tl::unexpected(invalid(what, path, "must hold 64 hex characters and at most one newline"));
   }
   return hash->bytes;
 }
@@ -54,38 +58,51 @@ Status write_all_and_sync(int fd, const std::string& text, const std::string& pa
   return {};
 }
 
+Result<Secret> read_secret_file(std::string_view what, const std::string& path) {
+  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.fd < 0) return tl::unexpected(invalid(what, path, "cannot open: " + errno_text()));
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) return tl::unexpected(invalid(what, path, "cannot stat: " + errno_text()));
+  if (!S_ISREG(st.st_mode)) return tl::unexpected(invalid(what, path, "not a regular file"));
+  if ((st.st_mode & 077) != 0) {
+    return tl::unexpected(invalid(what, path, "other users may access it; run chmod 600 on it"));
+  }
+  char buffer[kSecretHexChars + 2];
+  const ssize_t n = ::read(file.fd, buffer, sizeof(buffer));
+  if (n < 0) return tl::unexpected(invalid(what, path, "cannot read: " + errno_text()));
+  return parse_secret_text(what, path, std::string_view(buffer, static_cast<size_t>(n)));
+}
+
+Status write_new_secret_file(std::string_view what, const std::string& path, const Secret& secret) {
+  Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (file.fd < 0) {
+    const std::string why = errno == EEXIST ? "already exists; it is never replaced" : errno_text();
+    return tl::unexpected(invalid(what, path, why));
+  }
+  Status written = write_all_and_sync(file.fd, to_hex(secret) + "\n", path);
+  if (written) written = sync_directory_of(path);
+  if (!written) ::unlink(path.c_str());
+  return written;
+}
+
 }  // namespace
 
-Result<SigningSeed> read_seed_file(const std::string& path) {
-  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd < 0) return tl::unexpected(invalid(path, "cannot open: " + errno_text()));
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) return tl::unexpected(invalid(path, "cannot stat: " + errno_text()));
-  if (!S_ISREG(st.st_mode)) return tl::unexpected(invalid(path, "not a regular file"));
-  if ((st.st_mode & 077) != 0) {
-    return tl::unexpected(invalid(path, "other users may access it; run chmod 600 on it"));
-  }
-  char buffer[kSeedHexChars + 2];
-  const ssize_t n = ::read(file.fd, buffer, sizeof(buffer));
-  if (n < 0) return tl::unexpected(invalid(path, "cannot read: " + errno_text()));
-  return parse_seed_text(path, std::string_view(buffer, static_cast<size_t>(n)));
-}
+Result<SigningSeed> read_seed_file(const std::string& path) { return read_secret_file("seed file", path); }
 
 Result<SigningSeed> write_new_seed_file(const std::string& path) {
   auto seed = generate_signing_seed();
   if (!seed) return seed;
-  Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (file.fd < 0) {
-    const std::string why = errno == EEXIST ? "already exists; keygen never replaces a seed" : errno_text();
-    return tl::unexpected(invalid(path, why));
-  }
-  Status written = write_all_and_sync(file.fd, to_hex(*seed) + "\n", path);
-  if (written) written = sync_directory_of(path);
-  if (!written) {
-    ::unlink(path.c_str());
-    return tl::unexpected(written.error());
-  }
+  if (auto s = write_new_secret_file("seed file", path, *seed); !s) return tl::unexpected(s.error());
   return seed;
+}
+
+Result<MasterKey> read_master_key_file(const std::string& path) { return read_secret_file("master key file", path); }
+
+Result<MasterKey> write_new_master_key_file(const std::string& path) {
+  auto key = generate_master_key();
+  if (!key) return key;
+  if (auto s = write_new_secret_file("master key file", path, *key); !s) return tl::unexpected(s.error());
+  return key;
 }
 
 Result<PublicKey> parse_public_key(const std::string& hex) {

@@ -1,5 +1,5 @@
-// Signing keys on the command line: the seed file and the public-key flag (docs/cli.md,
-// "Signing").
+// Secrets on the command line: the signing seed file, the public-key flag (docs/cli.md,
+// "Signing") and the master key file (docs/cli.md, "Encryption").
 #pragma once
 
 #include <string>
@@ -19,6 +19,11 @@ Result<SigningSeed> read_seed_file(const std::string& path);
 // kInvalidArgument when `path` exists or cannot be created, kIo when a write or sync fails
 // (the file is then removed).
 Result<SigningSeed> write_new_seed_file(const std::string& path);
+
+// The same for a master key file (`master-keygen`, `--master-key-file`; docs/encryption.md):
+// the same format and the same checks.
+Result<MasterKey> read_master_key_file(const std::string& path);
+Result<MasterKey> write_new_master_key_file(const std::string& path);
 
 // Parses --public-key: 64 hex characters. Errors: kInvalidArgument.
 Result<PublicKey> parse_public_key(const std::string& hex);
