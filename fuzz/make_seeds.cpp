@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
       {batpak::crypto::KeyState::kShredded, batpak::crypto::entity_tag_of("user:2"), {}}};
   write(out / "fuzz_small_files" / "keys.bin", with_option(8, batpak::crypto::encode_keys_file(std::nullopt, keys)));
   // The same, its keys wrapped under a master key (a version 2 header).
-  const batpak::crypto::KeyWrap wrap(batpak::crypto::MasterKey{9, 9, 9}, {1, 2, 3});
+  const batpak::crypto::KeyWrap wrap(batpak::MasterKey{9, 9, 9}, {1, 2, 3});
   write(out / "fuzz_small_files" / "keys_wrapped.bin", with_option(8, batpak::crypto::encode_keys_file(wrap.header(), keys)));
   // A projection cache row (4): key length, key, row.
   const Bytes key = batpak::projection_cache_key("total", 1, {}, "order:1");
