@@ -37,7 +37,8 @@ class Keyset {
   // empty one durably first, whose keys are wrapped under `master_key` if one is given.
   // `writable`: damaged records are rewritten as shredded and a partial record at the end is
   // cut, durably. kInvalidArgument when the file's keys are wrapped and `master_key` is
-  // missing or wrong, or they are not and one is given. REQUIRES: create implies writable.
+  // missing or wrong, or they are not and one is given. REQUIRES: create implies writable;
+  // libsodium initialised (sodium_ready()).
   static Result<std::unique_ptr<Keyset>> open(const std::shared_ptr<Fs>& fs, const std::string& dir, bool writable,
                                               bool create, const std::optional<MasterKey>& master_key,
                                               KeysOpenReport& report);
