@@ -85,24 +85,27 @@ Status write_new_secret_file(std::string_view what, const std::string& path, con
   return written;
 }
 
+// A new secret from `generate`, written to a new file at `path`.
+template <typename Generate>
+Result<Secret> make_secret_file(std::string_view what, const std::string& path, Generate generate) {
+  auto secret = generate();
+  if (!secret) return secret;
+  if (auto s = write_new_secret_file(what, path, *secret); !s) return tl::unexpected(s.error());
+  return secret;
+}
+
 }  // namespace
 
 Result<SigningSeed> read_seed_file(const std::string& path) { return read_secret_file("seed file", path); }
 
 Result<SigningSeed> write_new_seed_file(const std::string& path) {
-  auto seed = generate_signing_seed();
-  if (!seed) return seed;
-  if (auto s = write_new_secret_file("seed file", path, *seed); !s) return tl::unexpected(s.error());
-  return seed;
+  return make_secret_file("seed file", path, generate_signing_seed);
 }
 
 Result<MasterKey> read_master_key_file(const std::string& path) { return read_secret_file("master key file", path); }
 
 Result<MasterKey> write_new_master_key_file(const std::string& path) {
-  auto key = generate_master_key();
-  if (!key) return key;
-  if (auto s = write_new_secret_file("master key file", path, *key); !s) return tl::unexpected(s.error());
-  return key;
+  return make_secret_file("master key file", path, generate_master_key);
 }
 
 Result<PublicKey> parse_public_key(const std::string& hex) {
