@@ -3,12 +3,9 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "segment/segment_files.hpp"
-#include "util/bytes.hpp"
 #include "util/durable_file.hpp"
-#include "util/hash.hpp"
 
 namespace batpak::crypto {
 namespace {
