@@ -77,12 +77,14 @@ Status verify_receipt_signature(const Receipt& receipt,
   return {};
 }
 
-Result<SigningSeed> generate_signing_seed() {
+Result<std::array<uint8_t, 32>> new_secret_bytes() {
   if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
-  SigningSeed seed{};
-  randombytes_buf(seed.data(), seed.size());
-  return seed;
+  std::array<uint8_t, 32> secret{};
+  randombytes_buf(secret.data(), secret.size());
+  return secret;
 }
+
+Result<SigningSeed> generate_signing_seed() { return new_secret_bytes(); }
 
 Result<PublicKey> signing_public_key(const SigningSeed& seed) {
   auto signer = Signer::from_seed(seed);

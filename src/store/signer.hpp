@@ -29,4 +29,9 @@ bool signature_valid(const Hash32& event_hash, const std::array<uint8_t, kSignat
 // Initialises libsodium once per process; false if it cannot be.
 bool sodium_ready();
 
+// 32 bytes from the operating system's secure random source (libsodium's randombytes_buf),
+// for a new secret: a signing seed or a master key. Errors: kIo when libsodium cannot
+// initialise.
+Result<std::array<uint8_t, 32>> new_secret_bytes();
+
 }  // namespace batpak

@@ -51,11 +51,6 @@ Result<uint32_t> Store::shred_entity(std::string_view entity) {
   return impl_->keyset->shred(entity);
 }
 
-Result<MasterKey> generate_master_key() {
-  if (!sodium_ready()) return make_error(ErrorCode::kIo, "libsodium failed to initialise");
-  MasterKey key{};
-  randombytes_buf(key.data(), key.size());
-  return key;
-}
+Result<MasterKey> generate_master_key() { return new_secret_bytes(); }
 
 }  // namespace batpak
