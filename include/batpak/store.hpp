@@ -210,6 +210,18 @@ class Store {
   // go on during it.
   Result<uint32_t> shred_entity(std::string_view entity);
 
+  // Wraps every payload key under `master_key` from now on (docs/encryption.md, "Changing the
+  // master key"): adds a master key to a store made without one, replaces it, or, with
+  // nullopt, removes it. The keys file is rewritten under a new name, renamed over the old
+  // one, and the old one's bytes are then overwritten with zeros. Once this returns OK, the
+  // store opens only with `master_key` (only without one, for nullopt); a crash during the
+  // call leaves a store that opens with the old master key or with the new one, all keys
+  // kept. Appends that need new keys and shreds wait for it; reads go on. Errors:
+  // kInvalidArgument (a store without encryption: StoreOptions::encrypt_payloads),
+  // kReadOnly, kIo, kClosed; after kIo the change may or may not have taken effect: call it
+  // again. Thread-safe.
+  Status change_master_key(const std::optional<MasterKey>& master_key);
+
   // Makes every event appended so far durable.
   Status sync();
   // Returns once every event up to `global_sequence` is durable: at once when it already is

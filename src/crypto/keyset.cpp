@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "segment/segment_files.hpp"
 #include "util/durable_file.hpp"
@@ -11,6 +12,13 @@ namespace batpak::crypto {
 namespace {
 
 std::string tag_key(const EntityTag& tag) { return std::string(tag.begin(), tag.end()); }
+
+// `record` as a file holds it at `index`: a live key wrapped by `wrap` when there is one.
+KeyRecord stored_form(const KeyWrap* wrap, uint32_t index, const KeyRecord& record) {
+  KeyRecord stored = record;
+  if (wrap && record.state == KeyState::kLive) stored.key = wrap->apply(index, record.key);
+  return stored;
+}
 
 }  // namespace
 
@@ -50,14 +58,31 @@ Result<std::unique_ptr<KeyWrap>> wrap_for(const std::optional<WrapHeader>& wrap,
   return made;
 }
 
+// The wrapping of a new keys file under `master_key`, with a fresh file id; null without one.
+std::unique_ptr<KeyWrap> new_wrap(const std::optional<MasterKey>& master_key) {
+  if (!master_key) return nullptr;
+  std::array<uint8_t, 16> file_id;
+  randombytes_buf(file_id.data(), file_id.size());
+  return std::make_unique<KeyWrap>(*master_key, file_id);
+}
+
+// Destroys what a change_master_key that failed or was cut short left under the temporary
+// name: a copy of the keys, which a later shred would not reach. Zeros first, then the name.
+Status discard_temp_copy(Fs& fs, const std::string& path) {
+  const std::string temp = util::temp_path_of(path);
+  auto exists = fs.exists(temp);
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return {};
+  auto file = fs.open(temp, Fs::OpenMode::kReadWrite);
+  if (!file) return tl::unexpected(file.error());
+  if (auto s = util::overwrite_with_zeros(**file); !s) return s;
+  return fs.remove(temp);
+}
+
 // A new, empty keys file's contents: wrapped under a fresh file id when there is a master key.
 DecodedKeys new_keys_file(const std::optional<MasterKey>& master_key) {
   DecodedKeys fresh;
-  if (master_key) {
-    std::array<uint8_t, 16> file_id;
-    randombytes_buf(file_id.data(), file_id.size());
-    fresh.wrap = KeyWrap(*master_key, file_id).header();
-  }
+  if (auto wrap = new_wrap(master_key)) fresh.wrap = wrap->header();
   return fresh;
 }
 
@@ -85,6 +110,7 @@ Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, cons
   report.partial_tail_bytes = decoded.partial_tail_bytes;
   std::unique_ptr<File> file;  // Only a writable keyset writes.
   if (writable) {
+    if (auto s = discard_temp_copy(*fs, path); !s) return tl::unexpected(s.error());
     auto opened = fs->open(path, Fs::OpenMode::kReadWrite);
     if (!opened) return tl::unexpected(opened.error());
     file = std::move(*opened);
@@ -100,14 +126,8 @@ Result<std::unique_ptr<Keyset>> Keyset::open(const std::shared_ptr<Fs>& fs, cons
   return keyset;
 }
 
-KeyRecord Keyset::stored_form(uint32_t index, const KeyRecord& record) const {
-  KeyRecord stored = record;
-  if (wrap_ && record.state == KeyState::kLive) stored.key = wrap_->apply(index, record.key);
-  return stored;
-}
-
 Status Keyset::write_record(uint32_t index, const KeyRecord& record) {
-  KeyRecord stored = stored_form(index, record);
+  KeyRecord stored = stored_form(wrap_.get(), index, record);
   const std::vector<uint8_t> bytes = encode_key_record(stored);
   sodium_memzero(stored.key.data(), stored.key.size());
   return file_->pwrite(kKeysHeaderBytes + uint64_t{index} * kKeyRecordBytes, bytes);
@@ -238,14 +258,51 @@ Result<uint32_t> Keyset::shred(std::string_view entity) {
   return static_cast<uint32_t>(live.size());
 }
 
-std::vector<uint8_t> Keyset::encode_file() const {
-  std::shared_lock lock(mu_);
+std::vector<uint8_t> Keyset::encode_under(const KeyWrap* wrap) const {
   std::vector<KeyRecord> stored;
   stored.reserve(records_.size());
-  for (size_t i = 0; i < records_.size(); ++i) stored.push_back(stored_form(static_cast<uint32_t>(i), records_[i]));
-  std::vector<uint8_t> bytes = encode_keys_file(wrap_ ? std::optional(wrap_->header()) : std::nullopt, stored);
+  for (size_t i = 0; i < records_.size(); ++i) stored.push_back(stored_form(wrap, static_cast<uint32_t>(i), records_[i]));
+  std::vector<uint8_t> bytes = encode_keys_file(wrap ? std::optional(wrap->header()) : std::nullopt, stored);
   for (KeyRecord& r : stored) sodium_memzero(r.key.data(), r.key.size());
   return bytes;
+}
+
+std::vector<uint8_t> Keyset::encode_file() const {
+  std::shared_lock lock(mu_);
+  return encode_under(wrap_.get());
+}
+
+Status Keyset::change_master_key(Fs& fs, const std::string& dir, const std::optional<MasterKey>& next) {
+  std::lock_guard file_lock(file_mu_);  // No key is made or shredded meanwhile.
+  std::unique_ptr<KeyWrap> next_wrap = new_wrap(next);
+  std::vector<uint8_t> bytes;
+  {
+    std::shared_lock lock(mu_);
+    bytes = encode_under(next_wrap.get());
+  }
+  const std::string path = segment::join_path(dir, kKeysFileName);
+  const std::string temp = util::temp_path_of(path);
+  auto written = util::write_file_durably(fs, temp, bytes);
+  sodium_memzero(bytes.data(), bytes.size());
+  Status renamed = written ? fs.rename(temp, path) : Status(tl::unexpected(written.error()));
+  if (!renamed) {
+    (void)discard_temp_copy(fs, path);  // Best effort; a writable open tries again.
+    return renamed;
+  }
+  std::unique_ptr<File> old_file;
+  {
+    std::unique_lock lock(mu_);  // The path names the new file now: write only to it.
+    old_file = std::exchange(file_, std::move(*written));
+    wrap_ = std::move(next_wrap);
+  }
+  // Until the rename is durable a crash may bring the old file back: keep it whole till then.
+  if (auto s = fs.sync_dir(dir); !s) return s;
+  return util::overwrite_with_zeros(*old_file);
+}
+
+bool Keyset::wraps_keys() const {
+  std::shared_lock lock(mu_);
+  return wrap_ != nullptr;
 }
 
 uint32_t Keyset::key_count() const {

@@ -58,13 +58,23 @@ class Keyset {
   // returns how many. The next keys_for_append for it makes a new key. REQUIRES: writable.
   Result<uint32_t> shred(std::string_view entity);
 
+  // Replaces `dir`'s keys file with one whose keys are wrapped under `next` under a new file
+  // id (or not wrapped, when `next` is nullopt), and carries on with it. In order: the new
+  // file is written and synced under a temporary name, renamed over the old one (from then
+  // on this keyset writes to it), the directory is synced, and then the old file's bytes are
+  // overwritten with zeros and synced, so that its blocks keep no key. A crash before the
+  // directory sync leaves either file; after it, the new one. Errors: kIo; after one from the
+  // rename on, the change may or may not have taken effect: call it again. REQUIRES:
+  // writable; `dir` and `fs` are the ones the keyset was opened with.
+  Status change_master_key(Fs& fs, const std::string& dir, const std::optional<MasterKey>& next);
+
   // The whole file as it stands (header and every record, keys wrapped as in the file), for
   // a copy of the store.
   std::vector<uint8_t> encode_file() const;
 
   uint32_t key_count() const;
   uint32_t shredded_count() const;
-  bool wraps_keys() const { return wrap_ != nullptr; }
+  bool wraps_keys() const;
   // Calls of keys_for_append queued for the next leader (tests use it to build a group).
   size_t requests_waiting() const;
 
@@ -73,8 +83,9 @@ class Keyset {
  private:
   // `records` as decoded: their live keys still wrapped when `wrap` is set.
   Keyset(std::unique_ptr<File> file, std::unique_ptr<KeyWrap> wrap, std::vector<KeyRecord> records);
-  // `record` as the file holds it at `index`: a live key wrapped when the file wraps keys.
-  KeyRecord stored_form(uint32_t index, const KeyRecord& record) const;
+  // The file's bytes with its keys wrapped by `wrap` (not wrapped when null).
+  // REQUIRES: mu_ held (shared).
+  std::vector<uint8_t> encode_under(const KeyWrap* wrap) const;
   // Fills out[i] for every entity whose current key is known; the indexes of the others.
   // REQUIRES: mu_ held (shared).
   std::vector<size_t> fill_known(std::span<const std::string_view> entities, std::vector<KeyAndId>& out) const;
@@ -84,8 +95,10 @@ class Keyset {
   // request's `out`. REQUIRES: called by the one leader at work; takes file_mu_.
   Status make_keys(std::span<KeyRequest* const> group);
 
+  // file_ and wrap_ are read under file_mu_ or mu_, and replaced (change_master_key) only
+  // with both held.
   std::unique_ptr<File> file_;  // Null unless opened writable.
-  const std::unique_ptr<KeyWrap> wrap_;  // Null when the file's keys are not wrapped.
+  std::unique_ptr<KeyWrap> wrap_;  // Null when the file's keys are not wrapped.
   std::mutex file_mu_;  // Serialises writes and syncs of the file; taken before mu_.
   mutable std::mutex queue_mu_;  // Guards queue_ and leader_at_work_; never held during I/O.
   std::condition_variable queue_cv_;  // Signalled when a leader finishes its group.

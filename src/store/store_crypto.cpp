@@ -1,5 +1,5 @@
-// Payload encryption at the store level: opening sealed payloads on read, and shredding
-// (docs/encryption.md).
+// Payload encryption at the store level: opening sealed payloads on read, shredding, and
+// changing the master key (docs/encryption.md).
 #include <sodium.h>
 
 #include "batpak/store.hpp"
@@ -49,6 +49,15 @@ Result<uint32_t> Store::shred_entity(std::string_view entity) {
                       "this store does not encrypt payloads (StoreOptions::encrypt_payloads): nothing can be shredded");
   }
   return impl_->keyset->shred(entity);
+}
+
+Status Store::change_master_key(const std::optional<MasterKey>& master_key) {
+  if (auto s = impl_->check_writable(); !s) return s;
+  if (!impl_->keyset) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "this store does not encrypt payloads (StoreOptions::encrypt_payloads): it has no keys to wrap");
+  }
+  return impl_->keyset->change_master_key(*impl_->fs, impl_->dir, master_key);
 }
 
 Result<MasterKey> generate_master_key() { return new_secret_bytes(); }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,11 +13,21 @@
 
 namespace batpak::util {
 
-// Replaces `path` (inside directory `dir`) with `bytes`: writes `path`.tmp, fsyncs it,
-// renames it over `path` and fsyncs `dir`. A crash leaves the old file or the new one,
+// The name a new version of `path` is written under before it replaces `path`.
+std::string temp_path_of(const std::string& path);
+
+// Creates or truncates `path`, writes `bytes`, fsyncs it, and returns it open read-write.
+Result<std::unique_ptr<File>> write_file_durably(Fs& fs, const std::string& path, std::span<const uint8_t> bytes);
+
+// Replaces `path` (inside directory `dir`) with `bytes`: writes temp_path_of(path), fsyncs
+// it, renames it over `path` and fsyncs `dir`. A crash leaves the old file or the new one,
 // never a mix. On error the old file is unchanged or the rename's outcome is unknown.
 Status replace_file_durably(Fs& fs, const std::string& dir, const std::string& path,
                             std::span<const uint8_t> bytes);
+
+// Writes zeros over every byte of `file`, then fsyncs it: what a file held is gone from its
+// blocks, as far as the file system overwrites in place (docs/encryption.md).
+Status overwrite_with_zeros(File& file);
 
 // The whole file at `path`, or nullopt when it does not exist. A file larger than
 // `bytes_max` is kCorruption (with the path in Error::file).

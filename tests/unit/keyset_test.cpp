@@ -21,6 +21,7 @@
 #include "support/fault_fs.hpp"
 #include "support/file_bytes.hpp"
 #include "support/temp_dir.hpp"
+#include "unit/keys_test_support.hpp"
 
 namespace batpak::crypto {
 namespace {
@@ -35,16 +36,6 @@ SealContext context_of(std::string_view entity) {
   EventId id;
   id.bytes.fill(0x42);
   return SealContext{id, EventKind(0x1001), entity, "scope"};
-}
-
-Result<Keyset::KeyAndId> key_for(Keyset& keys, std::string_view entity) {
-  auto got = keys.keys_for_append({&entity, 1});
-  if (!got) return tl::unexpected(got.error());
-  return got->front();
-}
-
-bool contains(std::span<const uint8_t> haystack, std::span<const uint8_t> needle) {
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
 }
 
 // `file` with a live record for `entity` appended at `index`, its key wrapped by `wrap`.
@@ -174,15 +165,7 @@ TEST(KeysFile, AWrapDependsOnTheMasterKeyTheFileAndTheRecord) {
   EXPECT_EQ(KeyWrap(MasterKey{1}, {2}).header(), wrap.header());
 }
 
-// A fresh directory for a keys file.
-class KeysetTest : public ::testing::Test {
- protected:
-  void SetUp() override { std::filesystem::create_directories(dir); }
-  testing::TempDir tmp_;
-  const std::string dir = tmp_.sub("keys");
-  const std::shared_ptr<Fs> fs = posix_fs();
-  KeysOpenReport report;
-};
+class KeysetTest : public KeysDirTest {};
 
 TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   BATPAK_ASSERT_OK_AND_ASSIGN(none, Keyset::open(fs, dir, /*writable=*/true, /*create=*/false, std::nullopt, report));
