@@ -3,7 +3,9 @@
 // returns either exactly the payload that was appended or a shredded payload, never an
 // error and never other bytes; and an entity never shredded always reads back whole. And
 // appenders that race to make the first key of the same entities (their calls group-commit)
-// make exactly one key per entity.
+// make exactly one key per entity. And while the master key changes again and again, appends
+// of new entities, shreds and reads go on without an error, and every key made meanwhile is
+// in the file under the last master key.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -108,6 +110,54 @@ TEST(EncryptionConcurrency, AppendersRacingForTheSameNewEntitiesMakeOneKeyEach) 
   BATPAK_ASSERT_OK_AND_ASSIGN(all, store->query(Region::entity("shared")));
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEntities));
   for (const Event& e : all) EXPECT_EQ(e.payload, bytes(e.coordinate.entity()));
+}
+
+TEST(EncryptionConcurrency, AppendsShredsAndReadsGoOnWhileTheMasterKeyChanges) {
+  const MasterKey first{0x0a};
+  const MasterKey second{0x0b};
+  testing::TempDir tmp;
+  StoreOptions o;
+  o.master_key = first;
+  BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(tmp.sub("store"), o));
+  std::atomic<bool> changing{true};
+  std::atomic<int> failures{0};
+  std::vector<std::vector<EventId>> appended(kAppenders);
+  std::vector<std::thread> threads;
+  for (int a = 0; a < kAppenders; ++a) {
+    threads.emplace_back([&, a] {
+      for (int i = 0; changing.load() || i < 3; ++i) {  // A new entity, so a new key, each time.
+        auto r = store->append(coord(entity_of(a, i)), kKindA, bytes(entity_of(a, i)));
+        if (!r) failures.fetch_add(1);
+        if (!r) break;
+        appended[a].push_back(r->event_id);
+        auto read = store->get(appended[a].front());
+        if (!read || read->payload != bytes(entity_of(a, 0))) failures.fetch_add(1);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; changing.load(); ++i) {
+      const std::string entity = "other:" + std::to_string(i);
+      if (!store->append(coord(entity), kKindA, bytes(entity)) || !store->shred_entity(entity)) failures.fetch_add(1);
+    }
+  });
+  for (int change = 0; change < 7; ++change) {
+    EXPECT_TRUE(store->change_master_key(change % 2 == 0 ? second : first).has_value()) << change;
+  }
+  changing.store(false);
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  BATPAK_ASSERT_OK(store->close());
+  BATPAK_EXPECT_ERROR(Store::open(tmp.sub("store"), o), ErrorCode::kInvalidArgument);
+  o.master_key = second;  // The last change, the seventh, was to the second key.
+  BATPAK_ASSERT_OK_AND_ASSIGN(reopened, Store::open(tmp.sub("store"), o));
+  for (int a = 0; a < kAppenders; ++a) {
+    ASSERT_GE(appended[a].size(), 3u);
+    for (size_t i = 0; i < appended[a].size(); ++i) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(event, reopened->get(appended[a][i]));
+      EXPECT_EQ(event.payload, bytes(entity_of(a, static_cast<int>(i))));
+    }
+  }
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // while headers, hashes, receipts and verify() are unaffected; encryption cannot be turned
 // off; a sealed payload without its keys file is corruption, never returned as plaintext;
 // a store whose keys are wrapped under a master key opens (in every mode, and as a backup)
-// only with that master key.
+// only with that master key, and after change_master_key only with the new one (or none),
+// every payload still readable.
 #include <filesystem>
 
 #include "store/store_fixtures.hpp"
@@ -36,6 +37,8 @@ bool any_file_holds(const std::string& dir, std::span<const uint8_t> needle) {
   }
   return false;
 }
+
+std::vector<uint8_t> secret_of(std::string_view entity) { return bytes("the secret of " + std::string(entity)); }
 
 class Encryption : public ::testing::Test {
  protected:
@@ -301,6 +304,72 @@ TEST_F(Encryption, AMasterKeyIsRefusedByAStoreWhoseKeysWereMadeWithoutOne) {
   with_master.master_key = std::array<uint8_t, 32>{0x33};
   BATPAK_EXPECT_ERROR(Store::open(dir(), with_master), ErrorCode::kInvalidArgument);
   EXPECT_NE(open(), nullptr);  // Refused without any change: it still opens as it was made.
+}
+
+TEST_F(Encryption, AChangedMasterKeyOpensTheStoreAndTheOldOneNoLonger) {
+  StoreOptions first;
+  first.master_key = std::array<uint8_t, 32>{0x01};
+  StoreOptions second;
+  second.master_key = std::array<uint8_t, 32>{0x02};
+  std::vector<EventId> ids;
+  {
+    auto store = open(first);
+    ASSERT_NE(store, nullptr);
+    for (const char* entity : {"user:1", "user:2"}) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord(entity), kKindA, secret_of(entity)));
+      ids.push_back(r.event_id);
+    }
+    BATPAK_ASSERT_OK(store->change_master_key(second.master_key));
+    BATPAK_ASSERT_OK_AND_ASSIGN(event, store->get(ids[0]));  // Reads go on as before.
+    EXPECT_EQ(event.payload, secret_of("user:1"));
+    BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord("user:3"), kKindA, secret_of("user:3")));  // A new key.
+    ids.push_back(r.event_id);
+    BATPAK_ASSERT_OK(store->shred_entity("user:2"));
+    BATPAK_ASSERT_OK(store->backup(tmp_.sub("copy")));
+  }
+  for (const std::string& where : {dir(), tmp_.sub("copy")}) {
+    BATPAK_EXPECT_ERROR(Store::open(where, first), ErrorCode::kInvalidArgument);
+    BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(where, second));
+    EXPECT_TRUE(store->stats().payload_keys_wrapped);
+    BATPAK_ASSERT_OK_AND_ASSIGN(read, store->get(ids[0]));
+    EXPECT_EQ(read.payload, secret_of("user:1")) << where;
+    BATPAK_ASSERT_OK_AND_ASSIGN(shredded, store->get(ids[1]));
+    EXPECT_TRUE(shredded.payload_shredded) << where;
+    BATPAK_ASSERT_OK_AND_ASSIGN(later, store->get(ids[2]));
+    EXPECT_EQ(later.payload, secret_of("user:3")) << where;
+    BATPAK_ASSERT_OK_AND_ASSIGN(report, store->verify());
+    EXPECT_TRUE(report.ok()) << where;
+  }
+  {
+    auto store = open(second);
+    BATPAK_ASSERT_OK(store->change_master_key(std::nullopt));  // Removed: plain keys again.
+  }
+  BATPAK_EXPECT_ERROR(Store::open(dir(), second), ErrorCode::kInvalidArgument);
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->stats().payload_keys_wrapped);
+  BATPAK_ASSERT_OK_AND_ASSIGN(event, store->get(ids[2]));
+  EXPECT_EQ(event.payload, secret_of("user:3"));
+  EXPECT_FALSE(any_file_holds(dir(), secret_of("user:3")));  // The payloads stay sealed.
+}
+
+TEST_F(Encryption, AMasterKeyChangeIsRefusedByAPlainStoreAReadOnlyOneAndAClosedOne) {
+  const MasterKey master{0x05};
+  {
+    auto plain = open(StoreOptions{});
+    BATPAK_EXPECT_ERROR(plain->change_master_key(master), ErrorCode::kInvalidArgument);
+  }
+  std::filesystem::remove_all(dir());
+  { EXPECT_NE(open(), nullptr); }
+  StoreOptions read_only = encrypting();
+  read_only.access = AccessMode::kReadOnly;
+  auto store = open(read_only);
+  BATPAK_EXPECT_ERROR(store->change_master_key(master), ErrorCode::kReadOnly);
+  store.reset();
+  store = open();
+  BATPAK_ASSERT_OK(store->close());
+  BATPAK_EXPECT_ERROR(store->change_master_key(master), ErrorCode::kClosed);
+  EXPECT_FALSE(open()->stats().payload_keys_wrapped);  // None of them changed anything.
 }
 
 }  // namespace
