@@ -3,7 +3,8 @@
 // `payload_shredded`; export writes such an event with a null payload_hex, and import
 // refuses that line before writing anything; bad input is exit 2. `master-keygen` makes a
 // master key file (mode 0600), and a store made with `--master-key-file` opens for every
-// command only with it; a missing or wrong one is exit 2.
+// command only with it; a missing or wrong one is exit 2. `change-master-key` moves the
+// store to another master key (or none), after which only that one opens it.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -119,6 +120,56 @@ TEST_F(CliEncryption, AStoreMadeWithAMasterKeyFileOpensOnlyWithIt) {
   EXPECT_EQ(run_cli({"verify", store(), "--master-key-file", key_file}).exit_code, 0);
   CliResult missing_file = run_cli({"stats", store(), "--master-key-file", dir_.sub("absent.key")});
   EXPECT_EQ(missing_file.exit_code, 2) << missing_file.err;
+}
+
+TEST_F(CliEncryption, ChangeMasterKeyRewrapsTheKeysSoOnlyTheNewFileOpensTheStore) {
+  const std::string first = dir_.sub("first.key");
+  const std::string second = dir_.sub("second.key");
+  ASSERT_EQ(run_cli({"master-keygen", first}).exit_code, 0);
+  ASSERT_EQ(run_cli({"master-keygen", second}).exit_code, 0);
+  ASSERT_EQ(run_cli({"init", store(), "--encrypt-payloads"}).exit_code, 0);
+  append("user:c", R"({"card":"5555"})");
+
+  CliResult added = run_cli({"change-master-key", store(), "--new-master-key-file", first});  // Plain keys until now.
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(added.lines().at(0)["payload_keys_wrapped"], true);
+  EXPECT_EQ(added.lines().at(0)["payload_keys"], 1);
+  EXPECT_EQ(run_cli({"query", store()}).exit_code, 2);
+  CliResult replaced =
+      run_cli({"--master-key-file", first, "change-master-key", store(), "--new-master-key-file", second});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_EQ(run_cli({"query", store(), "--master-key-file", first}).exit_code, 2);
+  CliResult query = run_cli({"query", store(), "--master-key-file", second});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(query.lines().at(0)["payload"]["card"], "5555");
+
+  // Exactly one of the two flags; the current master key must be given; a store must exist.
+  EXPECT_EQ(run_cli({"change-master-key", store(), "--master-key-file", second}).exit_code, 2);
+  EXPECT_EQ(run_cli({"change-master-key", store(), "--master-key-file", second, "--no-master-key",
+                     "--new-master-key-file", first})
+                .exit_code,
+            2);
+  EXPECT_EQ(run_cli({"change-master-key", store(), "--no-master-key"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"change-master-key", store(), "--new-master-key-file", dir_.sub("absent.key"),
+                     "--master-key-file", second})
+                .exit_code,
+            2);
+  EXPECT_EQ(run_cli({"change-master-key", dir_.sub("nothing"), "--no-master-key"}).exit_code, 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_.sub("nothing")));
+
+  CliResult removed = run_cli({"change-master-key", store(), "--master-key-file", second, "--no-master-key"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.lines().at(0)["payload_keys_wrapped"], false);
+  EXPECT_EQ(run_cli({"query", store()}).exit_code, 0);
+}
+
+TEST_F(CliEncryption, ChangeMasterKeyRefusesAStoreThatDoesNotEncrypt) {
+  const std::string key_file = dir_.sub("master.key");
+  ASSERT_EQ(run_cli({"master-keygen", key_file}).exit_code, 0);
+  ASSERT_EQ(run_cli({"init", store()}).exit_code, 0);
+  CliResult r = run_cli({"change-master-key", store(), "--new-master-key-file", key_file});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("does not encrypt"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -104,6 +104,11 @@ Result<Region> region_from(const RegionArgs& a) {
   return region;
 }
 
+Opened open_existing_store(const std::string& dir) {
+  if (!holds_store(dir)) return {nullptr, report_error(Error{ErrorCode::kNotFound, "no store at " + dir, {}, 0, {}})};
+  return open_store(dir, StoreOptions{});
+}
+
 bool holds_store(const std::string& dir) {
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {

@@ -38,6 +38,9 @@ struct Opened {
 // open is made as kReadSnapshot: no lock, a snapshot of a store another process may hold.
 Opened open_store(const std::string& dir, StoreOptions options);
 Opened open_store(const std::string& dir, AccessMode access);
+// Opens DIR read-write only if it already holds a store (kNotFound otherwise, exit 1): for
+// commands that change a store but must not make one.
+Opened open_existing_store(const std::string& dir);
 void set_read_snapshots(bool on);
 // The master key read from `--master-key-file` (set once by main() before a command runs),
 // given to every store this process opens: open_store() sets it, and so must a command

@@ -1,5 +1,6 @@
 // keygen: create a signing seed file. public-key: print the public key of a seed file.
-// master-keygen: create a master key file.
+// master-keygen: create a master key file. change-master-key: wrap a store's payload keys
+// under another master key, or under none.
 #include "cli.hpp"
 #include "commands.hpp"
 #include "keys.hpp"
@@ -33,6 +34,31 @@ int run_master_keygen(const std::string& key_file) {
   return kExitOk;
 }
 
+struct ChangeMasterKeyArgs {
+  std::string dir;
+  std::string new_master_key_file;
+  bool no_master_key = false;
+};
+
+int run_change_master_key(const ChangeMasterKeyArgs& a) {
+  if (a.new_master_key_file.empty() == !a.no_master_key) {
+    return usage_error("change-master-key needs one of --new-master-key-file and --no-master-key");
+  }
+  std::optional<MasterKey> next;
+  if (!a.no_master_key) {
+    auto key = read_master_key_file(a.new_master_key_file);
+    if (!key) return report_error(key.error());
+    next = *key;
+  }
+  Opened opened = open_existing_store(a.dir);
+  if (!opened.store) return opened.exit_code;
+  if (auto changed = opened.store->change_master_key(next); !changed) return report_error(changed.error());
+  const StoreStats stats = opened.store->stats();
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  print_line({{"payload_keys", stats.payload_keys}, {"payload_keys_wrapped", stats.payload_keys_wrapped}});
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_key_commands(CLI::App& app, Runner& run) {
@@ -51,6 +77,17 @@ void add_key_commands(CLI::App& app, Runner& run) {
       "master-keygen", "Create a new master key file (mode 0600) for `init --master-key-file` (docs/encryption.md)");
   master_keygen->add_option("KEY_FILE", master_key_file, "the file to create (must not exist)")->required();
   master_keygen->callback([&run] { run = [] { return run_master_keygen(master_key_file); }; });
+
+  static ChangeMasterKeyArgs change_args;
+  auto* change = app.add_subcommand(
+      "change-master-key",
+      "Wrap an encrypting store's payload keys under a new master key, or none; the current one comes from "
+      "--master-key-file (docs/encryption.md)");
+  change->add_option("DIR", change_args.dir, "data directory")->required();
+  change->add_option("--new-master-key-file", change_args.new_master_key_file,
+                     "the master key file (from master-keygen) to wrap the keys under from now on");
+  change->add_flag("--no-master-key", change_args.no_master_key, "keep the payload keys unwrapped from now on");
+  change->callback([&run] { run = [] { return run_change_master_key(change_args); }; });
 }
 
 }  // namespace batpak::cli

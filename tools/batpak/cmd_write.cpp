@@ -84,8 +84,7 @@ struct ShredArgs {
 };
 
 int run_shred(const ShredArgs& a) {
-  if (!holds_store(a.dir)) return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
-  Opened opened = open_store(a.dir, StoreOptions{});
+  Opened opened = open_existing_store(a.dir);
   if (!opened.store) return opened.exit_code;
   auto destroyed = opened.store->shred_entity(a.entity);
   if (!destroyed) return report_error(destroyed.error());
