@@ -210,6 +210,18 @@ class Store {
   // go on during it.
   Result<uint32_t> shred_entity(std::string_view entity);
 
+  // shred_entity for every entity in namespace `prefix` (`prefix` itself and each
+  // `prefix:*`, as Region::entity matches) that has a visible event now or had one before
+  // the history horizon, with one sync for all their keys. Entities first appended during
+  // the call, and an entity whose only events were cancelled in a fence, may be missed:
+  // shred those by name. Errors: those of shred_entity; after kIo some of the entities may
+  // be shredded: call it again. Thread-safe.
+  struct NamespaceShred {
+    uint64_t entities = 0;       // Entities found in the namespace.
+    uint32_t keys_shredded = 0;  // Their keys destroyed by this call.
+  };
+  Result<NamespaceShred> shred_namespace(std::string_view prefix);
+
   // Wraps every payload key under `master_key` from now on (docs/encryption.md, "Changing the
   // master key"): adds a master key to a store made without one, replaces it, or, with
   // nullopt, removes it. The keys file is rewritten under a new name, renamed over the old

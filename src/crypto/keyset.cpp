@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <unordered_set>
 #include <utility>
 
 #include "segment/segment_files.hpp"
@@ -233,28 +234,30 @@ std::optional<KeyRecord> Keyset::lookup(uint32_t key_id) const {
   return records_[key_id - 1];
 }
 
-Result<uint32_t> Keyset::shred(std::string_view entity) {
-  const EntityTag tag = entity_tag_of(entity);
+Result<uint32_t> Keyset::shred(std::span<const std::string_view> entities) {
+  std::unordered_set<std::string> tags;
+  for (std::string_view entity : entities) tags.insert(tag_key(entity_tag_of(entity)));
   std::lock_guard file_lock(file_mu_);
-  std::vector<uint32_t> live;
+  std::vector<std::pair<uint32_t, EntityTag>> live;
   {
     std::shared_lock lock(mu_);
     for (size_t i = 0; i < records_.size(); ++i) {
-      if (records_[i].state == KeyState::kLive && records_[i].entity_tag == tag) live.push_back(static_cast<uint32_t>(i));
+      if (records_[i].state == KeyState::kLive && tags.contains(tag_key(records_[i].entity_tag))) {
+        live.emplace_back(static_cast<uint32_t>(i), records_[i].entity_tag);
+      }
     }
   }
-  const KeyRecord shredded{KeyState::kShredded, tag, {}};
-  for (uint32_t index : live) {
-    if (auto s = write_record(index, shredded); !s) return tl::unexpected(s.error());
+  for (const auto& [index, tag] : live) {
+    if (auto s = write_record(index, KeyRecord{KeyState::kShredded, tag, {}}); !s) return tl::unexpected(s.error());
   }
   if (live.empty()) return 0u;
   if (auto s = file_->sync(); !s) return tl::unexpected(s.error());
   std::unique_lock lock(mu_);
-  for (uint32_t index : live) {
+  for (const auto& [index, tag] : live) {
     sodium_memzero(records_[index].key.data(), kKeyBytes);
     records_[index].state = KeyState::kShredded;
   }
-  current_.erase(tag_key(tag));
+  for (const std::string& tag : tags) current_.erase(tag);
   return static_cast<uint32_t>(live.size());
 }
 

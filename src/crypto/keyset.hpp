@@ -54,9 +54,12 @@ class Keyset {
   // Key `key_id`; nullopt when the file has no such record.
   std::optional<KeyRecord> lookup(uint32_t key_id) const;
 
-  // Destroys every live key of `entity` in place (zeros written over it, then a sync) and
-  // returns how many. The next keys_for_append for it makes a new key. REQUIRES: writable.
-  Result<uint32_t> shred(std::string_view entity);
+  // Destroys every live key of the `entities` in place (zeros written over each, then one
+  // sync) and returns how many. The next keys_for_append for one makes a new key. After an
+  // error some of them may be destroyed (on disk, or after a crash): call it again.
+  // REQUIRES: writable.
+  Result<uint32_t> shred(std::span<const std::string_view> entities);
+  Result<uint32_t> shred(std::string_view entity) { return shred({&entity, 1}); }
 
   // Replaces `dir`'s keys file with one whose keys are wrapped under `next` under a new file
   // id (or not wrapped, when `next` is nullopt), and carries on with it. In order: the new

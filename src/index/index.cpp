@@ -246,6 +246,13 @@ uint64_t Index::entity_generation(std::string_view entity) const {
   return id ? entities_[*id].generation() : 0;
 }
 
+std::vector<std::string> Index::entities_in(std::string_view prefix) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> names;
+  for (const EntityState* state : matching_entities(Region::entity(std::string(prefix)))) names.push_back(state->name);
+  return names;
+}
+
 std::vector<const Index::EntityState*> Index::matching_entities(const Region& region) const {
   std::vector<const EntityState*> out;
   const std::string& prefix = *region.entity_prefix;

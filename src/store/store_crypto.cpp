@@ -41,14 +41,28 @@ Status Store::Impl::unseal(std::span<const uint8_t> sealed, Event& event, const 
   return {};
 }
 
-Result<uint32_t> Store::shred_entity(std::string_view entity) {
-  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (auto s = Coordinate::validate_component(entity, "entity"); !s) return tl::unexpected(s.error());
-  if (!impl_->keyset) {
+Status Store::Impl::check_shred(std::string_view entity) const {
+  if (auto s = check_writable(); !s) return s;
+  if (auto s = Coordinate::validate_component(entity, "entity"); !s) return s;
+  if (!keyset) {
     return make_error(ErrorCode::kInvalidArgument,
                       "this store does not encrypt payloads (StoreOptions::encrypt_payloads): nothing can be shredded");
   }
+  return {};
+}
+
+Result<uint32_t> Store::shred_entity(std::string_view entity) {
+  if (auto s = impl_->check_shred(entity); !s) return tl::unexpected(s.error());
   return impl_->keyset->shred(entity);
+}
+
+Result<Store::NamespaceShred> Store::shred_namespace(std::string_view prefix) {
+  if (auto s = impl_->check_shred(prefix); !s) return tl::unexpected(s.error());
+  const std::vector<std::string> names = impl_->index.entities_in(prefix);
+  const std::vector<std::string_view> entities(names.begin(), names.end());
+  auto shredded = impl_->keyset->shred(entities);
+  if (!shredded) return tl::unexpected(shredded.error());
+  return NamespaceShred{entities.size(), *shredded};
 }
 
 Status Store::change_master_key(const std::optional<MasterKey>& master_key) {

@@ -1,10 +1,11 @@
 // `init --encrypt-payloads` and `shred`: a store made to encrypt keeps doing so, its events
-// read back as JSON, and after `shred` an entity's events print with a null payload and
-// `payload_shredded`; export writes such an event with a null payload_hex, and import
-// refuses that line before writing anything; bad input is exit 2. `master-keygen` makes a
-// master key file (mode 0600), and a store made with `--master-key-file` opens for every
-// command only with it; a missing or wrong one is exit 2. `change-master-key` moves the
-// store to another master key (or none), after which only that one opens it.
+// read back as JSON, and after `shred` an entity's events (with `--namespace`, those of
+// every entity in its namespace) print with a null payload and `payload_shredded`; export
+// writes such an event with a null payload_hex, and import refuses that line before writing
+// anything; bad input is exit 2. `master-keygen` makes a master key file (mode 0600), and a
+// store made with `--master-key-file` opens for every command only with it; a missing or
+// wrong one is exit 2. `change-master-key` moves the store to another master key (or none),
+// after which only that one opens it.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -63,6 +64,23 @@ TEST_F(CliEncryption, ShredMakesAnEntitysPayloadsNullAndLeavesTheRest) {
   EXPECT_NE(imported.err.find("payload_shredded"), std::string::npos) << imported.err;
   EXPECT_TRUE(imported.out.empty()) << imported.out;
   EXPECT_FALSE(std::filesystem::exists(dir_.sub("copy")));
+}
+
+TEST_F(CliEncryption, ShredWithNamespaceShredsEveryEntityInItAndNoOther) {
+  ASSERT_EQ(run_cli({"init", store(), "--encrypt-payloads"}).exit_code, 0);
+  append("user:7", R"({"name":"seven"})");
+  append("user:7:address", R"({"street":"seventh"})");
+  append("user:70", R"({"name":"seventy"})");
+  CliResult shred = run_cli({"shred", store(), "--entity", "user:7", "--namespace"});
+  ASSERT_EQ(shred.exit_code, 0) << shred.err;
+  EXPECT_EQ(shred.lines().at(0)["entities"], 2);
+  EXPECT_EQ(shred.lines().at(0)["keys_shredded"], 2);
+  CliResult query = run_cli({"query", store()});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  ASSERT_EQ(query.lines().size(), 3u);
+  EXPECT_EQ(query.lines()[0]["payload_shredded"], true);
+  EXPECT_EQ(query.lines()[1]["payload_shredded"], true);
+  EXPECT_EQ(query.lines()[2]["payload"]["name"], "seventy");
 }
 
 TEST_F(CliEncryption, ShredRefusesAPlainStoreAMissingStoreAndABadEntity) {

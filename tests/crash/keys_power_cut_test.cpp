@@ -2,15 +2,16 @@
 // acknowledged while its key could still be lost, a shred is never acknowledged while its
 // key could still come back, and a master key change is never acknowledged while the old
 // master key could still be needed, nor does one cut short lose a key. Whatever mutating
-// call of "open an encrypting store, append to new entities, shred one, change the master
-// key, append again (to new entities too), close" the power fails at, and whatever part of
-// the unsynced writes reached the disk (none, all, or all with the last one torn), the disk
-// left behind opens (with the new master key once its change was acknowledged, otherwise
-// with the old one or the new one), every acknowledged event reads back with its own payload
-// unless its entity's shred was acknowledged (a shred the cut interrupted may or may not have
-// taken effect), every event of an acknowledged shred reads as shredded, verify() passes,
-// and no temporary copy of the keys is left after the open. Run for each kind of change: a
-// master key kept (a new file id), replaced, added and removed, and plain keys rewritten.
+// call of "open an encrypting store, append to new entities, shred a namespace of two,
+// change the master key, append again (to new entities too), close" the power fails at,
+// and whatever part of the unsynced writes reached the disk (none, all, or all with the
+// last one torn), the disk left behind opens (with the new master key once its change was
+// acknowledged, otherwise with the old one or the new one), every acknowledged event reads
+// back with its own payload unless its entity's shred was acknowledged (a shred the cut
+// interrupted may or may not have taken effect), every event of an acknowledged shred reads
+// as shredded, verify() passes, and no temporary copy of the keys is left after the open.
+// Run for each kind of change: a master key kept (a new file id), replaced, added and
+// removed, and plain keys rewritten.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -30,7 +31,7 @@ namespace {
 
 const EventKind kKind(0x1001);
 const std::string kDir = "/sim/store";
-const std::vector<std::string> kEntities = {"user:a", "user:b", "user:c"};
+const std::vector<std::string> kEntities = {"user:a", "user:b", "user:b:x", "user:c"};
 const MasterKey kFirst{0x6b, 0x65, 0x79};
 const MasterKey kSecond{0x6e, 0x65, 0x77};
 
@@ -61,15 +62,16 @@ std::vector<uint8_t> payload_of(const std::string& entity, int i) {
 struct Session {
   std::shared_ptr<SimFs> fs;
   std::map<EventId, std::vector<uint8_t>> acked;  // Acknowledged appends and their payloads.
-  std::set<EventId> sealed_before_shred;          // The events of "user:b" before its shred.
-  bool shred_acked = false;                       // Of "user:b".
+  std::set<EventId> sealed_before_shred;          // The events of namespace "user:b" before its shred.
+  bool shred_acked = false;                       // Of namespace "user:b" (two entities).
   bool change_acked = false;                      // Of the master key.
   uint64_t calls = 0;
 };
 
-// Appends one event to each entity, shreds "user:b", changes the master key, appends one
-// more to each and to new ones (user:b's and theirs under new keys), closes; the power
-// fails at the `crash_at`-th mutating call (0: never).
+// Appends one event to each entity, shreds namespace "user:b" (user:b and user:b:x),
+// changes the master key, appends one more to each and to new ones (the shredded ones' and
+// theirs under new keys), closes; the power fails at the `crash_at`-th mutating call (0:
+// never).
 Session run_session(uint64_t crash_at, const Change& change) {
   Session run;
   run.fs = std::make_shared<SimFs>();
@@ -83,12 +85,12 @@ Session run_session(uint64_t crash_at, const Change& change) {
       auto r = (*store)->append(Coordinate::make(entity, "s").value(), kKind, payload_of(entity, round));
       if (!r) return false;
       run.acked[r->event_id] = payload_of(entity, round);
-      if (entity == "user:b" && round == 0) run.sealed_before_shred.insert(r->event_id);
+      if (entity.starts_with("user:b") && round == 0) run.sealed_before_shred.insert(r->event_id);
     }
     return true;
   };
   if (append_all(0)) {
-    run.shred_acked = (*store)->shred_entity("user:b").has_value();
+    run.shred_acked = (*store)->shred_namespace("user:b").has_value();
     run.change_acked = run.shred_acked && (*store)->change_master_key(change.to).has_value();
     if (run.change_acked) append_all(1);
   }
@@ -131,7 +133,7 @@ class KeysPowerCut : public ::testing::TestWithParam<Change> {};
 TEST_P(KeysPowerCut, AcknowledgedSealsKeepTheirKeysAndAcknowledgedShredsAndChangesHold) {
   const Change& change = GetParam();
   const Session whole = run_session(0, change);
-  ASSERT_EQ(whole.acked.size(), 7u);
+  ASSERT_EQ(whole.acked.size(), 9u);
   ASSERT_TRUE(whole.shred_acked);
   ASSERT_TRUE(whole.change_acked);
   size_t disks_checked = 0;

@@ -8,6 +8,7 @@
 // only with that master key, and after change_master_key only with the new one (or none),
 // every payload still readable.
 #include <filesystem>
+#include <map>
 
 #include "store/store_fixtures.hpp"
 #include "support/fault_fs.hpp"
@@ -163,6 +164,42 @@ TEST_F(Encryption, AShreddedEntityReadsAsShreddedEverywhereAndStaysVerifiable) {
   EXPECT_EQ(store->stats().payload_keys_shredded, 1u);
   BATPAK_ASSERT_OK_AND_ASSIGN(again, store->shred_entity("user:nobody"));
   EXPECT_EQ(again, 0u);
+}
+
+TEST_F(Encryption, AShredOfANamespaceDestroysTheKeysOfEveryEntityInItAndOfNoOther) {
+  auto store = open();
+  std::map<std::string, EventId> ids;
+  for (const char* entity : {"user:42", "user:42:address", "user:42:orders:7", "user:420", "user:4", "shop"}) {
+    BATPAK_ASSERT_OK_AND_ASSIGN(r, store->append(coord(entity), kKindA, secret_of(entity)));
+    ids[entity] = r.event_id;
+  }
+  BATPAK_ASSERT_OK_AND_ASSIGN(shred, store->shred_namespace("user:42"));
+  EXPECT_EQ(shred.entities, 3u);
+  EXPECT_EQ(shred.keys_shredded, 3u);
+  auto expect_shredded = [&](Store& s) {
+    for (const auto& [entity, id] : ids) {
+      BATPAK_ASSERT_OK_AND_ASSIGN(event, s.get(id));
+      const bool in_namespace = entity == "user:42" || entity.starts_with("user:42:");
+      EXPECT_EQ(event.payload_shredded, in_namespace) << entity;
+      if (!in_namespace) {
+        EXPECT_EQ(event.payload, secret_of(entity)) << entity;
+      }
+    }
+    BATPAK_ASSERT_OK_AND_ASSIGN(report, s.verify());
+    EXPECT_TRUE(report.ok());
+  };
+  expect_shredded(*store);
+  BATPAK_ASSERT_OK_AND_ASSIGN(again, store->shred_namespace("user:42"));
+  EXPECT_EQ(again.entities, 3u);
+  EXPECT_EQ(again.keys_shredded, 0u);
+  BATPAK_EXPECT_ERROR(store->shred_namespace(""), ErrorCode::kInvalidArgument);
+  store.reset();
+  store = open();
+  expect_shredded(*store);
+  EXPECT_EQ(store->stats().payload_keys_shredded, 3u);
+  auto plain = Store::open(tmp_.sub("plain"));
+  ASSERT_TRUE(plain);
+  BATPAK_EXPECT_ERROR((*plain)->shred_namespace("user"), ErrorCode::kInvalidArgument);
 }
 
 TEST_F(Encryption, CannotBeTurnedOffAndCanBeTurnedOnForNewEvents) {

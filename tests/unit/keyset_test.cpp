@@ -202,6 +202,29 @@ TEST_F(KeysetTest, KeysAreDurablePerEntityAndAShredLeavesNoByteOfTheKey) {
   EXPECT_EQ(reopened->lookup(3)->key, a_new.second);
 }
 
+// Invariant: a shred of several entities destroys every live key of each (shredded earlier
+// and over again) with one sync, and leaves the other entities' keys.
+TEST_F(KeysetTest, AShredOfSeveralEntitiesDestroysAllTheirKeysWithOneSync) {
+  auto fault = std::make_shared<testing::FaultFs>();
+  BATPAK_ASSERT_OK_AND_ASSIGN(keys, Keyset::open(fault, dir, true, true, std::nullopt, report));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_old, key_for(*keys, "a"));
+  BATPAK_ASSERT_OK(keys->shred("a"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(a, key_for(*keys, "a"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(b, key_for(*keys, "b"));
+  BATPAK_ASSERT_OK_AND_ASSIGN(c, key_for(*keys, "c"));
+  const uint64_t syncs_before = fault->syncs();
+  const std::vector<std::string_view> entities = {"a", "c", "never-had-a-key", "a"};
+  BATPAK_ASSERT_OK_AND_ASSIGN(shredded, keys->shred(entities));
+  EXPECT_EQ(shredded, 2u);
+  EXPECT_EQ(fault->syncs() - syncs_before, 1u);
+  const std::vector<uint8_t> file = testing::read_file_bytes(dir + "/" + kKeysFileName);
+  for (const Key& gone : {a_old.second, a.second, c.second}) EXPECT_FALSE(contains(file, gone));
+  EXPECT_TRUE(contains(file, b.second));
+  EXPECT_EQ(keys->shredded_count(), 3u);
+  BATPAK_ASSERT_OK_AND_ASSIGN(a_new, key_for(*keys, "a"));  // New keys after the shred.
+  EXPECT_EQ(a_new.first, 5u);
+}
+
 // Invariant: the new keys of one call are made together, one per entity, however often it is
 // named, and an entity that already has a key keeps it.
 TEST_F(KeysetTest, OneCallMakesEachNewEntitysKeyOnce) {

@@ -81,15 +81,25 @@ int run_init(const WriteArgs& w) {
 struct ShredArgs {
   std::string dir;
   std::string entity;
+  bool whole_namespace = false;
 };
 
 int run_shred(const ShredArgs& a) {
   Opened opened = open_existing_store(a.dir);
   if (!opened.store) return opened.exit_code;
-  auto destroyed = opened.store->shred_entity(a.entity);
-  if (!destroyed) return report_error(destroyed.error());
+  nlohmann::json out = {{"entity", a.entity}};
+  if (a.whole_namespace) {
+    auto destroyed = opened.store->shred_namespace(a.entity);
+    if (!destroyed) return report_error(destroyed.error());
+    out["entities"] = destroyed->entities;
+    out["keys_shredded"] = destroyed->keys_shredded;
+  } else {
+    auto destroyed = opened.store->shred_entity(a.entity);
+    if (!destroyed) return report_error(destroyed.error());
+    out["keys_shredded"] = *destroyed;
+  }
   if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
-  print_line({{"entity", a.entity}, {"keys_shredded", *destroyed}});
+  print_line(out);
   return kExitOk;
 }
 
@@ -215,6 +225,8 @@ void add_write_commands(CLI::App& app, Runner& run) {
   auto* shred = app.add_subcommand("shred", "Destroy the keys of an entity's payloads (an encrypting store)");
   shred->add_option("DIR", shred_args.dir, "data directory")->required();
   shred->add_option("--entity", shred_args.entity, "the entity whose payloads become unreadable")->required();
+  shred->add_flag("--namespace", shred_args.whole_namespace,
+                  "shred every entity in the namespace --entity names (E and E:*), as query's --entity matches");
   shred->callback([&run] { run = [] { return run_shred(shred_args); }; });
 }
 
