@@ -126,6 +126,12 @@ struct DropHistoryOptions {
   uint64_t before_wall_ms = UINT64_MAX;
 };
 
+// What Store::shred_namespace() did.
+struct NamespaceShredReport {
+  uint64_t entities = 0;       // Entities found in the namespace.
+  uint32_t keys_shredded = 0;  // Their keys destroyed by this call.
+};
+
 // What Store::drop_history() did.
 struct DropHistoryReport {
   uint64_t first_segment_id = 1;  // The oldest segment kept.
@@ -216,11 +222,7 @@ class Store {
   // the call, and an entity whose only events were cancelled in a fence, may be missed:
   // shred those by name. Errors: those of shred_entity; after kIo some of the entities may
   // be shredded: call it again. Thread-safe.
-  struct NamespaceShred {
-    uint64_t entities = 0;       // Entities found in the namespace.
-    uint32_t keys_shredded = 0;  // Their keys destroyed by this call.
-  };
-  Result<NamespaceShred> shred_namespace(std::string_view prefix);
+  Result<NamespaceShredReport> shred_namespace(std::string_view prefix);
 
   // Wraps every payload key under `master_key` from now on (docs/encryption.md, "Changing the
   // master key"): adds a master key to a store made without one, replaces it, or, with

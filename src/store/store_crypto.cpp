@@ -56,13 +56,13 @@ Result<uint32_t> Store::shred_entity(std::string_view entity) {
   return impl_->keyset->shred(entity);
 }
 
-Result<Store::NamespaceShred> Store::shred_namespace(std::string_view prefix) {
+Result<NamespaceShredReport> Store::shred_namespace(std::string_view prefix) {
   if (auto s = impl_->check_shred(prefix); !s) return tl::unexpected(s.error());
   const std::vector<std::string> names = impl_->index.entities_in(prefix);
   const std::vector<std::string_view> entities(names.begin(), names.end());
   auto shredded = impl_->keyset->shred(entities);
   if (!shredded) return tl::unexpected(shredded.error());
-  return NamespaceShred{entities.size(), *shredded};
+  return NamespaceShredReport{entities.size(), *shredded};
 }
 
 Status Store::change_master_key(const std::optional<MasterKey>& master_key) {
