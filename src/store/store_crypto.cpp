@@ -41,14 +41,18 @@ Status Store::Impl::unseal(std::span<const uint8_t> sealed, Event& event, const 
   return {};
 }
 
-Status Store::Impl::check_shred(std::string_view entity) const {
+Status Store::Impl::check_keys_writable() const {
   if (auto s = check_writable(); !s) return s;
-  if (auto s = Coordinate::validate_component(entity, "entity"); !s) return s;
   if (!keyset) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "this store does not encrypt payloads (StoreOptions::encrypt_payloads): nothing can be shredded");
+                      "this store does not encrypt payloads (StoreOptions::encrypt_payloads): it has no payload keys");
   }
   return {};
+}
+
+Status Store::Impl::check_shred(std::string_view entity) const {
+  if (auto s = Coordinate::validate_component(entity, "entity"); !s) return s;
+  return check_keys_writable();
 }
 
 Result<uint32_t> Store::shred_entity(std::string_view entity) {
@@ -66,11 +70,7 @@ Result<NamespaceShredReport> Store::shred_namespace(std::string_view prefix) {
 }
 
 Status Store::change_master_key(const std::optional<MasterKey>& master_key) {
-  if (auto s = impl_->check_writable(); !s) return s;
-  if (!impl_->keyset) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "this store does not encrypt payloads (StoreOptions::encrypt_payloads): it has no keys to wrap");
-  }
+  if (auto s = impl_->check_keys_writable(); !s) return s;
   return impl_->keyset->change_master_key(*impl_->fs, impl_->dir, master_key);
 }
 

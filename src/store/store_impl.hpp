@@ -39,7 +39,9 @@ class Store::Impl {
   // the appends that returned before it. Every read of events or of the index starts with it.
   Status check_readable() const;
   Status check_writable() const;
-  // check_writable(), a valid entity name (or namespace), and a store that encrypts.
+  // check_writable(), and a store that encrypts (it has a keys file).
+  Status check_keys_writable() const;
+  // A valid entity name (or namespace), and check_keys_writable().
   Status check_shred(std::string_view entity) const;
   // Makes every committed event durable (the writer's sync), then nudges the background
   // work: in kAsync mode the last commits may have become visible only now.
