@@ -31,7 +31,8 @@
 // A missing file starts a fresh cursor.
 //
 // Thread safety: a Cursor is used by one thread at a time. Any number of cursors may read
-// one store while other threads append. The Store must outlive its cursors.
+// one store while other threads append. The Store must outlive its cursors. The static
+// checkpoint functions may run on any thread, but not two at once for one checkpoint id.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +55,21 @@ struct GapObservation {
   std::vector<SequenceRange> cancelled_ranges;
 };
 
+// One durable cursor checkpoint as stored (Cursor::list_checkpoints). A plain value.
+struct CursorCheckpointInfo {
+  std::string checkpoint_id;
+  // The next two are set when the file decoded.
+  uint64_t position = 0;        // The last committed global sequence (0: none).
+  std::string region_identity;  // Region::identity() of the region it was written for.
+  // Global sequences committed after `position`, in any region: how far the cursor is from
+  // the end of the journal, an upper bound on the events it has still to deliver.
+  uint64_t sequences_behind = 0;
+  // Why resume() would refuse this checkpoint with any region: the file does not decode
+  // (kCorruption, kUnsupported, kIo), or its position is beyond the journal's last global
+  // sequence (kCheckpointMismatch). Error::file is the checkpoint's path.
+  std::optional<Error> error;
+};
+
 class Cursor {
  public:
   // A cursor over `region` delivering the events with global_sequence >
@@ -70,6 +86,27 @@ class Cursor {
 
   // A checkpoint id is a file name: 1 to 200 bytes of UTF-8 without control bytes, '/' or "..".
   static Status validate_checkpoint_id(std::string_view checkpoint_id);
+
+  // ---- Managing durable checkpoints (docs/delivery.md, "Managing checkpoints") ----
+  // These read and change the files under `<store dir>/cursors` directly. REQUIRES for
+  // remove_checkpoint and move_checkpoint: no Cursor bound to `checkpoint_id` commits during
+  // the call; one that commits later writes its own position over the change.
+
+  // Every durable checkpoint of `store`, sorted by id; empty when there is none. A file that
+  // does not decode is listed with its error, not skipped. Errors: kIo (listing the directory).
+  static Result<std::vector<CursorCheckpointInfo>> list_checkpoints(const Store& store);
+  // Deletes the checkpoint `checkpoint_id` durably (a crash leaves it or nothing), so that it
+  // no longer holds back Store::drop_history; a later resume() with the id starts from the
+  // first event. A damaged checkpoint can be removed too. Errors: kInvalidArgument (a bad
+  // id), kNotFound (no such checkpoint), kReadOnly (the store is not open read-write), kIo.
+  static Status remove_checkpoint(const Store& store, std::string_view checkpoint_id);
+  // Sets the position of the existing checkpoint `checkpoint_id` to `position` (back, to
+  // deliver events again, or ahead, to skip them), keeping its region, atomically and
+  // durably as commit() does; the events up to `position` are made durable first. Errors:
+  // kInvalidArgument (a bad id, or `position` beyond the journal's last global sequence),
+  // kNotFound, kCorruption / kUnsupported (the checkpoint does not decode: remove it
+  // instead), kReadOnly, kIo, kPoisoned.
+  static Status move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position);
 
   // The next matching event after position(), if one is visible now; advances position().
   Result<std::optional<Event>> poll();

@@ -1,5 +1,7 @@
 #include "delivery/checkpoint.hpp"
 
+#include <algorithm>
+
 #include "util/bytes.hpp"
 #include "util/durable_file.hpp"
 #include "util/small_file.hpp"
@@ -44,6 +46,22 @@ std::string checkpoint_path(const std::string& store_dir, const std::string& che
   return checkpoint_dir(store_dir) + "/" + checkpoint_id + ".ckpt";
 }
 
+Result<std::vector<std::string>> list_checkpoint_ids(Fs& fs, const std::string& store_dir) {
+  const std::string dir = checkpoint_dir(store_dir);
+  auto exists = fs.exists(dir);
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return std::vector<std::string>();
+  auto names = fs.list_dir(dir);
+  if (!names) return tl::unexpected(names.error());
+  constexpr std::string_view kSuffix = ".ckpt";  // A leftover "<id>.ckpt.tmp" is no checkpoint.
+  std::vector<std::string> ids;
+  for (const std::string& name : *names) {
+    if (name.size() > kSuffix.size() && name.ends_with(kSuffix)) ids.push_back(name.substr(0, name.size() - kSuffix.size()));
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 Result<std::optional<CheckpointRecord>> load_checkpoint(Fs& fs, const std::string& path) {
   return util::read_decoded_small_file<CheckpointRecord>(fs, path, kCheckpointFixedBytes + kRegionIdentityBytesMax,
                                                          decode_checkpoint);
@@ -64,6 +82,11 @@ Status save_checkpoint(Fs& fs, const std::string& store_dir, const std::string& 
   if (auto s = ensure_checkpoint_dir(fs, store_dir); !s) return s;
   const std::vector<uint8_t> bytes = encode_checkpoint(record);
   return util::replace_file_durably(fs, checkpoint_dir(store_dir), checkpoint_path(store_dir, checkpoint_id), bytes);
+}
+
+Status remove_checkpoint(Fs& fs, const std::string& store_dir, const std::string& checkpoint_id) {
+  if (auto s = fs.remove(checkpoint_path(store_dir, checkpoint_id)); !s) return s;
+  return fs.sync_dir(checkpoint_dir(store_dir));
 }
 
 }  // namespace batpak::delivery

@@ -31,6 +31,10 @@ Result<CheckpointRecord> decode_checkpoint(std::span<const uint8_t> bytes);
 std::string checkpoint_dir(const std::string& store_dir);
 std::string checkpoint_path(const std::string& store_dir, const std::string& checkpoint_id);
 
+// The ids of the checkpoints in `<store_dir>/cursors` (files `<id>.ckpt`), sorted; empty
+// when the directory does not exist.
+Result<std::vector<std::string>> list_checkpoint_ids(Fs& fs, const std::string& store_dir);
+
 // The checkpoint at `path`, or nullopt when the file does not exist. Decode errors carry the
 // path in Error::file.
 Result<std::optional<CheckpointRecord>> load_checkpoint(Fs& fs, const std::string& path);
@@ -39,5 +43,9 @@ Result<std::optional<CheckpointRecord>> load_checkpoint(Fs& fs, const std::strin
 // directory fsync'd, the first time).
 Status save_checkpoint(Fs& fs, const std::string& store_dir, const std::string& checkpoint_id,
                        const CheckpointRecord& record);
+
+// Deletes the checkpoint `checkpoint_id` and makes the deletion durable (directory fsync).
+// REQUIRES: the checkpoint exists.
+Status remove_checkpoint(Fs& fs, const std::string& store_dir, const std::string& checkpoint_id);
 
 }  // namespace batpak::delivery

@@ -12,6 +12,31 @@ namespace {
 
 constexpr size_t kCheckpointIdBytesMax = 200;  // Leaves room for ".ckpt.tmp" in a 255-byte name.
 
+// kCheckpointMismatch when a checkpoint's position is beyond the journal's end.
+Status check_within_journal(uint64_t position, uint64_t journal_end, const std::string& path) {
+  if (position <= journal_end) return {};
+  return tl::unexpected(Error{ErrorCode::kCheckpointMismatch,
+                              "checkpoint position " + std::to_string(position) +
+                                  " is beyond the journal's last global sequence " + std::to_string(journal_end) +
+                                  ": it belongs to another store, or this one lost events",
+                              path, 0, {}});
+}
+
+Status check_writable(const Store& store) {
+  if (store.access_mode() == AccessMode::kReadWrite) return {};
+  return make_error(ErrorCode::kReadOnly, "cursor checkpoints are written only on a read-write store");
+}
+
+Error no_checkpoint(std::string_view checkpoint_id, const std::string& path) {
+  return Error{ErrorCode::kNotFound, "no cursor checkpoint \"" + std::string(checkpoint_id) + "\"", path, 0, {}};
+}
+
+// What remove_checkpoint and move_checkpoint check first: the id, then the access mode.
+Status check_change(const Store& store, std::string_view checkpoint_id) {
+  if (auto valid = Cursor::validate_checkpoint_id(checkpoint_id); !valid) return valid;
+  return check_writable(store);
+}
+
 }  // namespace
 
 Cursor::Cursor(const Store& store, Region region, uint64_t after_global_sequence)
@@ -43,13 +68,8 @@ Result<Cursor> Cursor::resume(const Store& store, Region region, std::string che
                                     "\", not \"" + expected + "\"",
                                 path, 0, {}});
   }
-  const uint64_t journal_end = store.stats().last_global_sequence;
-  if ((*loaded)->position > journal_end) {
-    return tl::unexpected(Error{ErrorCode::kCheckpointMismatch,
-                                "checkpoint position " + std::to_string((*loaded)->position) +
-                                    " is beyond the journal's last global sequence " + std::to_string(journal_end) +
-                                    ": it belongs to another store, or this one lost events",
-                                path, 0, {}});
+  if (auto within = check_within_journal((*loaded)->position, store.stats().last_global_sequence, path); !within) {
+    return tl::unexpected(within.error());
   }
   cursor.position_ = cursor.committed_position_ = (*loaded)->position;
   return cursor;
@@ -121,9 +141,7 @@ Status Cursor::commit() {
     committed_position_ = position_;  // In memory only.
     return {};
   }
-  if (store_->access_mode() != AccessMode::kReadWrite) {
-    return make_error(ErrorCode::kReadOnly, "cursor checkpoints are written only on a read-write store");
-  }
+  if (auto s = check_writable(*store_); !s) return s;
   if (position_ == committed_position_) return {};
   // A checkpoint ahead of the durable journal would outlive the events it passed in a power
   // cut, and skip the new events that then take their sequences.
@@ -135,5 +153,56 @@ Status Cursor::commit() {
 }
 
 void Cursor::rollback() { position_ = committed_position_; }
+
+Result<std::vector<CursorCheckpointInfo>> Cursor::list_checkpoints(const Store& store) {
+  auto ids = delivery::list_checkpoint_ids(*store.fs(), store.dir());
+  if (!ids) return tl::unexpected(ids.error());
+  const uint64_t journal_end = store.stats().last_global_sequence;
+  std::vector<CursorCheckpointInfo> out;
+  for (std::string& id : *ids) {
+    const std::string path = delivery::checkpoint_path(store.dir(), id);
+    auto loaded = delivery::load_checkpoint(*store.fs(), path);
+    if (loaded && !*loaded) continue;  // Removed since the listing.
+    CursorCheckpointInfo info;
+    info.checkpoint_id = std::move(id);
+    if (!loaded) {
+      info.error = loaded.error();
+    } else {
+      info.position = (*loaded)->position;
+      info.region_identity = std::move((*loaded)->region_identity);
+      info.sequences_behind = journal_end > info.position ? journal_end - info.position : 0;
+      if (auto within = check_within_journal(info.position, journal_end, path); !within) info.error = within.error();
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Status Cursor::remove_checkpoint(const Store& store, std::string_view checkpoint_id) {
+  if (auto s = check_change(store, checkpoint_id); !s) return s;
+  const std::string path = delivery::checkpoint_path(store.dir(), std::string(checkpoint_id));
+  auto exists = store.fs()->exists(path);  // Not decoded: a damaged checkpoint is removed too.
+  if (!exists) return tl::unexpected(exists.error());
+  if (!*exists) return tl::unexpected(no_checkpoint(checkpoint_id, path));
+  return delivery::remove_checkpoint(*store.fs(), store.dir(), std::string(checkpoint_id));
+}
+
+Status Cursor::move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position) {
+  if (auto s = check_change(store, checkpoint_id); !s) return s;
+  const std::string path = delivery::checkpoint_path(store.dir(), std::string(checkpoint_id));
+  auto loaded = delivery::load_checkpoint(*store.fs(), path);
+  if (!loaded) return tl::unexpected(loaded.error());
+  if (!*loaded) return tl::unexpected(no_checkpoint(checkpoint_id, path));
+  const uint64_t journal_end = store.stats().last_global_sequence;
+  if (position > journal_end) {
+    return make_error(ErrorCode::kInvalidArgument, "position " + std::to_string(position) +
+                                                       " is beyond the journal's last global sequence " +
+                                                       std::to_string(journal_end));
+  }
+  // Never ahead of the durable journal, for the reason commit() gives.
+  if (auto s = store.sync_through(position); !s) return s;
+  (*loaded)->position = position;
+  return delivery::save_checkpoint(*store.fs(), store.dir(), std::string(checkpoint_id), **loaded);
+}
 
 }  // namespace batpak

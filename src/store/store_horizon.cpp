@@ -108,21 +108,14 @@ Status restore_footers(Store::Impl& s, uint64_t first_kept) {
 // kCursorBehind when a durable cursor checkpoint has not consumed every event below
 // `first_sequence`.
 Status check_cursors(Store::Impl& s, uint64_t first_sequence) {
-  const std::string dir = delivery::checkpoint_dir(s.dir);
-  auto exists = s.fs->exists(dir);
-  if (!exists) return tl::unexpected(exists.error());
-  if (!*exists) return {};
-  auto names = s.fs->list_dir(dir);
-  if (!names) return tl::unexpected(names.error());
-  std::sort(names->begin(), names->end());
-  constexpr std::string_view kSuffix = ".ckpt";
-  for (const std::string& name : *names) {
-    if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) continue;
-    auto record = delivery::load_checkpoint(*s.fs, segment::join_path(dir, name));
+  auto ids = delivery::list_checkpoint_ids(*s.fs, s.dir);
+  if (!ids) return tl::unexpected(ids.error());
+  for (const std::string& id : *ids) {
+    auto record = delivery::load_checkpoint(*s.fs, delivery::checkpoint_path(s.dir, id));
     if (!record) return tl::unexpected(record.error());
     if (*record && (*record)->position < first_sequence - 1) {
       return make_error(ErrorCode::kCursorBehind,
-                        "cursor checkpoint " + name + " is at global sequence " + std::to_string((*record)->position) +
+                        "cursor checkpoint " + id + ".ckpt is at global sequence " + std::to_string((*record)->position) +
                             ": dropping history up to " + std::to_string(first_sequence) +
                             " would drop events it has not consumed");
     }

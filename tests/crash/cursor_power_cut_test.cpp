@@ -4,7 +4,8 @@
 // survived it, so the events appended after the cut are delivered, none skipped; and a
 // reactor's checkpoint never survives the cut without the reactions of the sources it passed;
 // and a reactor restarted after a cut that took its checkpoint reacts to a redelivered batch
-// holding newer sources once per source.
+// holding newer sources once per source; and a checkpoint removed or moved before the cut
+// stays removed or moved, the move never ahead of the journal that survived.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -78,6 +79,36 @@ TEST(CursorPowerCut, ACommittedCheckpointNeverSkipsTheEventsAppendedAfterTheCut)
       ASSERT_FALSE(delivered.empty()) << "the event appended after the cut was skipped";
       EXPECT_EQ(delivered.back(), next->global_sequence);
     }
+  }
+}
+
+TEST(CursorPowerCut, ARemovedOrMovedCheckpointStaysSoAfterTheCut) {
+  for (Durability durability : {Durability::kSync, Durability::kBuffered, Durability::kAsync}) {
+    SCOPED_TRACE(static_cast<int>(durability));
+    auto fs = std::make_shared<SimFs>();
+    auto store = Store::open(kDir, options_on(fs, durability));
+    ASSERT_TRUE(store) << store.error().to_string();
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(append(**store, "e"));
+    ASSERT_TRUE((*store)->wait_for_visible(1, 10'000)) << "kAsync: readable once written";
+    for (const char* id : {"moved", "removed"}) {
+      auto cursor = Cursor::resume(**store, Region::all(), id);
+      ASSERT_TRUE(cursor && cursor->poll_batch(10));
+      ASSERT_TRUE(cursor->commit());
+    }
+    const uint64_t last = append(**store, "e")->global_sequence;  // Durable at once only in kSync mode.
+    ASSERT_TRUE((*store)->wait_for_visible(last - 1, 10'000));
+    ASSERT_TRUE(Cursor::move_checkpoint(**store, "moved", last));
+    ASSERT_TRUE(Cursor::remove_checkpoint(**store, "removed"));
+
+    auto reopened = Store::open(kDir, options_on(fs->crashed_copy({}, false), durability));
+    ASSERT_TRUE(reopened) << reopened.error().to_string();
+    EXPECT_GE((*reopened)->stats().last_global_sequence, last) << "the move ran ahead of the durable journal";
+    auto listed = Cursor::list_checkpoints(**reopened);
+    ASSERT_TRUE(listed) << listed.error().to_string();
+    ASSERT_EQ(listed->size(), 1u) << "the removal was lost";
+    EXPECT_EQ(listed->front().checkpoint_id, "moved");
+    EXPECT_EQ(listed->front().position, last) << "the move was lost";
+    EXPECT_FALSE(listed->front().error);
   }
 }
 

@@ -333,6 +333,30 @@ TEST_F(DropHistoryTest, ACursorBehindTheNewHorizonRefusesTheDropUnlessIgnored) {
   EXPECT_EQ((*next)->header.global_sequence, report.first_sequence);
 }
 
+TEST_F(DropHistoryTest, ACursorCheckpointRemovedOrMovedPastTheHorizonNoLongerHoldsTheDropBack) {
+  write_history();
+  {
+    auto store = open(small_segments());
+    ASSERT_TRUE(store);
+    for (const char* id : {"retired", "slow"}) {
+      auto cursor = Cursor::resume(*store, Region::all(), id);
+      ASSERT_TRUE(cursor && cursor->poll_batch(3));
+      ASSERT_TRUE(cursor->commit());
+    }
+    ASSERT_TRUE(Cursor::remove_checkpoint(*store, "retired"));
+  }
+  auto refused = Store::drop_history(dir(), 30);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("slow.ckpt"), std::string::npos) << refused.error().message;
+  {
+    auto store = open(small_segments());
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(Cursor::move_checkpoint(*store, "slow", 29));
+  }
+  const DropHistoryReport report = drop(30);
+  EXPECT_GE(report.segments_removed, 1u);
+}
+
 TEST_F(DropHistoryTest, BadCallsChangeNothing) {
   write_history();
   const auto files_before = segment_files(dir());
