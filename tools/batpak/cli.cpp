@@ -18,7 +18,7 @@ int exit_code_for(const Error& error) {
   }
 }
 
-int report_error(const Error& error) {
+nlohmann::json error_json(const Error& error) {
   nlohmann::json out = {{"error", std::string(error_code_name(error.code))},
                         {"message", error.message}};
   if (!error.file.empty()) {
@@ -26,7 +26,11 @@ int report_error(const Error& error) {
     out["offset"] = error.offset;
   }
   if (!error.entity.empty()) out["entity"] = error.entity;
-  std::cerr << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+  return out;
+}
+
+int report_error(const Error& error) {
+  std::cerr << error_json(error).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
   return exit_code_for(error);
 }
 

@@ -21,7 +21,9 @@ inline constexpr int kExitUsage = 2;
 
 // The exit code an error stands for: bad input is 2, everything else is 1.
 int exit_code_for(const Error& error);
-// Prints {"error": code name, "message": ..., ...} to stderr and returns exit_code_for().
+// {"error": code name, "message": ..., "file" and "offset" when known, "entity" when known}.
+nlohmann::json error_json(const Error& error);
+// Prints error_json(error) to stderr and returns exit_code_for().
 int report_error(const Error& error);
 // Prints a usage error to stderr and returns kExitUsage.
 int usage_error(const std::string& message);
