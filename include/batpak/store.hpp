@@ -112,6 +112,16 @@ struct BackupReport {
   uint64_t bytes = 0;          // Segment bytes copied.
 };
 
+// How Store::backup() writes the copy.
+struct BackupOptions {
+  // For a store that encrypts payloads: false copies the payload keys wrapped as this store
+  // wraps them; true wraps them under `master_key` instead (a new master key for off-site
+  // copies), or leaves them unwrapped when it is nullopt, with a new file id either way. The
+  // copy then opens only with that key (docs/encryption.md, "Backups").
+  bool rewrap_keys = false;
+  std::optional<MasterKey> master_key;  // Only with rewrap_keys.
+};
+
 // How Store::drop_history() opens the store and what it may drop.
 struct DropHistoryOptions {
   // Seams (fs, clock), limits and fences for the store's open; access is ignored (the store
@@ -320,8 +330,9 @@ class Store {
   // segment footers or tail ring (its first open scans its segments); projection caches live
   // outside the data directory. A read-only store copies what it opened. Errors:
   // kInvalidArgument (the destination or its ".partial" exists, or is this store's
-  // directory), kUnsupported (a store opened in salvage mode), kIo, kPoisoned, kClosed.
-  Result<BackupReport> backup(const std::string& destination_dir) const;
+  // directory; rewrap_keys on a store that does not encrypt payloads; a master key without
+  // rewrap_keys), kUnsupported (a store opened in salvage mode), kIo, kPoisoned, kClosed.
+  Result<BackupReport> backup(const std::string& destination_dir, const BackupOptions& options = {}) const;
 
   // Drops the oldest history of the store in `dir`, which must not be open: every sealed
   // segment (never the newest) before the one holding the first visible event with a global

@@ -275,6 +275,12 @@ std::vector<uint8_t> Keyset::encode_file() const {
   return encode_under(wrap_.get());
 }
 
+std::vector<uint8_t> Keyset::encode_file_under(const std::optional<MasterKey>& master_key) const {
+  const std::unique_ptr<KeyWrap> wrap = new_wrap(master_key);
+  std::shared_lock lock(mu_);
+  return encode_under(wrap.get());
+}
+
 Status Keyset::change_master_key(Fs& fs, const std::string& dir, const std::optional<MasterKey>& next) {
   std::lock_guard file_lock(file_mu_);  // No key is made or shredded meanwhile.
   std::unique_ptr<KeyWrap> next_wrap = new_wrap(next);

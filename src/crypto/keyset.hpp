@@ -74,6 +74,9 @@ class Keyset {
   // The whole file as it stands (header and every record, keys wrapped as in the file), for
   // a copy of the store.
   std::vector<uint8_t> encode_file() const;
+  // The same, with the keys wrapped under `master_key` and a new file id (not wrapped when
+  // nullopt): the file a copy opened with that key reads.
+  std::vector<uint8_t> encode_file_under(const std::optional<MasterKey>& master_key) const;
 
   uint32_t key_count() const;
   uint32_t shredded_count() const;

@@ -1,5 +1,7 @@
 // Store::backup: a copy of the journal up to one durable cut, built beside the destination
 // and renamed into place (docs/durability.md, "Backups").
+#include <sodium.h>
+
 #include <algorithm>
 #include <span>
 #include <vector>
@@ -95,8 +97,16 @@ Status write_fences(Fs& fs, const writer::FenceFileContents& fences, const std::
   return write_small_file(fs, to_path, writer::encode_fence_file(fences));
 }
 
+// The copy's keys file: every key the cut's events were sealed under is in it already.
+Status write_keys(const crypto::Keyset& keyset, const BackupOptions& options, Fs& fs, const std::string& to_path) {
+  std::vector<uint8_t> bytes = options.rewrap_keys ? keyset.encode_file_under(options.master_key) : keyset.encode_file();
+  Status written = write_small_file(fs, to_path, bytes);
+  sodium_memzero(bytes.data(), bytes.size());  // Unwrapped keys, when nothing wraps them.
+  return written;
+}
+
 // Writes the copy into `partial`, durably, then renames it to `destination`.
-Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& partial,
+Status write_copy(const Store::Impl& s, const Cut& cut, const BackupOptions& options, const std::string& partial,
                   const std::string& destination) {
   Fs& fs = *s.fs;
   if (auto st = fs.create_dir(partial); !st) return st;
@@ -113,9 +123,8 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
     const std::string path = segment::join_path(partial, kSigningRecordFileName);
     if (auto st = write_small_file(fs, path, encode_signing_record(*s.signing_record)); !st) return st;
   }
-  if (s.keyset) {  // Every event of the cut was sealed under a key already in it.
-    const std::string path = segment::join_path(partial, crypto::kKeysFileName);
-    if (auto st = write_small_file(fs, path, s.keyset->encode_file()); !st) return st;
+  if (s.keyset) {
+    if (auto st = write_keys(*s.keyset, options, fs, segment::join_path(partial, crypto::kKeysFileName)); !st) return st;
   }
   if (!cut.parts.empty()) {  // The copy is durable and whole: its own clean close.
     const segment::Manifest manifest{cut.parts.back().segment_id, cut.parts.back().bytes};
@@ -125,6 +134,16 @@ Status write_copy(const Store::Impl& s, const Cut& cut, const std::string& parti
   if (auto st = fs.sync_dir(partial); !st) return st;
   if (auto st = fs.rename(partial, destination); !st) return st;
   return fs.sync_dir(util::parent_dir(destination));
+}
+
+Status check_options(const Store::Impl& s, const BackupOptions& options) {
+  if (options.master_key && !options.rewrap_keys) {
+    return make_error(ErrorCode::kInvalidArgument, "a master key for the backup needs rewrap_keys");
+  }
+  if (options.rewrap_keys && !s.keyset) {
+    return make_error(ErrorCode::kInvalidArgument, "the store does not encrypt payloads: it has no keys to rewrap");
+  }
+  return {};
 }
 
 Status check_destination(const Store::Impl& s, const std::string& destination, const std::string& partial) {
@@ -143,7 +162,7 @@ Status check_destination(const Store::Impl& s, const std::string& destination, c
 
 }  // namespace
 
-Result<BackupReport> Store::backup(const std::string& destination_dir) const {
+Result<BackupReport> Store::backup(const std::string& destination_dir, const BackupOptions& options) const {
   const Impl& s = *impl_;
   if (auto st = s.check_open(); !st) return tl::unexpected(st.error());
   if (s.options.access == AccessMode::kSalvage) {
@@ -153,10 +172,11 @@ Result<BackupReport> Store::backup(const std::string& destination_dir) const {
   }
   const std::string destination = util::without_trailing_slashes(destination_dir);
   const std::string partial = destination + ".partial";
+  if (auto st = check_options(s, options); !st) return tl::unexpected(st.error());
   if (auto st = check_destination(s, destination, partial); !st) return tl::unexpected(st.error());
   Result<Cut> cut = s.writer ? writer_cut(s) : read_only_cut(s);
   if (!cut) return tl::unexpected(cut.error());
-  if (auto st = write_copy(s, *cut, partial, destination); !st) return tl::unexpected(st.error());
+  if (auto st = write_copy(s, *cut, options, partial, destination); !st) return tl::unexpected(st.error());
   BackupReport report{cut->last_sequence, cut->parts.size(), 0};
   for (const SegmentPart& part : cut->parts) report.bytes += part.bytes;
   return report;

@@ -5,7 +5,8 @@
 // anything; bad input is exit 2. `master-keygen` makes a master key file (mode 0600), and a
 // store made with `--master-key-file` opens for every command only with it; a missing or
 // wrong one is exit 2. `change-master-key` moves the store to another master key (or none),
-// after which only that one opens it.
+// after which only that one opens it. `backup --new-master-key-file` (or `--no-master-key`)
+// writes a copy that opens only with that key, verified with it.
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -188,6 +189,49 @@ TEST_F(CliEncryption, ChangeMasterKeyRefusesAStoreThatDoesNotEncrypt) {
   CliResult r = run_cli({"change-master-key", store(), "--new-master-key-file", key_file});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("does not encrypt"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEncryption, BackupWithANewMasterKeyFileMakesACopyThatOpensOnlyWithIt) {
+  const std::string store_key = dir_.sub("store.key");
+  const std::string copy_key = dir_.sub("copy.key");
+  ASSERT_EQ(run_cli({"master-keygen", store_key}).exit_code, 0);
+  ASSERT_EQ(run_cli({"master-keygen", copy_key}).exit_code, 0);
+  ASSERT_EQ(run_cli({"init", store(), "--master-key-file", store_key}).exit_code, 0);
+  CliResult appended = run_cli({"--master-key-file", store_key, "append", store(), "--entity", "user:b", "--scope",
+                                "s", "--kind", "f:001", "--payload", R"({"iban":"DE00"})"});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+
+  const std::string copy = dir_.sub("copy");
+  CliResult backup =
+      run_cli({"--master-key-file", store_key, "backup", store(), copy, "--new-master-key-file", copy_key});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_EQ(backup.lines().at(0)["verified"], true);
+  EXPECT_EQ(run_cli({"query", copy, "--master-key-file", store_key}).exit_code, 2);
+  CliResult query = run_cli({"query", copy, "--master-key-file", copy_key});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(query.lines().at(0)["payload"]["iban"], "DE00");
+  EXPECT_EQ(run_cli({"query", store(), "--master-key-file", store_key}).exit_code, 0) << "the store is unchanged";
+
+  const std::string plain_copy = dir_.sub("plain-copy");
+  CliResult unwrapped = run_cli({"--master-key-file", store_key, "backup", store(), plain_copy, "--no-master-key"});
+  ASSERT_EQ(unwrapped.exit_code, 0) << unwrapped.err;
+  CliResult stats = run_cli({"stats", plain_copy});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(stats.lines().at(0)["payload_keys_wrapped"], false);
+
+  const std::string refused = dir_.sub("refused");
+  EXPECT_EQ(run_cli({"--master-key-file", store_key, "backup", store(), refused, "--no-master-key",
+                     "--new-master-key-file", copy_key})
+                .exit_code,
+            2);
+  EXPECT_EQ(run_cli({"--master-key-file", store_key, "backup", store(), refused, "--new-master-key-file",
+                     dir_.sub("absent.key")})
+                .exit_code,
+            2);
+  ASSERT_EQ(run_cli({"init", dir_.sub("plain")}).exit_code, 0);
+  CliResult not_encrypting = run_cli({"backup", dir_.sub("plain"), refused, "--new-master-key-file", copy_key});
+  EXPECT_EQ(not_encrypting.exit_code, 2) << not_encrypting.err;
+  EXPECT_FALSE(std::filesystem::exists(refused));
 }
 
 }  // namespace

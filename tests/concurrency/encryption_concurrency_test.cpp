@@ -112,13 +112,33 @@ TEST(EncryptionConcurrency, AppendersRacingForTheSameNewEntitiesMakeOneKeyEach) 
   for (const Event& e : all) EXPECT_EQ(e.payload, bytes(e.coordinate.entity()));
 }
 
-TEST(EncryptionConcurrency, AppendsShredsAndReadsGoOnWhileTheMasterKeyChanges) {
+// Each copy of a backup rewrapped under a third key, taken between the changes, opens with
+// that key and reads every payload it holds (or a shred).
+void expect_copy_reads_under(const std::string& copy_dir, const MasterKey& master_key) {
+  StoreOptions o;
+  o.master_key = master_key;
+  o.access = AccessMode::kReadOnly;
+  BATPAK_ASSERT_OK_AND_ASSIGN(copy, Store::open(copy_dir, o));
+  BATPAK_ASSERT_OK_AND_ASSIGN(events, copy->query(Region::all()));
+  EXPECT_FALSE(events.empty()) << copy_dir;
+  for (const Event& e : events) {
+    if (!e.payload_shredded) {
+      EXPECT_EQ(e.payload, bytes(e.coordinate.entity())) << copy_dir;
+    }
+  }
+}
+
+TEST(EncryptionConcurrency, AppendsShredsReadsAndRewrappedBackupsGoOnWhileTheMasterKeyChanges) {
   const MasterKey first{0x0a};
   const MasterKey second{0x0b};
+  BackupOptions to_third;
+  to_third.rewrap_keys = true;
+  to_third.master_key = MasterKey{0x0c};
   testing::TempDir tmp;
   StoreOptions o;
   o.master_key = first;
   BATPAK_ASSERT_OK_AND_ASSIGN(store, Store::open(tmp.sub("store"), o));
+  BATPAK_ASSERT_OK(store->append(coord("main"), kKindA, bytes("main")));  // Every copy holds an event.
   std::atomic<bool> changing{true};
   std::atomic<int> failures{0};
   std::vector<std::vector<EventId>> appended(kAppenders);
@@ -143,10 +163,12 @@ TEST(EncryptionConcurrency, AppendsShredsAndReadsGoOnWhileTheMasterKeyChanges) {
   });
   for (int change = 0; change < 7; ++change) {
     EXPECT_TRUE(store->change_master_key(change % 2 == 0 ? second : first).has_value()) << change;
+    EXPECT_TRUE(store->backup(tmp.sub("copy-" + std::to_string(change)), to_third).has_value()) << change;
   }
   changing.store(false);
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
+  for (int change = 0; change < 7; ++change) expect_copy_reads_under(tmp.sub("copy-" + std::to_string(change)), *to_third.master_key);
   BATPAK_ASSERT_OK(store->close());
   BATPAK_EXPECT_ERROR(Store::open(tmp.sub("store"), o), ErrorCode::kInvalidArgument);
   o.master_key = second;  // The last change, the seventh, was to the second key.
