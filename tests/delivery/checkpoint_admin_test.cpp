@@ -17,18 +17,11 @@
 namespace batpak::testing {
 namespace {
 
-const EventKind kKind(0x1001);
-
 class CheckpointAdminTest : public StoreFixture<> {
  protected:
   void SetUp() override { open(); }
 
-  uint64_t append(const std::string& entity) {
-    const uint8_t payload[] = {1, 2, 3};
-    auto r = store_->append(Coordinate::make(entity, "s").value(), kKind, payload);
-    EXPECT_TRUE(r) << r.error().to_string();
-    return r ? r->global_sequence : 0;
-  }
+  uint64_t append(const std::string& entity) { return append_event(entity); }
 
   // Resumes checkpoint `id` over `region`, delivers up to `count` events and commits them.
   void commit_after(const std::string& id, const Region& region, size_t count) {

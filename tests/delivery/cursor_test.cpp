@@ -19,13 +19,7 @@ class CursorTest : public StoreFixture<> {
  protected:
   void SetUp() override { reopen(); }
   void reopen(StoreOptions options = {}) { open(std::move(options)); }
-  uint64_t append(const std::string& entity) {
-    const std::string payload = entity;
-    auto r = store_->append(Coordinate::make(entity, "s").value(), kKind,
-                            {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()});
-    EXPECT_TRUE(r) << r.error().to_string();
-    return r ? r->global_sequence : 0;
-  }
+  uint64_t append(const std::string& entity) { return append_event(entity); }
   static std::vector<uint64_t> sequences(const std::vector<Event>& events) {
     std::vector<uint64_t> out;
     for (const Event& e : events) out.push_back(e.header.global_sequence);

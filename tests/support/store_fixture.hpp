@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "batpak/store.hpp"
 #include "support/temp_dir.hpp"
@@ -19,6 +21,15 @@ class StoreFixture : public Base {
     auto opened = Store::open(dir_.sub("store"), std::move(options));
     ASSERT_TRUE(opened) << opened.error().to_string();
     store_ = std::move(*opened);
+  }
+
+  // Appends an event of kind 0x1001 to (entity, "s") with the entity's name as payload; its
+  // global sequence, or 0 after reporting the failure.
+  uint64_t append_event(const std::string& entity) {
+    const std::vector<uint8_t> payload(entity.begin(), entity.end());
+    auto r = store_->append(Coordinate::make(entity, "s").value(), EventKind(0x1001), payload);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? r->global_sequence : 0;
   }
 
   TempDir dir_;
