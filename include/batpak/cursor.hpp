@@ -58,7 +58,7 @@ struct GapObservation {
 // One durable cursor checkpoint as stored (Cursor::list_checkpoints). A plain value.
 struct CursorCheckpointInfo {
   std::string checkpoint_id;
-  // The next two are set when the file decoded.
+  // position, region_identity and sequences_behind are set when the file decoded.
   uint64_t position = 0;        // The last committed global sequence (0: none).
   std::string region_identity;  // Region::identity() of the region it was written for.
   // Global sequences committed after `position`, in any region: how far the cursor is from
