@@ -255,6 +255,15 @@ class Store {
   // are durable. Errors: those of sync() (kPoisoned, kClosed).
   Status sync_through(uint64_t global_sequence) const;
 
+  // The entities in namespace `prefix` (`prefix` itself and each `prefix:*`, as
+  // Region::entity matches; every entity when it is empty) whose names sort after `after`
+  // (bytewise; "": from the first), in name order, at most `limit`: pass a page's last entity
+  // as `after` for the next page. An entity appears once it has a visible event, and stays
+  // after its history is dropped. Errors: kInvalidArgument (a non-empty prefix that is not a
+  // valid entity), kClosed. Thread-safe.
+  Result<std::vector<EntitySummary>> list_entities(std::string_view prefix, std::string_view after,
+                                                   size_t limit) const;
+
   // Reads one committed event. Unknown id: kNotFound. Every read re-checks the checksum.
   Result<Event> get(const EventId& event_id) const;
   // The receipt of the visible event committed with `idempotency_key` (what an append with

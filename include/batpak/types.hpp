@@ -125,4 +125,14 @@ struct Region {
                uint32_t clock) const;
 };
 
+// One entity as the store's index knows it (Store::list_entities). A plain value.
+struct EntitySummary {
+  std::string entity;
+  uint64_t generation = 0;  // Its events so far: the clock of its last one.
+  // The global sequence of its last event; 0 when every event of it was dropped with the
+  // history (Store::drop_history).
+  uint64_t last_global_sequence = 0;
+  friend bool operator==(const EntitySummary&, const EntitySummary&) = default;
+};
+
 }  // namespace batpak

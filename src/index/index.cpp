@@ -253,6 +253,21 @@ std::vector<std::string> Index::entities_in(std::string_view prefix) const {
   return names;
 }
 
+std::vector<EntitySummary> Index::list_entities(std::string_view prefix, std::string_view after,
+                                                size_t limit) const {
+  std::shared_lock lock(mu_);
+  std::vector<EntitySummary> out;
+  // Every name in the namespace starts with `prefix`, so they lie in one run of the map.
+  auto it = after < prefix ? entity_ids_.lower_bound(prefix) : entity_ids_.upper_bound(after);
+  for (; it != entity_ids_.end() && out.size() < limit && it->first.starts_with(prefix); ++it) {
+    const std::string& name = it->first;
+    if (!prefix.empty() && name.size() > prefix.size() && name[prefix.size()] != ':') continue;  // "order7".
+    const EntityState& state = entities_[it->second];
+    out.push_back({name, state.generation(), state.sequences.empty() ? 0 : state.sequences.back()});
+  }
+  return out;
+}
+
 std::vector<const Index::EntityState*> Index::matching_entities(const Region& region) const {
   std::vector<const EntityState*> out;
   const std::string& prefix = *region.entity_prefix;

@@ -104,6 +104,9 @@ class Index {
   // sorted: each with a visible event now or before the history horizon (an entity whose
   // only events are hidden is not one).
   std::vector<std::string> entities_in(std::string_view prefix) const;
+  // Up to `limit` entities named `prefix` or `prefix:*` (every entity when `prefix` is
+  // empty) whose names sort after `after`, in name order.
+  std::vector<EntitySummary> list_entities(std::string_view prefix, std::string_view after, size_t limit) const;
   std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
   // Nothing for an unknown or hidden sequence.
   std::optional<Located> at(uint64_t global_sequence) const;

@@ -282,6 +282,15 @@ uint64_t Store::entity_generation(std::string_view entity) const {
   return impl_->index.entity_generation(entity);
 }
 
+Result<std::vector<EntitySummary>> Store::list_entities(std::string_view prefix, std::string_view after,
+                                                        size_t limit) const {
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
+  if (!prefix.empty()) {
+    if (auto valid = Coordinate::validate_component(prefix, "entity prefix"); !valid) return tl::unexpected(valid.error());
+  }
+  return impl_->index.list_entities(prefix, after, limit);
+}
+
 StoreStats Store::stats() const {
   (void)impl_->check_readable();  // Closed: the figures as they were.
   StoreStats st;

@@ -18,6 +18,7 @@ void add_project_command(CLI::App& app, Runner& run);   // project
 void add_tail_command(CLI::App& app, Runner& run);      // tail
 void add_drop_history_command(CLI::App& app, Runner& run);  // drop-history
 void add_cursors_command(CLI::App& app, Runner& run);   // cursors
+void add_entities_command(CLI::App& app, Runner& run);  // entities
 void add_key_commands(CLI::App& app, Runner& run);      // keygen, public-key, master-keygen, change-master-key
 
 }  // namespace batpak::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add_tail_command(app, run);
   add_drop_history_command(app, run);
   add_cursors_command(app, run);
+  add_entities_command(app, run);
   add_key_commands(app, run);
   try {
     app.parse(argc, argv);
