@@ -102,11 +102,12 @@ class Cursor {
   static Status remove_checkpoint(const Store& store, std::string_view checkpoint_id);
   // Sets the position of the existing checkpoint `checkpoint_id` to `position` (back, to
   // deliver events again, or ahead, to skip them), keeping its region, atomically and
-  // durably as commit() does; the events up to `position` are made durable first. Errors:
+  // durably as commit() does; the events up to `position` are made durable first. Returns
+  // the position it had. Errors:
   // kInvalidArgument (a bad id, or `position` beyond the journal's last global sequence),
   // kNotFound, kCorruption / kUnsupported (the checkpoint does not decode: remove it
   // instead), kReadOnly, kIo, kPoisoned.
-  static Status move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position);
+  static Result<uint64_t> move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position);
 
   // The next matching event after position(), if one is visible now; advances position().
   Result<std::optional<Event>> poll();

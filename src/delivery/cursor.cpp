@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <utility>
 
 #include "delivery/checkpoint.hpp"
 
@@ -187,8 +188,8 @@ Status Cursor::remove_checkpoint(const Store& store, std::string_view checkpoint
   return delivery::remove_checkpoint(*store.fs(), store.dir(), std::string(checkpoint_id));
 }
 
-Status Cursor::move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position) {
-  if (auto s = check_change(store, checkpoint_id); !s) return s;
+Result<uint64_t> Cursor::move_checkpoint(const Store& store, std::string_view checkpoint_id, uint64_t position) {
+  if (auto s = check_change(store, checkpoint_id); !s) return tl::unexpected(s.error());
   const std::string path = delivery::checkpoint_path(store.dir(), std::string(checkpoint_id));
   auto loaded = delivery::load_checkpoint(*store.fs(), path);
   if (!loaded) return tl::unexpected(loaded.error());
@@ -200,9 +201,12 @@ Status Cursor::move_checkpoint(const Store& store, std::string_view checkpoint_i
                                                        std::to_string(journal_end));
   }
   // Never ahead of the durable journal, for the reason commit() gives.
-  if (auto s = store.sync_through(position); !s) return s;
-  (*loaded)->position = position;
-  return delivery::save_checkpoint(*store.fs(), store.dir(), std::string(checkpoint_id), **loaded);
+  if (auto s = store.sync_through(position); !s) return tl::unexpected(s.error());
+  const uint64_t previous = std::exchange((*loaded)->position, position);
+  if (auto s = delivery::save_checkpoint(*store.fs(), store.dir(), std::string(checkpoint_id), **loaded); !s) {
+    return tl::unexpected(s.error());
+  }
+  return previous;
 }
 
 }  // namespace batpak

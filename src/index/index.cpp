@@ -246,24 +246,17 @@ uint64_t Index::entity_generation(std::string_view entity) const {
   return id ? entities_[*id].generation() : 0;
 }
 
-std::vector<std::string> Index::entities_in(std::string_view prefix) const {
-  std::shared_lock lock(mu_);
-  std::vector<std::string> names;
-  for (const EntityState* state : matching_entities(Region::entity(std::string(prefix)))) names.push_back(state->name);
-  return names;
-}
-
 std::vector<EntitySummary> Index::list_entities(std::string_view prefix, std::string_view after,
                                                 size_t limit) const {
+  const Region region = prefix.empty() ? Region::all() : Region::entity(std::string(prefix));
   std::shared_lock lock(mu_);
   std::vector<EntitySummary> out;
   // Every name in the namespace starts with `prefix`, so they lie in one run of the map.
   auto it = after < prefix ? entity_ids_.lower_bound(prefix) : entity_ids_.upper_bound(after);
   for (; it != entity_ids_.end() && out.size() < limit && it->first.starts_with(prefix); ++it) {
-    const std::string& name = it->first;
-    if (!prefix.empty() && name.size() > prefix.size() && name[prefix.size()] != ':') continue;  // "order7".
+    if (!region.matches_entity(it->first)) continue;  // "order7" is not in "order".
     const EntityState& state = entities_[it->second];
-    out.push_back({name, state.generation(), state.sequences.empty() ? 0 : state.sequences.back()});
+    out.push_back({it->first, state.generation(), state.sequences.empty() ? 0 : state.sequences.back()});
   }
   return out;
 }

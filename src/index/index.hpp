@@ -100,12 +100,9 @@ class Index {
   uint64_t published_size() const { return published_rows_.load(std::memory_order_acquire); }
   uint64_t hidden_count() const;
   uint64_t entity_count() const;
-  // The names of the entities in namespace `prefix` (`prefix` itself and every `prefix:*`),
-  // sorted: each with a visible event now or before the history horizon (an entity whose
-  // only events are hidden is not one).
-  std::vector<std::string> entities_in(std::string_view prefix) const;
   // Up to `limit` entities named `prefix` or `prefix:*` (every entity when `prefix` is
-  // empty) whose names sort after `after`, in name order.
+  // empty) whose names sort after `after`, in name order: each with a visible event now or
+  // before the history horizon (an entity whose only events are hidden is not one).
   std::vector<EntitySummary> list_entities(std::string_view prefix, std::string_view after, size_t limit) const;
   std::optional<uint64_t> find(const EventId& id) const;  // Global sequence of an event.
   // Nothing for an unknown or hidden sequence.

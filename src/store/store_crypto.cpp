@@ -62,8 +62,9 @@ Result<uint32_t> Store::shred_entity(std::string_view entity) {
 
 Result<NamespaceShredReport> Store::shred_namespace(std::string_view prefix) {
   if (auto s = impl_->check_shred(prefix); !s) return tl::unexpected(s.error());
-  const std::vector<std::string> names = impl_->index.entities_in(prefix);
-  const std::vector<std::string_view> entities(names.begin(), names.end());
+  const std::vector<EntitySummary> found = impl_->index.list_entities(prefix, "", SIZE_MAX);
+  std::vector<std::string_view> entities;
+  for (const EntitySummary& e : found) entities.push_back(e.entity);
   auto shredded = impl_->keyset->shred(entities);
   if (!shredded) return tl::unexpected(shredded.error());
   return NamespaceShredReport{entities.size(), *shredded};

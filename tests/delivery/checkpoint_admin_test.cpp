@@ -148,7 +148,9 @@ TEST_F(CheckpointAdminTest, RefusedRemovesChangeNothing) {
 TEST_F(CheckpointAdminTest, MoveSetsThePositionBackOrAheadAndKeepsTheRegion) {
   for (int i = 0; i < 6; ++i) append(i % 2 == 0 ? "order:1" : "user:1");
   commit_after("r", Region::entity("order"), 2);  // Delivers 1, 3.
-  ASSERT_TRUE(Cursor::move_checkpoint(*store_, "r", 0));
+  auto back = Cursor::move_checkpoint(*store_, "r", 0);
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(*back, 3u) << "the move returns the position the checkpoint had";
   auto again = Cursor::resume(*store_, Region::entity("order"), "r");
   ASSERT_TRUE(again) << again.error().to_string();
   auto batch = again->poll_batch(10);
@@ -156,7 +158,9 @@ TEST_F(CheckpointAdminTest, MoveSetsThePositionBackOrAheadAndKeepsTheRegion) {
   ASSERT_EQ(batch->size(), 3u) << "moved back: every order event again";
   EXPECT_EQ(batch->front().header.global_sequence, 1u);
 
-  ASSERT_TRUE(Cursor::move_checkpoint(*store_, "r", 5));
+  auto ahead = Cursor::move_checkpoint(*store_, "r", 5);
+  ASSERT_TRUE(ahead) << ahead.error().to_string();
+  EXPECT_EQ(*ahead, 0u);
   EXPECT_EQ(resumed_position("r", Region::entity("order")), 5u) << "moved ahead: 1, 3 and 5 skipped";
   auto other_region = Cursor::resume(*store_, Region::entity("user"), "r");
   ASSERT_FALSE(other_region);

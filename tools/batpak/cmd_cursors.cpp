@@ -41,22 +41,10 @@ int remove(const Store& store, const std::string& checkpoint_id) {
   return kExitOk;
 }
 
-// The position the checkpoint had, for the output (a damaged one is refused by the move).
-std::optional<uint64_t> position_of(const Store& store, const std::string& checkpoint_id) {
-  auto listed = Cursor::list_checkpoints(store);
-  if (!listed) return std::nullopt;
-  for (const CursorCheckpointInfo& info : *listed) {
-    if (info.checkpoint_id == checkpoint_id && !info.error) return info.position;
-  }
-  return std::nullopt;
-}
-
 int move(const Store& store, const std::string& checkpoint_id, uint64_t position) {
-  const std::optional<uint64_t> previous = position_of(store, checkpoint_id);
-  if (auto moved = Cursor::move_checkpoint(store, checkpoint_id, position); !moved) return report_error(moved.error());
-  print_line({{"checkpoint_id", checkpoint_id},
-              {"position", position},
-              {"previous_position", previous ? nlohmann::json(*previous) : nlohmann::json(nullptr)}});
+  auto previous = Cursor::move_checkpoint(store, checkpoint_id, position);
+  if (!previous) return report_error(previous.error());
+  print_line({{"checkpoint_id", checkpoint_id}, {"position", position}, {"previous_position", *previous}});
   return kExitOk;
 }
 
@@ -64,7 +52,7 @@ int run_cursors(const CursorsArgs& a) {
   if (a.remove && a.move) return usage_error("give --remove or --move, not both");
   if (a.move.has_value() != a.to.has_value()) return usage_error("--move ID needs --to SEQ, and --to only goes with --move");
   if (!a.remove && !a.move) {
-    Opened opened = open_store(a.dir, read_only_access());
+    Opened opened = open_store(a.dir, AccessMode::kReadOnly);
     return opened.store ? list(*opened.store) : opened.exit_code;
   }
   Opened opened = open_existing_store(a.dir);
