@@ -12,6 +12,7 @@
 #include "batpak/frontier.hpp"
 #include "batpak/gate.hpp"
 #include "batpak/event.hpp"
+#include "batpak/import.hpp"
 #include "batpak/json.hpp"
 #include "batpak/options.hpp"
 #include "batpak/pipeline.hpp"

@@ -15,6 +15,7 @@
 #include "batpak/fence.hpp"
 #include "batpak/frontier.hpp"
 #include "batpak/gate.hpp"
+#include "batpak/import.hpp"
 #include "batpak/options.hpp"
 #include "batpak/projection.hpp"
 #include "batpak/subscription.hpp"
@@ -215,6 +216,23 @@ class Store {
   // an import interrupted between a bypassed event and its BYPASS audit leaves the audit
   // missing until it is rerun.
   Result<Receipt> import_event(const Event& event);
+  // Copies the events `selection` names from `source` (another open Store, in any access
+  // mode: a kReadSnapshot open reads a store another process writes) into this one, in the
+  // source's commit order, each as import_event copies it: ids, correlation, causation,
+  // timestamps, flags, payload version, kind and payload are kept; the global sequence, clock
+  // and hashes are this store's, and payloads are sealed under this store's keys when it
+  // encrypts. Events go in as atomic batches of at most ImportOptions::chunk_events. The
+  // source is read up to the visible watermark it had when the call began. An event whose id
+  // is already here (committed and not dropped with the history) is counted, not copied: an
+  // interrupted import can be rerun, and importing again after source_visible_sequence keeps
+  // a copy current. A shredded payload is skipped and counted (the data is gone by design).
+  // Causation ids are kept even when the cause is not imported. Errors: kInvalidArgument
+  // (source is this store, chunk_events out of range); for an event, import_event's
+  // (kTooLarge for a payload above this store's payload_bytes_max, ...); the source's read
+  // errors. The batches committed before an error stay committed. Thread-safe; `source` may
+  // take appends meanwhile.
+  Result<ImportReport> import_from(const Store& source, const ImportSelection& selection = {},
+                                   const ImportOptions& options = {});
 
   // Crypto-shredding (docs/encryption.md): destroys, durably, every key that sealed a payload
   // of `entity`, and returns how many. From then on a read of one of those events returns it

@@ -5,7 +5,6 @@
 
 #include <chrono>
 
-#include "batpak/denial.hpp"
 #include "format/format.hpp"
 #include "segment/manifest.hpp"
 #include "store/signing_record.hpp"
@@ -265,29 +264,6 @@ Result<std::vector<Receipt>> Store::Impl::append_items(std::span<const BatchItem
   }
   if (auto s = seal_and_hash(prepared); !s) return tl::unexpected(s.error());
   return commit(prepared);
-}
-
-Result<Receipt> Store::import_event(const Event& event) {
-  if (auto s = impl_->check_writable(); !s) return tl::unexpected(s.error());
-  if (auto s = impl_->check_append_input(event.header.kind, event.payload.size(), {}, /*reserved_allowed=*/true); !s) {
-    return tl::unexpected(s.error());
-  }
-  if (auto s = check_importable_kind(event); !s) return tl::unexpected(s.error());  // After the size limit.
-  if (event.header.event_id.is_nil()) return make_error(ErrorCode::kInvalidArgument, "imported event has a nil id");
-  AppendOptions options;
-  options.correlation_id = event.header.correlation_id;
-  options.causation_id = event.header.causation_id;
-  options.flags = event.header.flags;
-  options.payload_version = event.header.payload_version;
-  writer::Prepared p = impl_->prepare(event.coordinate, event.header.kind, event.payload, options);
-  p.event_id = event.header.event_id;
-  p.keyed = true;
-  p.timestamp_us = event.header.timestamp_us;
-  p.wall_ms = event.header.wall_ms;
-  if (auto s = impl_->seal_and_hash({&p, 1}); !s) return tl::unexpected(s.error());
-  auto receipts = impl_->commit({&p, 1});
-  if (!receipts) return tl::unexpected(receipts.error());
-  return std::move(receipts->front());
 }
 
 Status Store::Impl::sync_writer() {

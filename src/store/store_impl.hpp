@@ -80,6 +80,11 @@ class Store::Impl {
   // (seal_and_hash()).
   writer::Prepared prepare(const Coordinate& coordinate, EventKind kind,
                            std::span<const uint8_t> payload, const AppendOptions& o) const;
+  // What import_event commits for `event`: its id (keyed, so a repeat replays), correlation,
+  // causation, timestamps, flags, payload version, kind and payload. The result points into
+  // `event`, which must outlive it. kInvalidArgument for a nil id or a shredded payload, and
+  // check_append_input's and check_importable_kind's refusals.
+  Result<writer::Prepared> prepare_import(const Event& event) const;
   // Seals each payload when the store encrypts (a new entity's key is made durable first),
   // then fills each content_hash from the stored bytes. REQUIRES: the event ids are final
   // (the seal is bound to them).
