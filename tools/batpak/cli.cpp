@@ -91,6 +91,8 @@ void add_region_options(CLI::App& command, RegionArgs& args) {
   command.add_option("--category", args.category, "kind category 0..15")->check(decimal_number());
 }
 
+bool region_given(const RegionArgs& a) { return !a.entity.empty() || !a.scope.empty() || !a.kind.empty() || a.category; }
+
 Result<Region> region_from(const RegionArgs& a) {
   Region region;
   if (!a.entity.empty()) region.entity_prefix = a.entity;

@@ -65,6 +65,8 @@ struct RegionArgs {
 };
 void add_region_options(CLI::App& command, RegionArgs& args);
 Result<Region> region_from(const RegionArgs& args);
+// True when any of the region flags was given.
+bool region_given(const RegionArgs& args);
 
 // True when `dir` already holds a store (any segment file).
 bool holds_store(const std::string& dir);

@@ -38,8 +38,7 @@ Result<AppendRequest> request_from_flags(const AppendArgs& a) {
   if (!a.causation.empty()) line["causation"] = a.causation;
   if (!a.correlation.empty()) line["correlation"] = a.correlation;
   const RegionArgs& r = a.if_region;
-  const bool region_given = !r.entity.empty() || !r.scope.empty() || !r.kind.empty() || r.category;
-  if (region_given && !a.if_none_after) return make_error(ErrorCode::kInvalidArgument, "--if-* region flags need --if-none-after");
+  if (region_given(r) && !a.if_none_after) return make_error(ErrorCode::kInvalidArgument, "--if-* region flags need --if-none-after");
   if (a.if_none_after) {
     nlohmann::json condition = {{"after", *a.if_none_after}};
     if (!r.entity.empty()) condition["entity"] = r.entity;
@@ -155,10 +154,46 @@ int run_append(const AppendArgs& a) {
   });
 }
 
+// import: from stdin (export lines), or with --from from another store (Store::import_from).
+struct ImportArgs : WriteArgs {
+  std::string from;                  // Empty: stdin.
+  std::string from_master_key_file;  // The source's master key; empty: none.
+  RegionArgs region;                 // With --from: the events to import.
+  std::optional<uint64_t> after;     // With --from: only events after this source sequence.
+};
+
 int run_import(const WriteArgs& a) {
   auto events = read_stdin_lines<Event>(parse_import_line);
   if (!events) return report_error(events.error());
   return append_durably(a, *events, [](Store& store, const Event& e) { return store.import_event(e); });
+}
+
+// Opens --from (read-only, a snapshot with --snapshot) with its own master key, then DIR, and
+// prints the ImportReport once every imported event is durable.
+int run_import_from(const ImportArgs& a) {
+  auto region = region_from(a.region);
+  if (!region) return report_error(region.error());
+  StoreOptions source_options;
+  source_options.access = read_only_access();
+  if (!a.from_master_key_file.empty()) {
+    auto key = read_master_key_file(a.from_master_key_file);
+    if (!key) return report_error(key.error());
+    source_options.master_key = *key;
+  }
+  auto source = Store::open(a.from, source_options);
+  if (!source) return report_error(source.error());
+  auto options = write_options(a, Durability::kSync);
+  if (!options) return report_error(options.error());
+  Opened opened = open_store(a.dir, *options);
+  if (!opened.store) return opened.exit_code;
+  auto report = opened.store->import_from(**source, ImportSelection{*region, a.after.value_or(0)});
+  if (!report) return report_error(report.error());
+  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
+  print_line({{"imported", report->imported},
+              {"already_present", report->already_present},
+              {"skipped_shredded", report->skipped_shredded},
+              {"source_visible_sequence", report->source_visible_sequence}});
+  return kExitOk;
 }
 
 void add_seed_flag(CLI::App& command, WriteArgs& args) {
@@ -216,10 +251,23 @@ void add_write_commands(CLI::App& app, Runner& run) {
     };
   });
 
-  static WriteArgs import_args;
-  auto* import = app.add_subcommand("import", "Import events exported by `batpak export` from stdin");
+  static ImportArgs import_args;
+  auto* import = app.add_subcommand("import", "Import events exported by `batpak export` from stdin, or from another store");
   add_write_flags(*import, import_args);
-  import->callback([&run] { run = [] { return run_import(import_args); }; });
+  import->add_option("--from", import_args.from, "import from this store's directory (read-only; a snapshot with --snapshot)");
+  import->add_option("--from-master-key-file", import_args.from_master_key_file, "with --from: the source's master key file");
+  import->add_option("--after", import_args.after, "with --from: only events after this source global sequence")
+      ->check(decimal_number());
+  add_region_options(*import, import_args.region);
+  import->callback([&run] {
+    run = [] {
+      if (!import_args.from.empty()) return run_import_from(import_args);
+      if (region_given(import_args.region) || import_args.after || !import_args.from_master_key_file.empty()) {
+        return usage_error("--entity, --scope, --kind, --category, --after and --from-master-key-file need --from");
+      }
+      return run_import(import_args);
+    };
+  });
 
   static ShredArgs shred_args;
   auto* shred = app.add_subcommand("shred", "Destroy the keys of an entity's payloads (an encrypting store)");
