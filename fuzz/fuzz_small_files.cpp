@@ -1,13 +1,14 @@
 // libFuzzer target: the decoders of the files a store replaces whole (cursor checkpoints,
 // the fences file, the index checkpoint, segment footers, the manifest, the horizon file,
-// the signing record, the keys file)
-// and of projection cache rows. The first byte picks the decoder. Arbitrary bytes must never
+// the signing record, the keys file), of projection cache rows, and the region identity text
+// a checkpoint holds (Region::from_identity). The first byte picks the decoder. Arbitrary bytes must never
 // crash one, and a file a decoder accepts must re-encode to exactly the same bytes, so no
 // byte is ignored or misread.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "batpak/projection_cache.hpp"
@@ -32,9 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> bytes(data + 1, size - 1);
   switch (data[0] % 9) {
-    case 0: {
+    case 0: {  // A cursor checkpoint, and the same bytes as the region identity text it holds.
       auto checkpoint = batpak::delivery::decode_checkpoint(bytes);
       if (checkpoint) require_same(batpak::delivery::encode_checkpoint(*checkpoint), bytes);
+      const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      auto region = batpak::Region::from_identity(text);
+      if (region && region->identity() != text) std::abort();
       break;
     }
     case 1: {

@@ -178,6 +178,8 @@ int main(int argc, char** argv) {
   // A checkpoint (selector byte 0) and a fences file with an open fence and two ranges (1).
   write(out / "fuzz_small_files" / "checkpoint.bin",
         with_option(0, batpak::delivery::encode_checkpoint({42, "entity=5:order scope=* kinds=any clock=*"})));
+  const std::string identity = "entity=5:order scope=1:s kinds=exact:1:001 clock=2-9";
+  write(out / "fuzz_small_files" / "region_identity.bin", with_option(0, Bytes(identity.begin(), identity.end())));
   write(out / "fuzz_small_files" / "fences.bin",
         with_option(1, batpak::writer::encode_fence_file({9, {{2, 4}, {6, 7}}})));
   // A manifest naming segment 3, closed cleanly at offset 4096 (selector byte 5).

@@ -64,6 +64,10 @@ struct CursorCheckpointInfo {
   // Global sequences committed after `position`, in any region: how far the cursor is from
   // the end of the journal, an upper bound on the events it has still to deliver.
   uint64_t sequences_behind = 0;
+  // The events of its region after `position` (Store::count_matching): what a resume() with
+  // that region would deliver now. Nullopt when the file does not decode, `error` is set, or
+  // its region identity does not read back (Region::from_identity).
+  std::optional<uint64_t> pending_events;
   // Why resume() would refuse this checkpoint with any region: the file does not decode
   // (kCorruption, kUnsupported, kIo), or its position is beyond the journal's last global
   // sequence (kCheckpointMismatch). Error::file is the checkpoint's path.
@@ -135,6 +139,9 @@ class Cursor {
   // The recorded gaps, oldest first; clears them.
   std::vector<GapObservation> take_gaps();
 
+  // How many matching events follow position() now (Store::count_matching): the cursor's
+  // backlog. Errors: kClosed.
+  Result<uint64_t> pending_events() const;
   // The global sequence of the last event delivered (or the starting point).
   uint64_t position() const { return position_; }
   // The position of the last successful commit() or the loaded checkpoint (the starting

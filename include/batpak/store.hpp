@@ -302,6 +302,11 @@ class Store {
   // scan or export a whole store in constant memory. Each frame's checksum is checked.
   Status for_each_matching(const Region& region, uint64_t after_global_sequence,
                            const std::function<Status(const Event&)>& visit) const;
+  // How many visible events match `region` with global_sequence > after_global_sequence,
+  // counted from the index without reading a payload (events committed during the call may
+  // or may not be counted). Without an entity prefix in `region` it reads one index row per
+  // event after after_global_sequence. Errors: kClosed.
+  Result<uint64_t> count_matching(const Region& region, uint64_t after_global_sequence = 0) const;
   // The event and its hash-chain ancestors within its entity, anchor first, then its
   // parent, and so on; at most `limit` events (none for 0). Unknown id: kNotFound.
   Result<std::vector<Event>> walk_ancestors(const EventId& event_id, size_t limit) const;

@@ -119,6 +119,10 @@ struct Region {
   // it), e.g. "entity=5:order scope=* kinds=category:1 clock=*". Strings are length-prefixed,
   // so no entity or scope can imitate another region's identity.
   std::string identity() const;
+  // The region whose identity() is `identity`. Anything else, such as an identity with a
+  // field missing, a length that does not match or a number not written as identity() writes
+  // it, is kInvalidArgument.
+  static Result<Region> from_identity(std::string_view identity);
 
   bool matches_entity(std::string_view entity) const;
   bool matches(std::string_view entity, std::string_view scope, EventKind kind,

@@ -173,11 +173,18 @@ Result<std::vector<CursorCheckpointInfo>> Cursor::list_checkpoints(const Store& 
       info.region_identity = std::move((*loaded)->region_identity);
       info.sequences_behind = journal_end > info.position ? journal_end - info.position : 0;
       if (auto within = check_within_journal(info.position, journal_end, path); !within) info.error = within.error();
+      if (auto region = Region::from_identity(info.region_identity); region && !info.error) {
+        auto pending = store.count_matching(*region, info.position);
+        if (!pending) return tl::unexpected(pending.error());
+        info.pending_events = *pending;
+      }
     }
     out.push_back(std::move(info));
   }
   return out;
 }
+
+Result<uint64_t> Cursor::pending_events() const { return store_->count_matching(region_, position_); }
 
 Status Cursor::remove_checkpoint(const Store& store, std::string_view checkpoint_id) {
   if (auto s = check_change(store, checkpoint_id); !s) return s;

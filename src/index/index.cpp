@@ -273,15 +273,17 @@ std::vector<const Index::EntityState*> Index::matching_entities(const Region& re
   return out;
 }
 
+bool Index::row_matches(uint64_t global_sequence, const Region& region) const {
+  const Row& r = row(global_sequence);
+  return r.entity != kHiddenEntity &&
+         region.matches(entities_[r.entity].name, scopes_[r.scope], r.entry.kind, r.entry.clock);
+}
+
 std::vector<Located> Index::select(const Region& region, uint64_t after, size_t limit) const {
   std::shared_lock lock(mu_);
   std::vector<Located> out;
   auto consider = [&](uint64_t seq) {
-    const Row& r = row(seq);
-    if (r.entity != kHiddenEntity && region.matches(entities_[r.entity].name, scopes_[r.scope], r.entry.kind,
-                       r.entry.clock)) {
-      out.push_back(locate(seq));
-    }
+    if (row_matches(seq, region)) out.push_back(locate(seq));
   };
   if (!region.entity_prefix) {
     if (after >= end_sequence()) return out;  // Also keeps `after + 1` from wrapping to 0.

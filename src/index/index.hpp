@@ -115,6 +115,10 @@ class Index {
 
   // Matching events with global_sequence > after, ascending, at most `limit`.
   std::vector<Located> select(const Region& region, uint64_t after, size_t limit) const;
+  // How many visible events match with global_sequence > after. Without an entity prefix it
+  // reads every row after `after`, taking the lock a window of rows at a time so that a long
+  // count does not hold back the writer's publishing (index_count.cpp).
+  uint64_t count(const Region& region, uint64_t after) const;
   // The entity's events whose kind is in `kinds` (all when empty) and whose global sequence
   // is above `after`, in clock order; with the last such event's sequence of all (however
   // old), the entity's generation and its last event hash, read under one lock. Costs the
@@ -184,6 +188,8 @@ class Index {
   // REQUIRES: mu_ held, sequence valid and not hidden.
   Located locate(uint64_t global_sequence) const;
   bool visible_row(uint64_t global_sequence) const;  // REQUIRES: mu_ held.
+  // The row is visible and its event matches `region`. REQUIRES: mu_ held, sequence valid.
+  bool row_matches(uint64_t global_sequence, const Region& region) const;
   // The first visible global sequence >= `global_sequence`, or size() + 1. REQUIRES: mu_ held.
   uint64_t visible_at_or_after(uint64_t global_sequence) const;
   // The first global sequence from which every visible row is in `segment_id` or a later

@@ -180,6 +180,11 @@ Result<std::vector<Event>> Store::query_after(const Region& region, uint64_t aft
   return impl_->read_events(impl_->index.select(region, after_global_sequence, limit));
 }
 
+Result<uint64_t> Store::count_matching(const Region& region, uint64_t after_global_sequence) const {
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
+  return impl_->index.count(region, after_global_sequence);
+}
+
 Status Store::for_each_matching(const Region& region, uint64_t after_global_sequence,
                                 const std::function<Status(const Event&)>& visit) const {
   if (auto s = impl_->check_readable(); !s) return s;

@@ -202,6 +202,76 @@ std::string Region::identity() const {
   return "entity=" + text(entity_prefix) + " scope=" + text(scope) + " kinds=" + kind_text + " clock=" + clock_text;
 }
 
+namespace {
+
+// Reads back the pieces identity() writes; each read returns false on anything else.
+struct IdentityReader {
+  std::string_view rest;
+
+  bool literal(std::string_view word) {
+    if (!rest.starts_with(word)) return false;
+    rest.remove_prefix(word.size());
+    return true;
+  }
+  template <class Number>
+  bool number(Number& value) {
+    const auto [stop, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+    if (ec != std::errc{} || stop == rest.data()) return false;
+    rest.remove_prefix(static_cast<size_t>(stop - rest.data()));
+    return true;
+  }
+  // "*" or "<length>:<bytes>".
+  bool text(std::optional<std::string>& value) {
+    if (literal("*")) {
+      value.reset();
+      return true;
+    }
+    size_t length = 0;
+    if (!number(length) || !literal(":") || length > rest.size()) return false;
+    value = std::string(rest.substr(0, length));
+    rest.remove_prefix(length);
+    return true;
+  }
+  bool kinds(KindFilter& value) {
+    if (literal("any")) return true;
+    if (literal("category:")) {
+      uint16_t category = 0;
+      if (!number(category) || category > 0xF) return false;
+      value = KindFilter::category(static_cast<uint8_t>(category));
+      return true;
+    }
+    if (!literal("exact:")) return false;
+    const std::string_view kind_text = rest.substr(0, rest.find(' '));
+    auto kind = EventKind::parse(kind_text);
+    if (!kind) return false;
+    rest.remove_prefix(kind_text.size());
+    value = KindFilter::exact(*kind);
+    return true;
+  }
+  bool clock(std::optional<std::pair<uint32_t, uint32_t>>& value) {
+    if (literal("*")) return true;
+    std::pair<uint32_t, uint32_t> range;
+    if (!number(range.first) || !literal("-") || !number(range.second)) return false;
+    value = range;
+    return true;
+  }
+};
+
+}  // namespace
+
+Result<Region> Region::from_identity(std::string_view identity) {
+  IdentityReader in{identity};
+  Region region;
+  const bool read = in.literal("entity=") && in.text(region.entity_prefix) && in.literal(" scope=") &&
+                    in.text(region.scope) && in.literal(" kinds=") && in.kinds(region.kinds) &&
+                    in.literal(" clock=") && in.clock(region.clock_range) && in.rest.empty();
+  // Only identity()'s own spelling: no leading zeros, no other way to write a kind.
+  if (!read || region.identity() != identity) {
+    return make_error(ErrorCode::kInvalidArgument, "not a region identity: '" + std::string(identity) + "'");
+  }
+  return region;
+}
+
 bool Region::matches_entity(std::string_view entity) const {
   if (!entity_prefix) return true;
   const std::string& p = *entity_prefix;

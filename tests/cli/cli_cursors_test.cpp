@@ -50,13 +50,17 @@ class CliCursors : public ::testing::Test {
 };
 
 TEST_F(CliCursors, ListsEachCheckpointWithItsPositionRegionAndDistanceFromTheEnd) {
+  CliResult other = run_cli({"append", store_dir(), "--entity", "user:1", "--scope", "s", "--kind", "0x1001",
+                             "--payload", "5"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
   CliResult r = cursors();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto lines = r.lines();
   ASSERT_EQ(lines.size(), 1u) << r.out;
   EXPECT_EQ(lines[0].at("checkpoint_id"), "billing");
   EXPECT_EQ(lines[0].at("position"), 3);
-  EXPECT_EQ(lines[0].at("sequences_behind"), 1);
+  EXPECT_EQ(lines[0].at("sequences_behind"), 2);
+  EXPECT_EQ(lines[0].at("pending_events"), 1) << "user:1's event is not in its region";
   EXPECT_NE(lines[0].at("region").get<std::string>().find("order"), std::string::npos) << lines[0];
   EXPECT_TRUE(lines[0].at("error").is_null());
 }

@@ -89,6 +89,16 @@ TEST_F(Cli, GetQueryAndWalk) {
   auto by_category = run_cli({"query", store(), "--category", "1", "--after", "1", "--limit", "1"});
   ASSERT_EQ(by_category.lines().size(), 1u);
   EXPECT_EQ(by_category.lines()[0]["global_sequence"], 2);
+  auto count = [&](std::vector<std::string> flags) {
+    flags.insert(flags.begin(), {"query", store(), "--count"});
+    CliResult r = run_cli(flags);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.lines().at(0).at("count").get<uint64_t>();
+  };
+  EXPECT_EQ(count({}), 3u);
+  EXPECT_EQ(count({"--entity", "order:1"}), 2u);
+  EXPECT_EQ(count({"--kind", "1:001", "--after", "1"}), 1u);
+  EXPECT_EQ(count({"--category", "1", "--limit", "1"}), 1u) << "what the query would print";
 
   auto walk = run_cli({"walk", store(), receipts[1]["event_id"]});
   ASSERT_EQ(walk.lines().size(), 2u);

@@ -70,13 +70,35 @@ TEST_F(CheckpointAdminTest, ListShowsEveryCheckpointSortedWithItsPositionRegionA
   EXPECT_EQ(audit.position, 4u);
   EXPECT_EQ(audit.region_identity, Region::all().identity());
   EXPECT_EQ(audit.sequences_behind, 1u);
+  EXPECT_EQ(audit.pending_events, 1u);
   EXPECT_FALSE(audit.error);
   const CursorCheckpointInfo& shipping = (*listed)[1];
   EXPECT_EQ(shipping.checkpoint_id, "shipping");
   EXPECT_EQ(shipping.position, 2u);
   EXPECT_EQ(shipping.region_identity, Region::entity("order").identity());
   EXPECT_EQ(shipping.sequences_behind, 3u);
+  EXPECT_EQ(shipping.pending_events, 2u) << "order:2 and order:9; user:1 is not in its region";
   EXPECT_FALSE(shipping.error);
+}
+
+TEST_F(CheckpointAdminTest, PendingEventsCountsTheRegionsBacklogAsACursorSeesIt) {
+  for (int i = 0; i < 6; ++i) append(i % 2 == 0 ? "order:" + std::to_string(i) : "user:" + std::to_string(i));
+  const Region orders = Region::entity("order");
+  auto cursor = Cursor::resume(*store_, orders, "orders");
+  ASSERT_TRUE(cursor);
+  EXPECT_EQ(cursor->pending_events(), 3u);
+  ASSERT_TRUE(cursor->poll());
+  EXPECT_EQ(cursor->pending_events(), 2u);
+  ASSERT_TRUE(cursor->commit());
+  ASSERT_TRUE(delivery::save_checkpoint(*posix_fs(), store_dir(), "unreadable-region", {1, "not a region identity"}));
+  auto listed = Cursor::list_checkpoints(*store_);
+  ASSERT_TRUE(listed) << listed.error().to_string();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].pending_events, 2u);
+  EXPECT_EQ((*listed)[1].checkpoint_id, "unreadable-region");
+  EXPECT_FALSE((*listed)[1].pending_events) << "no region to count in";
+  EXPECT_FALSE((*listed)[1].error) << "the file itself is whole";
+  EXPECT_EQ((*listed)[1].sequences_behind, 5u);
 }
 
 TEST_F(CheckpointAdminTest, ADamagedOrForeignCheckpointIsListedWithTheErrorResumeWouldGive) {
@@ -98,6 +120,9 @@ TEST_F(CheckpointAdminTest, ADamagedOrForeignCheckpointIsListedWithTheErrorResum
   EXPECT_EQ(foreign.error->code, ErrorCode::kCheckpointMismatch) << foreign.error->to_string();
   EXPECT_EQ(foreign.position, 7u) << "the decoded position is shown";
   EXPECT_EQ(foreign.sequences_behind, 0u);
+  EXPECT_FALSE(foreign.pending_events);
+  EXPECT_FALSE(damaged.pending_events);
+  EXPECT_EQ((*listed)[2].pending_events, 0u);
   EXPECT_EQ(Cursor::resume(*store_, Region::all(), "foreign").error().code, foreign.error->code);
   EXPECT_FALSE((*listed)[2].error);
 }

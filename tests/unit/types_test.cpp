@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include <string>
 
@@ -216,6 +217,52 @@ TEST(Region, ScopeIsExactKindsFilterAndClockRangeIsInclusive) {
   EXPECT_FALSE(r.matches("order:1", "sho", EventKind(0x1001), 3));
   EXPECT_FALSE(r.matches("order:1", "shop", EventKind(0x2001), 3));
   EXPECT_FALSE(r.matches("order1", "shop", EventKind(0x1001), 3));
+}
+
+TEST(Region, FromIdentityReadsBackEveryRegionIdentityWrites) {
+  const std::vector<Region> regions = {
+      Region::all(),
+      Region::entity("order"),
+      Region::entity("a b=c scope=*").with_scope("12:x kinds=any"),  // Spaces and field names inside.
+      Region::all().with_kinds(KindFilter::exact(EventKind(0xF001))),
+      Region::entity("é:1").with_kinds(KindFilter::category(0)).with_clock_range(0, UINT32_MAX),
+      Region::all().with_scope("s").with_kinds(KindFilter::category(15)).with_clock_range(7, 7),
+  };
+  for (const Region& region : regions) {
+    auto read = Region::from_identity(region.identity());
+    ASSERT_TRUE(read.has_value()) << region.identity() << ": " << read.error().to_string();
+    EXPECT_EQ(read->entity_prefix, region.entity_prefix) << region.identity();
+    EXPECT_EQ(read->scope, region.scope) << region.identity();
+    EXPECT_EQ(read->kinds.mode, region.kinds.mode) << region.identity();
+    EXPECT_EQ(read->kinds.value, region.kinds.value) << region.identity();
+    EXPECT_EQ(read->clock_range, region.clock_range) << region.identity();
+  }
+}
+
+TEST(Region, FromIdentityRefusesEveryOtherText) {
+  for (const char* text : {
+           "",
+           "entity=* scope=* kinds=any",                       // A field missing.
+           "entity=* scope=* kinds=any clock=* ",              // Trailing text.
+           "entity=6:order scope=* kinds=any clock=*",         // A length past its field.
+           "entity=4:order scope=* kinds=any clock=*",         // A length short of it.
+           "entity=05:order scope=* kinds=any clock=*",        // A leading zero.
+           "entity=* scope=* kinds=category:16 clock=*",       // No such category.
+           "entity=* scope=* kinds=category:01 clock=*",
+           "entity=* scope=* kinds=exact:0x1001 clock=*",      // A kind spelled otherwise.
+           "entity=* scope=* kinds=exact: clock=*",
+           "entity=* scope=* kinds=some clock=*",
+           "entity=* scope=* kinds=any clock=3-",
+           "entity=* scope=* kinds=any clock=1-4294967296",    // Past 32 bits.
+           "entity=*  scope=* kinds=any clock=*",
+           "scope=* entity=* kinds=any clock=*",
+       }) {
+    auto read = Region::from_identity(text);
+    EXPECT_FALSE(read.has_value()) << text;
+    if (!read) {
+      EXPECT_EQ(read.error().code, ErrorCode::kInvalidArgument) << text;
+    }
+  }
 }
 
 // ---- EventId and Hash32 ----

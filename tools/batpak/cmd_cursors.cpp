@@ -20,6 +20,7 @@ nlohmann::json checkpoint_json(const CursorCheckpointInfo& info) {
           {"position", info.position},
           {"region", info.region_identity},
           {"sequences_behind", info.sequences_behind},
+          {"pending_events", info.pending_events ? nlohmann::json(*info.pending_events) : nlohmann::json(nullptr)},
           {"error", info.error ? error_json(*info.error) : nlohmann::json(nullptr)}};
 }
 

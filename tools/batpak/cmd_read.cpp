@@ -1,4 +1,5 @@
 // get, query, walk (and its chain walk evidence), stats, export: read-only commands.
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@ struct QueryArgs {
   RegionArgs region;
   uint64_t after = 0;
   size_t limit = SIZE_MAX;
+  bool count = false;  // Print {"count"} instead of the events.
 };
 
 struct EventArgs {  // get and walk.
@@ -59,6 +61,12 @@ int run_query(const QueryArgs& a) {
   if (!region) return report_error(region.error());
   Opened opened = open_store(a.dir, AccessMode::kReadOnly);
   if (!opened.store) return opened.exit_code;
+  if (a.count) {
+    auto count = opened.store->count_matching(*region, a.after);
+    if (!count) return report_error(count.error());
+    print_line({{"count", std::min<uint64_t>(*count, a.limit)}});
+    return kExitOk;
+  }
   return print_events(opened.store->query_after(*region, a.after, a.limit), event_to_json);
 }
 
@@ -179,6 +187,7 @@ void add_read_commands(CLI::App& app, Runner& run) {
   add_region_options(*query, q.region);
   query->add_option("--after", q.after, "only events with global_sequence above this")->check(decimal_number());
   query->add_option("--limit", q.limit, "at most this many events")->check(decimal_number());
+  query->add_flag("--count", q.count, "print {\"count\": N}, the number of events the query would print, from the index");
   query->callback([&run] { run = [] { return run_query(q); }; });
 
   static EventArgs walk_args;
