@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "batpak/batpak.hpp"
+#include "concurrency/entity_appenders.hpp"
 #include "support/temp_dir.hpp"
 
 namespace batpak::testing {
@@ -28,26 +29,17 @@ TEST(ImportConcurrency, TwoImportersAndTheSourcesAppendersNeverCopyAnEventTwice)
   auto source = Store::open(tmp.sub("source"));
   auto copy = Store::open(tmp.sub("copy"));
   ASSERT_TRUE(source && copy);
-  std::atomic<int> appenders_left{kAppenders};
+  EntityAppenders appenders;
+  appenders.start(**source, kAppenders, kEventsPerAppender);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
-  for (int a = 0; a < kAppenders; ++a) {
-    threads.emplace_back([&, a] {
-      const Coordinate coordinate = Coordinate::make("e:" + std::to_string(a), "s").value();
-      for (int i = 0; i < kEventsPerAppender; ++i) {
-        const std::vector<uint8_t> payload{static_cast<uint8_t>(i)};
-        if (!(*source)->append(coordinate, EventKind(0x1001), payload)) failures.fetch_add(1);
-      }
-      appenders_left.fetch_sub(1);
-    });
-  }
   std::atomic<uint64_t> imported{0};
   std::atomic<int> passes{0};
   for (int i = 0; i < kImporters; ++i) {
     threads.emplace_back([&] {
       ImportOptions small_batches;
       small_batches.chunk_events = 7;
-      while (appenders_left.load() > 0) {
+      while (appenders.left.load() > 0) {
         auto report = (*copy)->import_from(**source, {}, small_batches);
         if (!report) {
           failures.fetch_add(1);
@@ -61,7 +53,8 @@ TEST(ImportConcurrency, TwoImportersAndTheSourcesAppendersNeverCopyAnEventTwice)
     });
   }
   for (std::thread& t : threads) t.join();
-  ASSERT_EQ(failures.load(), 0);
+  appenders.join();
+  ASSERT_EQ(failures.load() + appenders.failures.load(), 0);
   auto last = (*copy)->import_from(**source);
   ASSERT_TRUE(last) << last.error().to_string();
   EXPECT_EQ(imported.load() + last->imported, static_cast<uint64_t>(kAppenders * kEventsPerAppender));

@@ -66,21 +66,6 @@ Session run_session(const Store& source, uint64_t crash_at) {
   return run;
 }
 
-std::vector<std::shared_ptr<SimFs>> disks_after(const Session& run) {
-  std::vector<std::shared_ptr<SimFs>> disks;
-  for (bool current_names : {false, true}) {
-    disks.push_back(run.fs->crashed_copy({}, current_names));
-    std::vector<SimFs::Survivor> all, torn;
-    for (const SimFs::PendingFile& f : run.fs->pending_files()) {
-      all.push_back({f.path, f.changes, false, std::nullopt});
-      torn.push_back({f.path, f.changes - 1, f.is_write.back(), std::nullopt});
-    }
-    disks.push_back(run.fs->crashed_copy(all, current_names));
-    disks.push_back(run.fs->crashed_copy(torn, current_names));
-  }
-  return disks;
-}
-
 TEST(ImportPowerCut, ACutKeepsWholeBatchesOfTheSourceAndARerunCompletesAnExactCopy) {
   std::unique_ptr<Store> source = make_source();
   ASSERT_NE(source, nullptr);
@@ -94,7 +79,7 @@ TEST(ImportPowerCut, ACutKeepsWholeBatchesOfTheSourceAndARerunCompletesAnExactCo
   for (uint64_t cut = 1; cut <= whole.calls + 1; ++cut) {
     const Session run = run_session(*source, cut);
     int variant = 0;
-    for (const std::shared_ptr<SimFs>& disk : disks_after(run)) {
+    for (const std::shared_ptr<SimFs>& disk : run.fs->crashed_copies_lost_kept_torn()) {
       const std::string when = "cut at call " + std::to_string(cut) + ", disk " + std::to_string(variant++);
       auto copy = Store::open(kCopyDir, options_on(disk));
       ASSERT_TRUE(copy) << when << ": " << copy.error().to_string();

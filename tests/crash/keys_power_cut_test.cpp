@@ -99,23 +99,6 @@ Session run_session(uint64_t crash_at, const Change& change) {
   return run;
 }
 
-// Every disk a power cut during `run` may leave: unsynced changes lost, kept, or kept with
-// the last one torn; under the durable names and the current ones.
-std::vector<std::shared_ptr<SimFs>> disks_after(const Session& run) {
-  std::vector<std::shared_ptr<SimFs>> disks;
-  for (bool current_names : {false, true}) {
-    disks.push_back(run.fs->crashed_copy({}, current_names));
-    std::vector<SimFs::Survivor> all, torn;
-    for (const SimFs::PendingFile& f : run.fs->pending_files()) {
-      all.push_back({f.path, f.changes, false, std::nullopt});
-      torn.push_back({f.path, f.changes - 1, f.is_write.back(), std::nullopt});
-    }
-    disks.push_back(run.fs->crashed_copy(all, current_names));
-    disks.push_back(run.fs->crashed_copy(torn, current_names));
-  }
-  return disks;
-}
-
 // The store on `disk`, opened with the master key the session's state calls for: the new one
 // once its change was acknowledged; else the old one, or the new one if the old is refused
 // (`opened_new` counts those).
@@ -143,7 +126,7 @@ TEST_P(KeysPowerCut, AcknowledgedSealsKeepTheirKeysAndAcknowledgedShredsAndChang
   for (uint64_t cut = 1; cut <= whole.calls + 1; ++cut) {
     const Session run = run_session(cut, change);
     int variant = 0;
-    for (const std::shared_ptr<SimFs>& disk : disks_after(run)) {
+    for (const std::shared_ptr<SimFs>& disk : run.fs->crashed_copies_lost_kept_torn()) {
       const std::string when = "cut at call " + std::to_string(cut) + ", disk " + std::to_string(variant++);
       auto store = open_after(disk, run, change, opened_new);
       ASSERT_TRUE(store) << when << ": " << store.error().to_string();

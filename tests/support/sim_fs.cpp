@@ -126,6 +126,21 @@ std::vector<SimFs::PendingFile> SimFs::pending_files() const {
   return out;
 }
 
+std::vector<std::shared_ptr<SimFs>> SimFs::crashed_copies_lost_kept_torn() const {
+  std::vector<std::shared_ptr<SimFs>> disks;
+  for (bool current_names : {false, true}) {
+    disks.push_back(crashed_copy({}, current_names));
+    std::vector<Survivor> all, torn;
+    for (const PendingFile& f : pending_files()) {
+      all.push_back({f.path, f.changes, false, std::nullopt});
+      torn.push_back({f.path, f.changes - 1, f.is_write.back(), std::nullopt});
+    }
+    disks.push_back(crashed_copy(all, current_names));
+    disks.push_back(crashed_copy(torn, current_names));
+  }
+  return disks;
+}
+
 std::shared_ptr<SimFs> SimFs::crashed_copy(const std::vector<Survivor>& survivors, bool current_names) const {
   std::lock_guard lock(mu_);
   auto copy = std::make_shared<SimFs>();

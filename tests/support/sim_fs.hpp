@@ -66,6 +66,9 @@ class SimFs final : public Fs {
   // The disk after a power cut: durable bytes, plus the survivors' changes (files not
   // listed keep none); names as durable (`current_names` false) or as now.
   std::shared_ptr<SimFs> crashed_copy(const std::vector<Survivor>& survivors, bool current_names) const;
+  // Six such disks: every unsynced change lost, all kept, or all kept with the last one of
+  // each file torn; each under the durable names and the current ones.
+  std::vector<std::shared_ptr<SimFs>> crashed_copies_lost_kept_torn() const;
 
   // Fs.
   Result<std::unique_ptr<File>> open(const std::string& path, OpenMode mode) override;
