@@ -18,9 +18,10 @@ struct ImportSelection {
 };
 
 struct ImportOptions {
-  // How many source events are read per page and committed per atomic batch (fewer when their
-  // payloads would pass the destination's StoreOptions::batch_bytes_max). Within 1 .. the
-  // destination's batch_events_max. Memory: about one page of events.
+  // How many events are committed per atomic batch (fewer when their payloads would pass the
+  // destination's StoreOptions::batch_bytes_max; a single larger event goes alone). Within 1 ..
+  // the destination's batch_events_max. The source is read one event at a time, so memory
+  // holds one batch, whatever the size of the selection.
   uint32_t chunk_events = 256;
   // When set, an event is imported only if it returns true. Called once per selected event
   // whose payload was not shredded, in commit order.

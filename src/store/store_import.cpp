@@ -49,12 +49,11 @@ void count_receipts(const std::vector<Receipt>& receipts, ImportReport& report) 
 // Commits `events` as one atomic batch. A batch part of which another import committed
 // meanwhile is refused by the writer (kConflict, nothing written); its events then go one at
 // a time, each committed or replayed.
-Status commit_imports(Store& store, Store::Impl& impl, std::span<const Event* const> events,
-                             ImportReport& report) {
+Status commit_imports(Store& store, Store::Impl& impl, std::span<const Event> events, ImportReport& report) {
   std::vector<writer::Prepared> prepared;
   prepared.reserve(events.size());
-  for (const Event* e : events) {
-    auto p = impl.prepare_import(*e);
+  for (const Event& e : events) {
+    auto p = impl.prepare_import(e);
     if (!p) return tl::unexpected(p.error());
     prepared.push_back(std::move(*p));
   }
@@ -65,13 +64,31 @@ Status commit_imports(Store& store, Store::Impl& impl, std::span<const Event* co
     return {};
   }
   if (receipts.error().code != ErrorCode::kConflict || events.size() == 1) return tl::unexpected(receipts.error());
-  for (const Event* e : events) {
-    auto receipt = store.import_event(*e);
+  for (const Event& e : events) {
+    auto receipt = store.import_event(e);
     if (!receipt) return tl::unexpected(receipt.error());
     count_receipts({*receipt}, report);
   }
   return {};
 }
+
+// The events of one import waiting for their batch: at most `events_max`, and no more
+// payload bytes than `bytes_max` unless a single event alone has more.
+struct PendingBatch {
+  std::vector<Event> events;
+  uint64_t bytes = 0;
+
+  bool full_for(const Event& next, uint32_t events_max, uint64_t bytes_max) const {
+    return !events.empty() && (events.size() == events_max || bytes + next.payload.size() > bytes_max);
+  }
+  Status flush(Store& store, Store::Impl& impl, ImportReport& report) {
+    if (events.empty()) return {};
+    Status committed = commit_imports(store, impl, events, report);
+    events.clear();
+    bytes = 0;
+    return committed;
+  }
+};
 
 }  // namespace
 
@@ -85,41 +102,28 @@ Result<ImportReport> Store::import_from(const Store& source, const ImportSelecti
   }
   ImportReport report;
   report.source_visible_sequence = source.frontier().visible.global_sequence;
-  uint64_t after = selection.after_global_sequence;
-  bool read_through = after >= report.source_visible_sequence;
-  while (!read_through) {
-    auto page = source.query_after(selection.region, after, options.chunk_events);
-    if (!page) return tl::unexpected(page.error());
-    read_through = page->size() < options.chunk_events;
-    std::vector<const Event*> batch;
-    uint64_t batch_bytes = 0;
-    for (const Event& e : *page) {
-      if (e.header.global_sequence > report.source_visible_sequence) {
-        read_through = true;
-        break;
+  PendingBatch batch;
+  // One event at a time in the source's sequential reads: memory holds one batch, whatever the
+  // size of the selection.
+  Status read = source.for_each_matching(selection.region, selection.after_global_sequence, [&](const Event& e) -> Status {
+    if (e.header.global_sequence > report.source_visible_sequence) return {};  // For the next call.
+    if (e.payload_shredded) {
+      ++report.skipped_shredded;
+    } else if (options.filter && !options.filter(e)) {
+      ++report.skipped_filtered;
+    } else if (impl_->index.find(e.header.event_id)) {
+      ++report.already_present;
+    } else {
+      if (batch.full_for(e, options.chunk_events, impl_->options.batch_bytes_max)) {
+        if (auto s = batch.flush(*this, *impl_, report); !s) return s;
       }
-      after = e.header.global_sequence;
-      if (e.payload_shredded) {
-        ++report.skipped_shredded;
-      } else if (options.filter && !options.filter(e)) {
-        ++report.skipped_filtered;
-      } else if (impl_->index.find(e.header.event_id)) {
-        ++report.already_present;
-      } else {
-        if (!batch.empty() && batch_bytes + e.payload.size() > impl_->options.batch_bytes_max) {
-          if (auto s = commit_imports(*this, *impl_, batch, report); !s) return tl::unexpected(s.error());
-          batch.clear();
-          batch_bytes = 0;
-        }
-        batch.push_back(&e);
-        batch_bytes += e.payload.size();
-      }
+      batch.events.push_back(e);
+      batch.bytes += e.payload.size();
     }
-    if (!batch.empty()) {
-      if (auto s = commit_imports(*this, *impl_, batch, report); !s) return tl::unexpected(s.error());
-    }
-    read_through = read_through || after == report.source_visible_sequence;
-  }
+    return {};
+  });
+  if (!read) return tl::unexpected(read.error());
+  if (auto s = batch.flush(*this, *impl_, report); !s) return tl::unexpected(s.error());
   return report;
 }
 

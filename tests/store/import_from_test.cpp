@@ -250,7 +250,7 @@ TEST_F(ImportFromTest, BatchesBeforeAnErrorStayAndARerunCompletesTheCopy) {
     ImportOptions options;
     options.chunk_events = 4;
     BATPAK_EXPECT_ERROR(copy->import_from(*source, {}, options), ErrorCode::kTooLarge);
-    EXPECT_EQ(copy->stats().event_count, 4u);  // The first page, in two batches.
+    EXPECT_EQ(copy->stats().event_count, 4u);  // Two batches of two; the 100-byte event is refused.
     BATPAK_ASSERT_OK(copy->close());
   }
   auto copy = open_at("b");
