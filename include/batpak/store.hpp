@@ -212,7 +212,8 @@ class Store {
   // store's. An event id that is already committed returns its receipt (idempotent_replay),
   // so an interrupted import can be rerun. Importing a whole export into an empty store
   // reproduces it exactly, its DENIAL and BYPASS events too; other reserved kinds are
-  // refused (check_importable_kind in batpak/denial.hpp). Events are imported one at a time:
+  // refused (check_importable_kind in batpak/denial.hpp), and so is an event whose payload
+  // was shredded (kInvalidArgument: there is no payload to copy). Events are imported one at a time:
   // an import interrupted between a bypassed event and its BYPASS audit leaves the audit
   // missing until it is rerun.
   Result<Receipt> import_event(const Event& event);
