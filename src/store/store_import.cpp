@@ -63,7 +63,7 @@ Status commit_imports(Store& store, Store::Impl& impl, std::span<const Event> ev
     count_receipts(*receipts, report);
     return {};
   }
-  if (receipts.error().code != ErrorCode::kConflict || events.size() == 1) return tl::unexpected(receipts.error());
+  if (receipts.error().code != ErrorCode::kConflict) return tl::unexpected(receipts.error());
   for (const Event& e : events) {
     auto receipt = store.import_event(e);
     if (!receipt) return tl::unexpected(receipt.error());
