@@ -15,6 +15,12 @@ namespace batpak {
 struct ImportSelection {
   Region region = Region::all();
   uint64_t after_global_sequence = 0;
+  // When not nil: the id the source's event at after_global_sequence must have, as the last
+  // call's ImportReport::source_visible_event_id gave it. A source whose event there differs
+  // or is gone is kConflict: it lost events after they were copied (an unsynced tail a power
+  // cut took, then refilled by new appends), or the directory holds another store; resuming
+  // without the check would silently skip the source's events up to after_global_sequence.
+  EventId after_event_id;
 };
 
 struct ImportOptions {
@@ -38,6 +44,10 @@ struct ImportReport {
   // The source's visible watermark when the call began: the call read the source up to it and
   // no further. Pass it as ImportSelection::after_global_sequence to import what came later.
   uint64_t source_visible_sequence = 0;
+  // The id of the source's event at source_visible_sequence: pass it on as
+  // ImportSelection::after_event_id with that sequence. Nil when the source is empty or that
+  // event is hidden (a cancelled fence) or dropped with the history: no check is then made.
+  EventId source_visible_event_id;
 };
 
 }  // namespace batpak

@@ -225,10 +225,14 @@ class Store {
   // encrypts. Events go in as atomic batches of at most ImportOptions::chunk_events. The
   // source is read up to the visible watermark it had when the call began. An event whose id
   // is already here (committed and not dropped with the history) is counted, not copied: an
-  // interrupted import can be rerun, and importing again after source_visible_sequence keeps
-  // a copy current. A shredded payload is skipped and counted (the data is gone by design).
+  // interrupted import can be rerun, and importing again after source_visible_sequence (with
+  // source_visible_event_id) keeps a copy current. A shredded payload is skipped and counted (the data is gone by design).
   // Causation ids are kept even when the cause is not imported. Errors: kInvalidArgument
-  // (source is this store, chunk_events out of range); for an event, import_event's
+  // (source is this store, chunk_events out of range); kConflict, nothing copied, when the
+  // selection resumes where the source no longer is: after_global_sequence past its visible
+  // watermark, or an after_event_id its event there does not have (a source never takes back
+  // a visible event: it lost a tail that was not yet synced, or is another store); for an
+  // event, import_event's
   // (kTooLarge for a payload above this store's payload_bytes_max, ...); the source's read
   // errors. The batches committed before an error stay committed. Thread-safe; `source` may
   // take appends meanwhile.

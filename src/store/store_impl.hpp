@@ -57,6 +57,9 @@ class Store::Impl {
   // Checks that `frame` (read at row's position) holds row's event and decodes it into
   // `slot` (emplaced the first time, refilled after).
   Status decode_into(const index::Located& row, std::span<const uint8_t> frame, std::optional<Event>& slot) const;
+  // The id of the visible event at `global_sequence`; nil when there is none (0, past the
+  // end, hidden by a cancelled fence, or dropped with the history).
+  EventId event_id_at(uint64_t global_sequence) const;
   // The index rows of the sequences; kNotFound for an unknown one.
   Result<std::vector<index::Located>> rows_of(std::span<const uint64_t> global_sequences) const;
   // kNotFound when the receipt's event was dropped; kInvalidSignature naming the first

@@ -72,6 +72,23 @@ Status commit_imports(Store& store, Store::Impl& impl, std::span<const Event> ev
   return {};
 }
 
+// A source never takes back a visible event, so a start past its end, or a start event
+// that changed, means the source lost events after they were read (an unsynced tail a power
+// cut took) or is another store. REQUIRES: report.source_visible_sequence is set.
+Status check_resumes_where_it_stopped(const ImportSelection& selection, const ImportReport& report,
+                                      const Store::Impl& source) {
+  const uint64_t after = selection.after_global_sequence;
+  std::string why;
+  if (after > report.source_visible_sequence) {
+    why = "is past the source's visible end " + std::to_string(report.source_visible_sequence);
+  } else if (!selection.after_event_id.is_nil() && source.event_id_at(after) != selection.after_event_id) {
+    why = "no longer holds event " + selection.after_event_id.to_hex();
+  }
+  if (why.empty()) return {};
+  return make_error(ErrorCode::kConflict, "the selection resumes after global sequence " + std::to_string(after) +
+                                              ", which " + why + ": the source lost events or is another store");
+}
+
 // The events of one import waiting for their batch: at most `events_max`, and no more
 // payload bytes than `bytes_max` unless a single event alone has more.
 struct PendingBatch {
@@ -102,6 +119,8 @@ Result<ImportReport> Store::import_from(const Store& source, const ImportSelecti
   }
   ImportReport report;
   report.source_visible_sequence = source.frontier().visible.global_sequence;
+  report.source_visible_event_id = source.impl_->event_id_at(report.source_visible_sequence);
+  if (auto s = check_resumes_where_it_stopped(selection, report, *source.impl_); !s) return tl::unexpected(s.error());
   PendingBatch batch;
   // One event at a time in the source's sequential reads: memory holds one batch, whatever the
   // size of the selection.

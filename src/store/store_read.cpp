@@ -132,6 +132,11 @@ Result<std::vector<index::Located>> Store::Impl::rows_of(std::span<const uint64_
   return std::get<std::vector<index::Located>>(std::move(rows));
 }
 
+EventId Store::Impl::event_id_at(uint64_t global_sequence) const {
+  const std::optional<index::Located> row = index.at(global_sequence);
+  return row ? row->entry.event_id : EventId{};
+}
+
 Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
   auto rows = rows_of(global_sequences);
   if (!rows) return tl::unexpected(rows.error());

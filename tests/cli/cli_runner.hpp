@@ -2,10 +2,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,9 +36,42 @@ inline std::string read_all(int fd) {
   return s;
 }
 
-// Runs BATPAK_CLI_PATH with `args`. stdin is written from a temp file so large inputs
+// A CLI child started by start_cli. finish_cli reaps it; one still running when its CliChild
+// is destroyed (a test that failed before finishing it) is killed and reaped.
+struct CliChild {
+  pid_t pid = -1;
+  int out_fd = -1;
+  int err_fd = -1;
+
+  CliChild() = default;
+  CliChild(pid_t p, int out, int err) : pid(p), out_fd(out), err_fd(err) {}
+  CliChild(CliChild&& other) noexcept
+      : pid(std::exchange(other.pid, -1)), out_fd(std::exchange(other.out_fd, -1)), err_fd(std::exchange(other.err_fd, -1)) {}
+  CliChild& operator=(CliChild&&) = delete;
+  ~CliChild() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    if (out_fd >= 0) ::close(out_fd);
+    if (err_fd >= 0) ::close(err_fd);
+  }
+
+  // True once the child exited (it is not reaped: finish_cli still collects it), waiting at
+  // most `timeout_ms`.
+  bool exits_within(int timeout_ms) const {
+    for (int waited_ms = 0; waited_ms <= timeout_ms; waited_ms += 5) {
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return true;
+      ::usleep(5000);
+    }
+    return false;
+  }
+};
+
+// Starts BATPAK_CLI_PATH with `args`. stdin is written from a temp file so large inputs
 // cannot dead-lock against the child's output.
-inline CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+inline CliChild start_cli(const std::vector<std::string>& args, const std::string& input = "") {
   char in_path[] = "/tmp/batpak-cli-in-XXXXXX";
   // Every descriptor is close-on-exec (dup2 onto 0, 1 and 2 clears the flag in the child):
   // tests run the CLI from several threads at once, and a child forked by another thread
@@ -71,17 +106,27 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   ::close(in_fd);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  return CliChild{pid, out_pipe[0], err_pipe[0]};
+}
+
+// Reads the child's output until it exits, then reaps it.
+inline CliResult finish_cli(CliChild& child) {
   CliResult r;
+  if (child.pid < 0) return r;
   // Drain stderr in a way that cannot block forever: stdout first, then stderr; the CLI's
   // stderr output is a single short line, far below the pipe buffer.
-  r.out = read_all(out_pipe[0]);
-  r.err = read_all(err_pipe[0]);
-  ::close(out_pipe[0]);
-  ::close(err_pipe[0]);
+  r.out = read_all(child.out_fd);
+  r.err = read_all(child.err_fd);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(std::exchange(child.pid, -1), &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs BATPAK_CLI_PATH with `args` to its end.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& input = "") {
+  CliChild child = start_cli(args, input);
+  return finish_cli(child);
 }
 
 }  // namespace batpak::testing

@@ -2,7 +2,8 @@
 // Invariants proved here: every selected event up to the source's visible watermark is counted
 // exactly once (imported, already present, shredded or filtered); an event is never copied
 // twice; a copy into an empty store reproduces the source exactly; a refused call writes
-// nothing; the batches committed before an error stay, and a rerun completes the copy.
+// nothing (so does a resume where the source no longer is); the batches committed before an
+// error stay, and a rerun completes the copy.
 #include "store_fixtures.hpp"
 
 namespace batpak::store_test {
@@ -232,6 +233,51 @@ TEST_F(ImportFromTest, RefusedCallsWriteNothing) {
   auto reader = open_at("b", read_only);
   ASSERT_NE(reader, nullptr);
   BATPAK_EXPECT_ERROR(reader->import_from(*source), ErrorCode::kReadOnly);
+}
+
+// A source never takes back a visible event, so resuming past its end means it lost events
+// the copy holds (an unsynced tail a power cut took) or is another store: a follower must stop.
+TEST_F(ImportFromTest, AStartPastTheSourcesVisibleEndIsAConflictAndWritesNothing) {
+  auto source = open_at("a");
+  auto copy = open_at("b");
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(copy, nullptr);
+  fill(*source, "x", 2);
+  BATPAK_EXPECT_ERROR(copy->import_from(*source, ImportSelection{Region::all(), 3, {}}), ErrorCode::kConflict);
+  EXPECT_EQ(copy->stats().event_count, 0u);
+  auto at_end = copy->import_from(*source, ImportSelection{Region::all(), 2, {}});
+  ASSERT_TRUE(at_end.has_value()) << at_end.error().to_string();
+  EXPECT_EQ(at_end->imported, 0u);
+  EXPECT_EQ(at_end->source_visible_sequence, 2u);
+}
+
+// The id at the watermark catches what the sequence alone cannot: a source that lost events
+// and then grew past the watermark again (here: another store in their place), whose events
+// up to it a resumed import would skip without a word.
+TEST_F(ImportFromTest, AResumeWhoseStartEventChangedIsAConflictAndWritesNothing) {
+  auto source = open_at("a");
+  auto copy = open_at("b");
+  auto other = open_at("c");
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(copy, nullptr);
+  ASSERT_NE(other, nullptr);
+  fill(*source, "x", 3);
+  BATPAK_ASSERT_OK_AND_ASSIGN(first, copy->import_from(*source));
+  auto third = source->query_after(Region::all(), 2, 1);
+  ASSERT_TRUE(third.has_value());
+  EXPECT_EQ(first.source_visible_event_id, third->at(0).header.event_id);
+  const ImportSelection resume{Region::all(), first.source_visible_sequence, first.source_visible_event_id};
+
+  fill(*other, "y", 5);
+  BATPAK_EXPECT_ERROR(copy->import_from(*other, resume), ErrorCode::kConflict);
+  EXPECT_EQ(copy->stats().event_count, 3u);
+  fill(*source, "x", 2);  // The real source, grown: the resume goes on.
+  BATPAK_ASSERT_OK_AND_ASSIGN(later, copy->import_from(*source, resume));
+  EXPECT_EQ(later.imported, 2u);
+  EXPECT_EQ(later.source_visible_sequence, 5u);
+  // Without the id the other store's first three events would go unseen.
+  BATPAK_ASSERT_OK_AND_ASSIGN(unchecked, copy->import_from(*other, ImportSelection{Region::all(), 3, {}}));
+  EXPECT_EQ(unchecked.imported, 2u);
 }
 
 TEST_F(ImportFromTest, BatchesBeforeAnErrorStayAndARerunCompletesTheCopy) {

@@ -1,6 +1,7 @@
 #include "cli.hpp"
 
 #include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -41,6 +42,18 @@ int usage_error(const std::string& message) {
 void print_line(const nlohmann::json& value) {
   std::cout << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
+
+namespace {
+volatile std::sig_atomic_t stop_signalled = 0;
+extern "C" void note_stop_signal(int) { stop_signalled = 1; }
+}  // namespace
+
+void stop_on_signals() {
+  std::signal(SIGINT, note_stop_signal);
+  std::signal(SIGTERM, note_stop_signal);
+}
+
+bool stop_requested() { return stop_signalled != 0; }
 
 namespace {
 bool read_snapshots = false;

@@ -68,6 +68,12 @@ Result<Region> region_from(const RegionArgs& args);
 // True when any of the region flags was given.
 bool region_given(const RegionArgs& args);
 
+// For the following commands (tail --follow, import --follow): from the call on, SIGINT and
+// SIGTERM no longer end the process but ask it to stop after the pass in progress;
+// stop_requested() tells whether one came.
+void stop_on_signals();
+bool stop_requested();
+
 // True when `dir` already holds a store (any segment file).
 bool holds_store(const std::string& dir);
 

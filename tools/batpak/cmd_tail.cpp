@@ -1,6 +1,5 @@
 // tail: print the events of a region in commit order, optionally following new ones and
 // resuming from a durable cursor checkpoint.
-#include <csignal>
 #include <thread>
 
 #include "cli.hpp"
@@ -18,16 +17,13 @@ struct TailArgs {
   uint32_t poll_ms = 200;
 };
 
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void request_stop(int) { g_stop = 1; }
-
 constexpr size_t kPage = 4096;
 
 // Prints the matching events after the cursor's position, one page at a time, committing
 // each page once it is flushed (at-least-once output). Returns the events printed.
 Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
   uint64_t printed = 0;
-  while (printed < budget && !g_stop) {
+  while (printed < budget && !stop_requested()) {
     auto page = cursor.poll_batch(static_cast<size_t>(std::min<uint64_t>(kPage, budget - printed)));
     if (!page) return tl::unexpected(page.error());
     if (page->empty()) break;
@@ -66,17 +62,16 @@ int run_tail(const TailArgs& a) {
   if (!a.checkpoint.empty() && !holds_store(a.dir)) {
     return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
   }
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
+  stop_on_signals();
   uint64_t position = a.from.value_or(0);
   uint64_t printed = 0;
-  while (!g_stop && printed < a.limit) {
+  while (!stop_requested() && printed < a.limit) {
     auto pass = tail_once(a, *region, position, a.limit - printed);
     // While following, a store held by its writer is waited for, not an error.
     if (!pass && !(a.follow && pass.error().code == ErrorCode::kStoreLocked)) return report_error(pass.error());
     if (pass) printed += *pass;
     if (!a.follow) break;
-    if (printed < a.limit && !g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(a.poll_ms));
+    if (printed < a.limit && !stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(a.poll_ms));
   }
   return kExitOk;
 }

@@ -7,19 +7,10 @@
 #include "commands.hpp"
 #include "keys.hpp"
 #include "requests.hpp"
+#include "write_args.hpp"
 
 namespace batpak::cli {
 namespace {
-
-// What every write command takes: the store, when to start a new segment (nothing: the
-// library's default; the store checks the range), and the seed to sign receipts with (empty:
-// unsigned).
-struct WriteArgs {
-  std::string dir;
-  std::optional<uint64_t> segment_bytes_max;
-  std::string signing_seed_file;
-  bool encrypt_payloads = false;  // init only.
-};
 
 struct AppendArgs : WriteArgs {
   bool from_stdin = false;
@@ -48,20 +39,6 @@ Result<AppendRequest> request_from_flags(const AppendArgs& a) {
     line["condition"] = condition;
   }
   return parse_append_line(line);
-}
-
-// The options of a read-write open for `w`, with the seed read from its file.
-Result<StoreOptions> write_options(const WriteArgs& w, Durability durability) {
-  StoreOptions options;
-  options.durability = durability;
-  if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
-  options.encrypt_payloads = w.encrypt_payloads;
-  if (!w.signing_seed_file.empty()) {
-    auto seed = read_seed_file(w.signing_seed_file);
-    if (!seed) return tl::unexpected(seed.error());
-    options.signing_seed = *seed;
-  }
-  return options;
 }
 
 int run_init(const WriteArgs& w) {
@@ -154,46 +131,10 @@ int run_append(const AppendArgs& a) {
   });
 }
 
-// import: from stdin (export lines), or with --from from another store (Store::import_from).
-struct ImportArgs : WriteArgs {
-  std::string from;                  // Empty: stdin.
-  std::string from_master_key_file;  // The source's master key; empty: none.
-  RegionArgs region;                 // With --from: the events to import.
-  std::optional<uint64_t> after;     // With --from: only events after this source sequence.
-};
-
 int run_import(const WriteArgs& a) {
   auto events = read_stdin_lines<Event>(parse_import_line);
   if (!events) return report_error(events.error());
   return append_durably(a, *events, [](Store& store, const Event& e) { return store.import_event(e); });
-}
-
-// Opens --from (read-only, a snapshot with --snapshot) with its own master key, then DIR, and
-// prints the ImportReport once every imported event is durable.
-int run_import_from(const ImportArgs& a) {
-  auto region = region_from(a.region);
-  if (!region) return report_error(region.error());
-  StoreOptions source_options;
-  source_options.access = read_only_access();
-  if (!a.from_master_key_file.empty()) {
-    auto key = read_master_key_file(a.from_master_key_file);
-    if (!key) return report_error(key.error());
-    source_options.master_key = *key;
-  }
-  auto source = Store::open(a.from, source_options);
-  if (!source) return report_error(source.error());
-  auto options = write_options(a, Durability::kSync);
-  if (!options) return report_error(options.error());
-  Opened opened = open_store(a.dir, *options);
-  if (!opened.store) return opened.exit_code;
-  auto report = opened.store->import_from(**source, ImportSelection{*region, a.after.value_or(0)});
-  if (!report) return report_error(report.error());
-  if (auto closed = opened.store->close(); !closed) return report_error(closed.error());
-  print_line({{"imported", report->imported},
-              {"already_present", report->already_present},
-              {"skipped_shredded", report->skipped_shredded},
-              {"source_visible_sequence", report->source_visible_sequence}});
-  return kExitOk;
 }
 
 void add_seed_flag(CLI::App& command, WriteArgs& args) {
@@ -210,6 +151,19 @@ void add_write_flags(CLI::App& command, WriteArgs& args) {
 }
 
 }  // namespace
+
+Result<StoreOptions> write_options(const WriteArgs& w, Durability durability) {
+  StoreOptions options;
+  options.durability = durability;
+  if (w.segment_bytes_max) options.segment_bytes_max = *w.segment_bytes_max;
+  options.encrypt_payloads = w.encrypt_payloads;
+  if (!w.signing_seed_file.empty()) {
+    auto seed = read_seed_file(w.signing_seed_file);
+    if (!seed) return tl::unexpected(seed.error());
+    options.signing_seed = *seed;
+  }
+  return options;
+}
 
 void add_write_commands(CLI::App& app, Runner& run) {
   static WriteArgs init_args;
@@ -258,12 +212,19 @@ void add_write_commands(CLI::App& app, Runner& run) {
   import->add_option("--from-master-key-file", import_args.from_master_key_file, "with --from: the source's master key file");
   import->add_option("--after", import_args.after, "with --from: only events after this source global sequence")
       ->check(decimal_number());
+  import->add_option("--after-event-id", import_args.after_event_id,
+                     "with --after: the id the source's event at that sequence must have (a report's source_visible_event_id)");
+  import->add_flag("--follow", import_args.follow,
+                   "with --from: keep importing what the source appends (a snapshot of it per pass) until SIGINT/SIGTERM");
+  import->add_option("--poll-ms", import_args.poll_ms, "with --follow: pause between passes (default 1000)")
+      ->check(decimal_number());
   add_region_options(*import, import_args.region);
   import->callback([&run] {
     run = [] {
       if (!import_args.from.empty()) return run_import_from(import_args);
-      if (region_given(import_args.region) || import_args.after || !import_args.from_master_key_file.empty()) {
-        return usage_error("--entity, --scope, --kind, --category, --after and --from-master-key-file need --from");
+      const ImportArgs& a = import_args;
+      if (region_given(a.region) || a.after || a.after_event_id || !a.from_master_key_file.empty() || a.follow || a.poll_ms) {
+        return usage_error("--entity, --scope, --kind, --category, --after, --after-event-id, --from-master-key-file, --follow and --poll-ms need --from");
       }
       return run_import(import_args);
     };
