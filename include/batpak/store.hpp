@@ -272,7 +272,8 @@ class Store {
   // Makes every event appended so far durable.
   Status sync();
   // Returns once every event up to `global_sequence` is durable: at once when it already is
-  // (always in kSync mode, and on a read-only store), else after a sync as sync() does. For
+  // (always in kSync mode), and at once on a read-only store, which cannot sync (its
+  // frontier().durable tells what is known durable); else after a sync as sync() does. For
   // readers that record a position in the journal (a cursor's checkpoint), which must never
   // run ahead of what a power cut keeps: kBuffered and kAsync events are visible before they
   // are durable. Errors: those of sync() (kPoisoned, kClosed).
@@ -326,7 +327,10 @@ class Store {
   // ---- Watermarks (batpak/frontier.hpp) ----
 
   // All five watermarks, observed at one instant. A read-only store's stay where open left
-  // them.
+  // them, all at its last event but durable: that one stops at the last event its files
+  // prove durable, which leaves out the newest segment's last commit group while a writer
+  // may still be waiting for its fdatasync (or crashed before it). Proof is that group's
+  // place before a later frame's durable floor, or a clean close (docs/durability.md).
   Frontier frontier() const;
   // Block until watermark `which` reaches `point` (e.g. point_of(receipt)). Errors: kTimeout
   // (the message names the watermark and both points; a zero timeout just checks),

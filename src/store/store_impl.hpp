@@ -15,6 +15,7 @@
 #include "index/index.hpp"
 #include "index/index_checkpoint.hpp"
 #include "index/segment_footer.hpp"
+#include "segment/manifest.hpp"
 #include "segment/segment_set.hpp"
 #include "crypto/keyset.hpp"
 #include "store/signer.hpp"
@@ -57,6 +58,11 @@ class Store::Impl {
   // Checks that `frame` (read at row's position) holds row's event and decodes it into
   // `slot` (emplaced the first time, refilled after).
   Status decode_into(const index::Located& row, std::span<const uint8_t> frame, std::optional<Event>& slot) const;
+  // A read-only open's durable watermark: up to the point of the last event it found
+  // (`last`), or below when the newest segment ends in frames not known durable (neither
+  // before its last visible frame's durable_floor nor before the manifest's clean_end).
+  // REQUIRES: no writer in this Store (segments and index stay as open left them).
+  Result<HlcPoint> known_durable_point(HlcPoint last, const std::optional<segment::Manifest>& recorded) const;
   // The id of the visible event at `global_sequence`; nil when there is none (0, past the
   // end, hidden by a cancelled fence, or dropped with the history).
   EventId event_id_at(uint64_t global_sequence) const;

@@ -405,7 +405,11 @@ Result<std::unique_ptr<Store::Impl>> open_store_once(const std::string& dir_as_g
   if (auto st = finish_interrupted_drop(*s); !st) return tl::unexpected(st.error());
   if (auto st = load_keyset(*s); !st) return tl::unexpected(st.error());
   if (manifest->damage && !s->report.salvage_stopped_at) s->report.salvage_stopped_at = std::move(manifest->damage);
-  s->watermarks = std::make_unique<writer::Watermarks>(HlcPoint{recovered->wall_ms_max, s->index.size()});
+  const HlcPoint last{recovered->wall_ms_max, s->index.size()};
+  // A read-write open synced what it recovered; a read-only one cannot.
+  auto durable = writable ? Result<HlcPoint>(last) : s->known_durable_point(last, manifest->recorded);
+  if (!durable) return tl::unexpected(durable.error());
+  s->watermarks = std::make_unique<writer::Watermarks>(last, *durable);
   s->hub = std::make_unique<delivery::SubscriptionHub>(s->index, s->index.size());
   s->notifier = std::make_unique<writer::VisibilityNotifier>(s->index.size(), s->hub.get());
   if (writable) {

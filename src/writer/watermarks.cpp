@@ -24,7 +24,11 @@ const char* name_of(Watermark which) {
 
 }  // namespace
 
-Watermarks::Watermarks(HlcPoint start) { marks_.fill(start); }
+Watermarks::Watermarks(HlcPoint start, HlcPoint durable_start) {
+  assert(durable_start <= start);
+  marks_.fill(start);
+  mark(Watermark::kDurable) = durable_start;
+}
 
 void Watermarks::advance(HlcPoint accepted, HlcPoint written, HlcPoint durable, HlcPoint visible) {
   {

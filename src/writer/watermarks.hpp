@@ -20,8 +20,11 @@ namespace batpak::writer {
 // their own points. Every change wakes every waiter, which re-checks its condition.
 class Watermarks {
  public:
-  // Every watermark starts at `start` (the last recovered event's point).
-  explicit Watermarks(HlcPoint start);
+  // Every watermark starts at `start` (the last recovered event's point), but durable at
+  // `durable_start` (a read-only open that cannot tell the last events durable).
+  // REQUIRES: durable_start <= start.
+  explicit Watermarks(HlcPoint start) : Watermarks(start, start) {}
+  Watermarks(HlcPoint start, HlcPoint durable_start);
 
   // Raises the writer's four watermarks to these points (each only moves forward).
   void advance(HlcPoint accepted, HlcPoint written, HlcPoint durable, HlcPoint visible);
