@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -44,6 +45,11 @@ TEST(OpenFilesConcurrency, ReadersSeeEveryEventWhileFilesAreClosedAndReopenedUnd
   std::atomic<uint64_t> reads{0};
   std::thread writer([&] {
     for (int i = 0; i < kAppends; ++i) {
+      // Halfway, the readers get to read before the writer goes on: on a loaded machine the
+      // writer could otherwise finish before any reader thread first ran.
+      for (int waited_ms = 0; i == kAppends / 2 && reads.load() == 0 && waited_ms < 10'000; ++waited_ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       const std::string text = payload_of(static_cast<uint64_t>(i) + 1);
       auto r = store.append(*coordinate, kKind, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
       if (!r) {
