@@ -213,9 +213,9 @@ class Store {
   // so an interrupted import can be rerun. Importing a whole export into an empty store
   // reproduces it exactly, its DENIAL and BYPASS events too; other reserved kinds are
   // refused (check_importable_kind in batpak/denial.hpp), and so is an event whose payload
-  // was shredded (kInvalidArgument: there is no payload to copy). Events are imported one at a time:
-  // an import interrupted between a bypassed event and its BYPASS audit leaves the audit
-  // missing until it is rerun.
+  // was shredded (kInvalidArgument: there is no payload to copy). Events are imported one at
+  // a time: an import interrupted between a bypassed event and its BYPASS audit leaves the
+  // audit missing until it is rerun.
   Result<Receipt> import_event(const Event& event);
   // Copies the events `selection` names from `source` (another open Store, in any access
   // mode: a kReadSnapshot open reads a store another process writes) into this one, in the
@@ -226,15 +226,14 @@ class Store {
   // source is read up to the visible watermark it had when the call began. An event whose id
   // is already here (committed and not dropped with the history) is counted, not copied: an
   // interrupted import can be rerun, and importing again after source_visible_sequence (with
-  // source_visible_event_id) keeps a copy current. A shredded payload is skipped and counted (the data is gone by design).
-  // Causation ids are kept even when the cause is not imported. Errors: kInvalidArgument
-  // (source is this store, chunk_events out of range); kConflict, nothing copied, when the
-  // selection resumes where the source no longer is: after_global_sequence past its visible
-  // watermark, or an after_event_id its event there does not have (a source never takes back
-  // a visible event: it lost a tail that was not yet synced, or is another store); for an
-  // event, import_event's
-  // (kTooLarge for a payload above this store's payload_bytes_max, ...); the source's read
-  // errors. The batches committed before an error stay committed. Thread-safe; `source` may
+  // source_visible_event_id) keeps a copy current. A shredded payload is skipped and counted
+  // (the data is gone by design). Causation ids are kept even when the cause is not
+  // imported. Errors: kInvalidArgument (source is this store, chunk_events out of range);
+  // kConflict, nothing copied, when the selection resumes where the source no longer is:
+  // after_global_sequence past its visible watermark, or an after_event_id its event there
+  // does not have (a source never takes back a visible event: it lost a tail that was not yet
+  // synced, or is another store); for an event, import_event's (kTooLarge for a payload above
+  // this store's payload_bytes_max, ...); the source's read errors. The batches committed before an error stay committed. Thread-safe; `source` may
   // take appends meanwhile.
   Result<ImportReport> import_from(const Store& source, const ImportSelection& selection = {},
                                    const ImportOptions& options = {});

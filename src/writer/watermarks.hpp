@@ -21,9 +21,8 @@ namespace batpak::writer {
 class Watermarks {
  public:
   // Every watermark starts at `start` (the last recovered event's point), but durable at
-  // `durable_start` (a read-only open that cannot tell the last events durable).
-  // REQUIRES: durable_start <= start.
-  explicit Watermarks(HlcPoint start) : Watermarks(start, start) {}
+  // `durable_start` (below `start` when a read-only open cannot tell the last events
+  // durable). REQUIRES: durable_start <= start.
   Watermarks(HlcPoint start, HlcPoint durable_start);
 
   // Raises the writer's four watermarks to these points (each only moves forward).
