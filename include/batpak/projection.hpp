@@ -19,9 +19,11 @@
 // A projection's apply() may run on any thread that calls Store::project, several at once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "batpak/event.hpp"
@@ -85,6 +87,17 @@ struct Projected {
   // state lacks.
   uint64_t generation = 0;
   ProjectionObservation observation;
+};
+
+// Several projections of one entity folded from one replay (Store::project_fused); index i
+// is the i-th projection of the call.
+template <class... State>
+struct FusedProjected {
+  std::tuple<std::optional<State>...> states;  // Element i empty when projection i has no relevant event.
+  uint64_t generation = 0;                     // Entity generation (all kinds) at plan time.
+  // input_frontiers[i]: global sequence of the last event relevant to projection i (0 = none).
+  std::array<uint64_t, sizeof...(State)> input_frontiers{};
+  bool folded_from_horizon = false;  // As in ProjectionObservation, for every state alike.
 };
 
 // The events a projection of one entity must fold, as of one instant.

@@ -1,8 +1,12 @@
-// Definitions of Store::project and Store::project_if_changed (declared in store.hpp).
-// The flow: plan summary -> cache probe -> fresh hit | incremental apply | full replay.
+// Definitions of Store::project, Store::project_if_changed and Store::project_fused
+// (declared in store.hpp). The flow: plan summary -> cache probe -> fresh hit | incremental
+// apply | full replay. project_fused: one plan and one replay for several projections.
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <type_traits>
+#include <utility>
 
 #include "batpak/codec.hpp"
 #include "batpak/store.hpp"
@@ -125,6 +129,57 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
   return Out(Projected<typename P::State>{std::move(*state), newer->generation, std::move(obs)});
 }
 
+// Whether a projection with these relevant kinds (empty: every kind) folds `kind`.
+inline bool is_relevant(std::span<const EventKind> kinds, EventKind kind) {
+  return kinds.empty() || std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+// The kinds relevant to any of the projections: empty (every kind) when one of them
+// declares none, else their sorted union.
+inline std::vector<EventKind> union_of_kinds(std::span<const std::vector<EventKind>> each) {
+  std::vector<EventKind> all;
+  for (const auto& kinds : each) {
+    if (kinds.empty()) return {};
+    all.insert(all.end(), kinds.begin(), kinds.end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+// Whether the types are pairwise distinct.
+template <class... T>
+struct Distinct : std::true_type {};
+template <class T, class... Rest>
+struct Distinct<T, Rest...> : std::bool_constant<(!std::is_same_v<T, Rest> && ...) && Distinct<Rest...>::value> {};
+
+// Applies `event` to P's state when it is relevant to P, creating the state on P's first
+// relevant event, and records it as P's frontier.
+template <Projection P>
+Status apply_if_relevant(std::span<const EventKind> kinds, const Event& event,
+                         std::optional<typename P::State>& state, uint64_t& frontier) {
+  if (!is_relevant(kinds, event.header.kind)) return {};
+  if (!state) state.emplace();
+  frontier = event.header.global_sequence;
+  return P::apply(*state, event);
+}
+
+// Folds the events with the given sequences into every projection's state, in order,
+// stopping at the first error. `kinds[i]` are the relevant kinds of the i-th P.
+template <Projection... P>
+Status fold_fused(const Store& store, std::span<const uint64_t> global_sequences,
+                  const std::array<std::vector<EventKind>, sizeof...(P)>& kinds,
+                  FusedProjected<typename P::State...>& out) {
+  return [&]<size_t... I>(std::index_sequence<I...>) {
+    return store.for_each_event(global_sequences, [&](const Event& event) {
+      Status status;  // Each projection in turn, until one fails.
+      (void)((status = apply_if_relevant<P>(kinds[I], event, std::get<I>(out.states), out.input_frontiers[I])) &&
+             ...);
+      return status;
+    });
+  }(std::index_sequence_for<P...>{});
+}
+
 }  // namespace projection_detail
 
 // The summary (watermark, generation, head hash; no events listed) costs a walk back to the
@@ -184,6 +239,23 @@ Result<std::optional<Projected<typename P::State>>> Store::project_if_changed(st
   if (!projected) return tl::unexpected(projected.error());
   if (projected->generation == last_generation) return Out();
   return Out(std::move(*projected));
+}
+
+// One plan of the union of the kinds, so one instant for every state, and one replay.
+template <Projection... P>
+Result<FusedProjected<typename P::State...>> Store::project_fused(std::string_view entity) const {
+  static_assert(sizeof...(P) > 0, "project_fused needs at least one projection");
+  static_assert(projection_detail::Distinct<P...>::value, "project_fused needs distinct projection types");
+  const std::array<std::vector<EventKind>, sizeof...(P)> kinds{P::relevant_kinds()...};
+  auto plan = replay_plan(entity, projection_detail::union_of_kinds(kinds));
+  if (!plan) return tl::unexpected(plan.error());
+  FusedProjected<typename P::State...> out;
+  out.generation = plan->generation;
+  out.folded_from_horizon = plan->dropped_generation > 0;
+  if (auto s = projection_detail::fold_fused<P...>(*this, plan->global_sequences, kinds, out); !s) {
+    return tl::unexpected(s.error());
+  }
+  return out;
 }
 
 }  // namespace batpak

@@ -400,6 +400,12 @@ class Store {
   template <Projection P>
   Result<Projected<typename P::State>> project(std::string_view entity,
                                                Freshness freshness = Freshness::consistent());
+  // Projects `entity` with every P from one replay of the events relevant to any of them,
+  // each read once; no cache is read or written. Every state reflects the same instant: all
+  // relevant events committed when the call planned. The first error of an apply() fails
+  // the call. REQUIRES: at least one P, all distinct (static_assert).
+  template <Projection... P>
+  Result<FusedProjected<typename P::State...>> project_fused(std::string_view entity) const;
   // Like project(), but returns nothing when the entity's generation still equals
   // `last_generation`. Always consistent: a stale row never travels with a newer generation.
   template <Projection P>
