@@ -20,6 +20,7 @@ struct ImportSelection {
   // or is gone is kConflict: it lost events after they were copied (an unsynced tail a power
   // cut took, then refilled by new appends), or the directory holds another store; resuming
   // without the check would silently skip the source's events up to after_global_sequence.
+  // An event the source dropped since with its history is not a loss (Store::holds_event_at).
   EventId after_event_id;
 };
 

@@ -230,11 +230,12 @@ class Store {
   // (the data is gone by design). Causation ids are kept even when the cause is not
   // imported. Errors: kInvalidArgument (source is this store, chunk_events out of range);
   // kConflict, nothing copied, when the selection resumes where the source no longer is:
-  // after_global_sequence past its visible watermark, or an after_event_id its event there
-  // does not have (a source never takes back a visible event: it lost a tail that was not yet
-  // synced, or is another store); for an event, import_event's (kTooLarge for a payload above
-  // this store's payload_bytes_max, ...); the source's read errors. The batches committed before an error stay committed. Thread-safe; `source` may
-  // take appends meanwhile.
+  // after_global_sequence past its visible watermark, or an after_event_id it no longer
+  // holds there (holds_event_at: a source never takes back a visible event, so it lost a tail
+  // that was not yet synced, or is another store); for an event, import_event's (kTooLarge
+  // for a payload above this store's payload_bytes_max, ...); the source's read errors. The
+  // batches committed before an error stay committed. Thread-safe; `source` may take appends
+  // meanwhile.
   Result<ImportReport> import_from(const Store& source, const ImportSelection& selection = {},
                                    const ImportOptions& options = {});
 
@@ -289,6 +290,15 @@ class Store {
 
   // Reads one committed event. Unknown id: kNotFound. Every read re-checks the checksum.
   Result<Event> get(const EventId& event_id) const;
+  // Whether this store still holds `event_id` as its event at `global_sequence`, which a
+  // reader saw there earlier (in this or an earlier open): true when it does, or when the
+  // sequence is now below the history horizon (dropped by Store::drop_history, not lost).
+  // False when the store ends before it or holds another event there: it lost events it had
+  // shown (a read-only or snapshot open can show events whose sync had not returned, and a
+  // power cut takes them back), or the directory now holds another store. A reader resuming
+  // after `global_sequence` should stop then, or it skips the events that took the lost
+  // ones' places. REQUIRES: event_id not nil. Errors: kClosed. Thread-safe.
+  Result<bool> holds_event_at(uint64_t global_sequence, const EventId& event_id) const;
   // The receipt of the visible event committed with `idempotency_key` (what an append with
   // that key would return as its replay), or nothing when there is none; appends nothing.
   // Signed when the store was opened with a signing seed, unsigned otherwise (signatures are

@@ -66,6 +66,8 @@ class Store::Impl {
   // The id of the visible event at `global_sequence`; nil when there is none (0, past the
   // end, hidden by a cancelled fence, or dropped with the history).
   EventId event_id_at(uint64_t global_sequence) const;
+  // Store::holds_event_at without the readable check.
+  bool holds_event_at(uint64_t global_sequence, const EventId& event_id) const;
   // The index rows of the sequences; kNotFound for an unknown one.
   Result<std::vector<index::Located>> rows_of(std::span<const uint64_t> global_sequences) const;
   // kNotFound when the receipt's event was dropped; kInvalidSignature naming the first

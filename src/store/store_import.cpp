@@ -81,7 +81,7 @@ Status check_resumes_where_it_stopped(const ImportSelection& selection, const Im
   std::string why;
   if (after > report.source_visible_sequence) {
     why = "is past the source's visible end " + std::to_string(report.source_visible_sequence);
-  } else if (!selection.after_event_id.is_nil() && source.event_id_at(after) != selection.after_event_id) {
+  } else if (!selection.after_event_id.is_nil() && !source.holds_event_at(after, selection.after_event_id)) {
     why = "no longer holds event " + selection.after_event_id.to_hex();
   }
   if (why.empty()) return {};

@@ -1,4 +1,6 @@
 // The read API: get, query, walk, stats, receipt checks.
+#include <cassert>
+
 #include "format/record.hpp"
 #include "store/store_impl.hpp"
 #include "util/coordinate_access.hpp"
@@ -137,6 +139,12 @@ EventId Store::Impl::event_id_at(uint64_t global_sequence) const {
   return row ? row->entry.event_id : EventId{};
 }
 
+// The horizon changes only while the store is closed (drop_history), so it needs no lock.
+bool Store::Impl::holds_event_at(uint64_t global_sequence, const EventId& event_id) const {
+  assert(!event_id.is_nil());
+  return global_sequence < horizon.first_sequence || event_id_at(global_sequence) == event_id;
+}
+
 Result<std::vector<Event>> Store::Impl::read_events(std::span<const uint64_t> global_sequences) const {
   auto rows = rows_of(global_sequences);
   if (!rows) return tl::unexpected(rows.error());
@@ -162,6 +170,11 @@ Result<Event> Store::get(const EventId& event_id) const {
   auto seq = impl_->index.find(event_id);
   if (!seq) return make_error(ErrorCode::kNotFound, "no event " + event_id.to_hex());
   return impl_->read_event(*seq);
+}
+
+Result<bool> Store::holds_event_at(uint64_t global_sequence, const EventId& event_id) const {
+  if (auto s = impl_->check_readable(); !s) return tl::unexpected(s.error());
+  return impl_->holds_event_at(global_sequence, event_id);
 }
 
 Result<std::optional<Receipt>> Store::receipt_for_key(std::string_view idempotency_key) const {

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +57,22 @@ struct CliChild {
     }
     if (out_fd >= 0) ::close(out_fd);
     if (err_fd >= 0) ::close(err_fd);
+  }
+
+  // Reads the child's stdout until it has printed `count` lines in all (those read before
+  // included), waiting at most `timeout_ms`; appends what it read to `out`. False on timeout
+  // or end of output first. What is read here is not in finish_cli's CliResult::out.
+  bool read_lines(size_t count, int timeout_ms, std::string& out) const {
+    for (int waited_ms = 0; static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) < count; waited_ms += 5) {
+      pollfd ready{out_fd, POLLIN, 0};
+      if (waited_ms > timeout_ms) return false;
+      if (::poll(&ready, 1, 5) != 1) continue;
+      char buf[4096];
+      const ssize_t n = ::read(out_fd, buf, sizeof(buf));
+      if (n <= 0) return false;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return true;
   }
 
   // True once the child exited (it is not reaped: finish_cli still collects it), waiting at

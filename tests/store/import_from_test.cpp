@@ -280,6 +280,52 @@ TEST_F(ImportFromTest, AResumeWhoseStartEventChangedIsAConflictAndWritesNothing)
   EXPECT_EQ(unchecked.imported, 2u);
 }
 
+// A source of 100 events in 4 KiB segments of which the first `copied` were imported into
+// "b", then its sealed segments dropped: the event at the copy's watermark is gone, not lost.
+TEST_F(ImportFromTest, AResumeAfterAStartEventTheSourceDroppedWithItsHistoryGoesOn) {
+  constexpr uint64_t kCopied = 40;
+  StoreOptions small_segments;
+  small_segments.segment_bytes_max = 4096;
+  auto source = open_at("a", small_segments);
+  auto copy = open_at("b");
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(copy, nullptr);
+  fill(*source, "x", static_cast<int>(kCopied));
+  BATPAK_ASSERT_OK_AND_ASSIGN(first, copy->import_from(*source));
+  ASSERT_EQ(first.source_visible_sequence, kCopied);
+  fill(*source, "x", 60);
+  ASSERT_TRUE(source->close());
+  source.reset();
+  BATPAK_ASSERT_OK(Store::drop_history(tmp_.sub("a"), 100));
+  source = open_at("a", small_segments);
+  ASSERT_NE(source, nullptr);
+  const uint64_t horizon = source->stats().first_global_sequence;
+  ASSERT_GT(horizon, kCopied + 1) << "the watermark's event must be among the dropped ones";
+
+  BATPAK_ASSERT_OK_AND_ASSIGN(holds, source->holds_event_at(kCopied, first.source_visible_event_id));
+  EXPECT_TRUE(holds);
+  const ImportSelection resume{Region::all(), kCopied, first.source_visible_event_id};
+  BATPAK_ASSERT_OK_AND_ASSIGN(later, copy->import_from(*source, resume));
+  EXPECT_EQ(later.imported, 100 - horizon + 1) << "the events from the horizon on";
+  EXPECT_EQ(later.source_visible_sequence, 100u);
+}
+
+TEST_F(ImportFromTest, HoldsEventAtIsFalseForAnotherEventOrAPositionPastTheEnd) {
+  auto store = open_at("a");
+  ASSERT_NE(store, nullptr);
+  fill(*store, "x", 2);
+  auto events = all_events(*store);
+  ASSERT_EQ(events.size(), 2u);
+  const EventId first = events[0].header.event_id;
+  const EventId second = events[1].header.event_id;
+  BATPAK_ASSERT_OK_AND_ASSIGN(same, store->holds_event_at(2, second));
+  EXPECT_TRUE(same);
+  BATPAK_ASSERT_OK_AND_ASSIGN(other, store->holds_event_at(2, first));
+  EXPECT_FALSE(other);
+  BATPAK_ASSERT_OK_AND_ASSIGN(past_end, store->holds_event_at(3, second));
+  EXPECT_FALSE(past_end);
+}
+
 TEST_F(ImportFromTest, BatchesBeforeAnErrorStayAndARerunCompletesTheCopy) {
   auto source = open_at("a");
   ASSERT_NE(source, nullptr);

@@ -19,9 +19,33 @@ struct TailArgs {
 
 constexpr size_t kPage = 4096;
 
+// Where the next pass starts: after the last event printed. Its id (nil when nothing was
+// printed yet, as after --from or --checkpoint) lets the next pass check that the store still
+// holds that event there.
+struct Position {
+  uint64_t global_sequence = 0;
+  EventId event_id;
+};
+
+// kConflict when the store no longer holds the event `at` names at its global sequence
+// (Store::holds_event_at): a read-only or snapshot open can print events whose sync had not
+// returned, and after a power cut the writer's next appends take their sequences. Going on
+// would leave printed events the store does not have and skip those that replaced them.
+Status check_still_holds(const Store& store, const Position& at) {
+  if (at.event_id.is_nil()) return {};
+  auto holds = store.holds_event_at(at.global_sequence, at.event_id);
+  if (!holds) return tl::unexpected(holds.error());
+  if (*holds) return {};
+  return make_error(ErrorCode::kConflict, "the store no longer holds event " + at.event_id.to_hex() +
+                                              " at global sequence " + std::to_string(at.global_sequence) +
+                                              ", which tail printed: it lost events that were not yet durable, "
+                                              "or the directory now holds another store");
+}
+
 // Prints the matching events after the cursor's position, one page at a time, committing
-// each page once it is flushed (at-least-once output). Returns the events printed.
-Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
+// each page once it is flushed (at-least-once output); `last` names the last one printed.
+// Returns the events printed.
+Result<uint64_t> print_available(Cursor& cursor, uint64_t budget, Position& last) {
   uint64_t printed = 0;
   while (printed < budget && !stop_requested()) {
     auto page = cursor.poll_batch(static_cast<size_t>(std::min<uint64_t>(kPage, budget - printed)));
@@ -29,6 +53,7 @@ Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
     if (page->empty()) break;
     for (const Event& e : *page) print_line(event_to_json(e));  // print_line flushes.
     if (auto committed = cursor.commit(); !committed) return tl::unexpected(committed.error());
+    last = {page->back().header.global_sequence, page->back().header.event_id};
     printed += page->size();
   }
   return printed;
@@ -36,17 +61,17 @@ Result<uint64_t> print_available(Cursor& cursor, uint64_t budget) {
 
 // One pass: open the store, print what is new, close it (so writers can take the lock).
 // Returns the events printed; kStoreLocked when another process holds the store.
-Result<uint64_t> tail_once(const TailArgs& a, const Region& region, uint64_t& position, uint64_t budget) {
+Result<uint64_t> tail_once(const TailArgs& a, const Region& region, Position& position, uint64_t budget) {
   StoreOptions options;
   options.access = a.checkpoint.empty() ? read_only_access() : AccessMode::kReadWrite;
   apply_master_key(options);
   auto store = Store::open(a.dir, options);
   if (!store) return tl::unexpected(store.error());
-  auto cursor = a.checkpoint.empty() ? Result<Cursor>(Cursor(**store, region, position))
+  if (auto holds = check_still_holds(**store, position); !holds) return tl::unexpected(holds.error());
+  auto cursor = a.checkpoint.empty() ? Result<Cursor>(Cursor(**store, region, position.global_sequence))
                                      : Cursor::resume(**store, region, a.checkpoint);
   if (!cursor) return tl::unexpected(cursor.error());
-  auto printed = print_available(*cursor, budget);
-  position = cursor->position();
+  auto printed = print_available(*cursor, budget, position);
   if (auto closed = (*store)->close(); !closed) return tl::unexpected(closed.error());
   return printed;
 }
@@ -63,7 +88,7 @@ int run_tail(const TailArgs& a) {
     return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
   }
   stop_on_signals();
-  uint64_t position = a.from.value_or(0);
+  Position position{a.from.value_or(0), {}};
   uint64_t printed = 0;
   while (!stop_requested() && printed < a.limit) {
     auto pass = tail_once(a, *region, position, a.limit - printed);
