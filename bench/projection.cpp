@@ -37,15 +37,20 @@ struct Amount {
   MSGPACK_DEFINE_MAP(amount, note)
 };
 
-struct SumAmounts {
+// What the benchmark's projections share: they fold Amount events, and apply over a suffix
+// equals a full fold.
+struct AmountFold {
+  static constexpr uint64_t kSchemaVersion = 1;
+  static constexpr bool kSupportsIncremental = true;
+  static std::vector<batpak::EventKind> relevant_kinds() { return {Amount::kKind}; }
+};
+
+struct SumAmounts : AmountFold {
   struct State {
     int64_t total = 0;
     MSGPACK_DEFINE_MAP(total)
   };
   static constexpr std::string_view kName = "bench.sum-amounts";
-  static constexpr uint64_t kSchemaVersion = 1;
-  static constexpr bool kSupportsIncremental = true;
-  static std::vector<batpak::EventKind> relevant_kinds() { return {Amount::kKind}; }
   static batpak::Status apply(State& state, const batpak::Event& event) {
     auto value = batpak::decode_payload<Amount>(event.payload);
     if (!value) return tl::unexpected(value.error());
@@ -56,30 +61,24 @@ struct SumAmounts {
 
 // Two more views of the same events, for the fused runs: the event count and the largest
 // amount.
-struct CountAmounts {
+struct CountAmounts : AmountFold {
   struct State {
     int64_t count = 0;
     MSGPACK_DEFINE_MAP(count)
   };
   static constexpr std::string_view kName = "bench.count-amounts";
-  static constexpr uint64_t kSchemaVersion = 1;
-  static constexpr bool kSupportsIncremental = true;
-  static std::vector<batpak::EventKind> relevant_kinds() { return {Amount::kKind}; }
   static batpak::Status apply(State& state, const batpak::Event&) {
     ++state.count;
     return {};
   }
 };
 
-struct MaxAmount {
+struct MaxAmount : AmountFold {
   struct State {
     int64_t max = 0;
     MSGPACK_DEFINE_MAP(max)
   };
   static constexpr std::string_view kName = "bench.max-amount";
-  static constexpr uint64_t kSchemaVersion = 1;
-  static constexpr bool kSupportsIncremental = true;
-  static std::vector<batpak::EventKind> relevant_kinds() { return {Amount::kKind}; }
   static batpak::Status apply(State& state, const batpak::Event& event) {
     auto value = batpak::decode_payload<Amount>(event.payload);
     if (!value) return tl::unexpected(value.error());
