@@ -4,7 +4,9 @@
 // waits for its fdatasync, or after the writer crashed) calls durable only events that the
 // disk a power cut leaves (every unsynced write lost) still holds, at the same sequences.
 // Both durability modes, with segment rotations; a read-write open calls all it recovered
-// durable (it syncs them), and after a clean close a read-only open does too.
+// durable (it syncs them), and after a clean close a read-only open does too. And
+// Store::holds_event_at tells a reader of the page cache whether the power cut took back the
+// last event it saw.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -100,6 +102,42 @@ TEST_P(ReadOnlyDurablePowerCut, EveryEventAReadOnlyOpenCallsDurableSurvivesAPowe
   ASSERT_TRUE(closed) << closed.error().to_string();
   EXPECT_EQ((*closed)->frontier().durable, (*closed)->frontier().visible);
   EXPECT_EQ((*closed)->frontier().visible.global_sequence, 18u);
+}
+
+// A reader that saw the last visible event of the page cache asks the store the power cut left,
+// after its writer appended anew, whether it still holds that event there: the answer is false
+// exactly when the cut took the event back, which happens in some states.
+TEST_P(ReadOnlyDurablePowerCut, HoldsEventAtIsFalseExactlyWhenThePowerCutTookBackTheEventAReaderSaw) {
+  const Durability mode = GetParam();
+  const uint64_t calls = run_session(std::make_shared<SimFs>(), mode);
+  size_t lost = 0, kept_states = 0;
+  for (uint64_t cut = 1; cut <= calls; ++cut) {
+    auto fs = std::make_shared<SimFs>();
+    fs->crash_at(cut);
+    run_session(fs, mode);
+    const std::string when = "cut at call " + std::to_string(cut);
+    auto seen = Store::open(kDir, options_on(page_cache_of(*fs), mode, AccessMode::kReadOnly));
+    if (!seen || (*seen)->frontier().visible.global_sequence == 0) continue;  // Nothing to have seen.
+    auto last = (*seen)->query_after(Region::all(), (*seen)->frontier().visible.global_sequence - 1, 1);
+    ASSERT_TRUE(last && last->size() == 1) << when;
+    const uint64_t sequence = last->front().header.global_sequence;
+    const EventId id = last->front().header.event_id;
+
+    auto after = Store::open(kDir, options_on(fs->crashed_copy({}, /*current_names=*/false), mode, AccessMode::kReadWrite));
+    ASSERT_TRUE(after) << when << ": " << after.error().to_string();
+    auto survivor = (*after)->get(id);
+    const bool survived = survivor && survivor->header.global_sequence == sequence;
+    for (int i = 0; i < 20; ++i) {  // The writer goes on: new events take the lost ones' places.
+      ASSERT_TRUE((*after)->append(store_test::coord("next"), store_test::kKindA, std::vector<uint8_t>(8, 'n'))) << when;
+    }
+    auto holds = (*after)->holds_event_at(sequence, id);
+    ASSERT_TRUE(holds) << when;
+    EXPECT_EQ(*holds, survived) << when;
+    lost += !survived;
+    kept_states += survived;
+  }
+  EXPECT_GT(lost, 0u) << "no state lost an event a reader saw";
+  EXPECT_GT(kept_states, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ReadOnlyDurablePowerCut, ::testing::Values(Durability::kSync, Durability::kBuffered),
