@@ -86,6 +86,23 @@ TEST_F(CliTail, FollowPrintsEventsAppendedByOtherProcessesUntilItsLimit) {
   EXPECT_EQ(sequences(followed), (std::vector<uint64_t>{1, 2, 3}));
 }
 
+TEST_F(CliTail, FromEventIdMustBeTheEventAtTheStartSequence) {
+  for (int i = 0; i < 3; ++i) append("e");
+  const auto events = run_cli({"tail", store()}).lines();
+  ASSERT_EQ(events.size(), 3u);
+  const std::string first = events[0]["event_id"], second = events[1]["event_id"];
+  auto resumed = run_cli({"tail", store(), "--from", "2", "--from-event-id", second});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(sequences(resumed), (std::vector<uint64_t>{3}));
+  auto moved = run_cli({"tail", store(), "--from", "2", "--from-event-id", first});
+  EXPECT_EQ(moved.exit_code, 1);
+  EXPECT_NE(moved.err.find("conflict"), std::string::npos) << moved.err;
+  EXPECT_EQ(moved.out, "");
+  EXPECT_EQ(run_cli({"tail", store(), "--from", "3", "--from-event-id", second}).exit_code, 1);
+  EXPECT_EQ(run_cli({"tail", store(), "--from-event-id", second}).exit_code, 2) << "needs --from";
+  EXPECT_EQ(run_cli({"tail", store(), "--from", "2", "--from-event-id", "xyz"}).exit_code, 2);
+}
+
 TEST_F(CliTail, FollowStopsWhenTheStoreNoLongerHoldsTheLastEventItPrinted) {
   for (int i = 0; i < 3; ++i) append("x");
   const std::string other = dir_.sub("other");

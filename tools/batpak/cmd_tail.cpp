@@ -12,6 +12,7 @@ struct TailArgs {
   std::string dir, checkpoint;
   RegionArgs region;
   std::optional<uint64_t> from;
+  std::optional<std::string> from_event_id;
   bool follow = false;
   uint64_t limit = UINT64_MAX;
   uint32_t poll_ms = 200;
@@ -19,9 +20,9 @@ struct TailArgs {
 
 constexpr size_t kPage = 4096;
 
-// Where the next pass starts: after the last event printed. Its id (nil when nothing was
-// printed yet, as after --from or --checkpoint) lets the next pass check that the store still
-// holds that event there.
+// Where the next pass starts: after the last event printed (or --from). Its id (nil when
+// nothing was printed yet, unless --from-event-id gave it) lets the next pass check that the
+// store still holds that event there.
 struct Position {
   uint64_t global_sequence = 0;
   EventId event_id;
@@ -78,6 +79,9 @@ Result<uint64_t> tail_once(const TailArgs& a, const Region& region, Position& po
 
 int run_tail(const TailArgs& a) {
   if (a.from && !a.checkpoint.empty()) return usage_error("give --from or --checkpoint, not both");
+  if (a.from_event_id && !a.from) return usage_error("--from-event-id needs --from");
+  auto from_event_id = a.from_event_id ? EventId::parse(*a.from_event_id) : Result<EventId>(EventId{});
+  if (!from_event_id) return report_error(from_event_id.error());
   if (!a.checkpoint.empty()) {
     if (auto valid = Cursor::validate_checkpoint_id(a.checkpoint); !valid) return report_error(valid.error());
   }
@@ -88,7 +92,7 @@ int run_tail(const TailArgs& a) {
     return report_error(Error{ErrorCode::kNotFound, "no store at " + a.dir, {}, 0, {}});
   }
   stop_on_signals();
-  Position position{a.from.value_or(0), {}};
+  Position position{a.from.value_or(0), *from_event_id};
   uint64_t printed = 0;
   while (!stop_requested() && printed < a.limit) {
     auto pass = tail_once(a, *region, position, a.limit - printed);
@@ -109,6 +113,8 @@ void add_tail_command(CLI::App& app, Runner& run) {
   tail->add_option("DIR", args.dir, "data directory")->required();
   add_region_options(*tail, args.region);
   tail->add_option("--from", args.from, "start after this global sequence (default 0)")->check(decimal_number());
+  tail->add_option("--from-event-id", args.from_event_id,
+                   "with --from: the id of the event at that sequence, as printed before; conflict if the store no longer holds it there");
   tail->add_flag("--follow", args.follow, "keep polling for new events until SIGINT/SIGTERM");
   tail->add_option("--checkpoint", args.checkpoint, "durable cursor id: resume after the last printed event");
   tail->add_option("--limit", args.limit, "stop after printing this many events")->check(decimal_number());
