@@ -15,6 +15,13 @@
 // The full fold starts from a default State and applies every relevant event in the
 // entity's order; no relevant event means no state.
 //
+// A projection may bound its state (BoundedState below), so that a fold whose state grows
+// past what its author planned for (a map keyed by something unbounded) fails instead of
+// eating memory:
+//
+//     static constexpr uint64_t kStateEntriesMax = 10'000;
+//     static uint64_t state_entries(const State& state) { return state.by_customer.size(); }
+//
 // Thread safety: the types here are plain values; projection_cache_key is a pure function.
 // A projection's apply() may run on any thread that calls Store::project, several at once.
 #pragma once
@@ -22,6 +29,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -39,6 +47,32 @@ concept Projection = requires(typename P::State& state, const Event& event) {
   { P::relevant_kinds() } -> std::convertible_to<std::vector<EventKind>>;
   { P::apply(state, event) } -> std::same_as<Status>;
 };
+
+// A projection that declares a bound on its state: state_entries(state) (whatever the
+// projection counts: map entries, list items) may not pass kStateEntriesMax. The bound is
+// checked after every apply() and on every state read from a cache; past it the run fails
+// with kStateBoundExceeded and nothing is cached. Not part of the cache key: lowering a bound
+// makes the rows past it fail, it does not hide them.
+template <class P>
+concept BoundedState = Projection<P> && requires(const typename P::State& state) {
+  { P::kStateEntriesMax } -> std::convertible_to<uint64_t>;
+  { P::state_entries(state) } -> std::convertible_to<uint64_t>;
+};
+
+// kStateBoundExceeded when P is a BoundedState and `state` is past its bound; else success
+// (always, for a projection without a bound).
+template <Projection P>
+Status check_state_bound(const typename P::State& state) {
+  if constexpr (BoundedState<P>) {
+    const uint64_t entries = P::state_entries(state);
+    if (entries > static_cast<uint64_t>(P::kStateEntriesMax)) {
+      return make_error(ErrorCode::kStateBoundExceeded,
+                        "projection '" + std::string(P::kName) + "' state holds " + std::to_string(entries) +
+                            " entries, past its bound of " + std::to_string(static_cast<uint64_t>(P::kStateEntriesMax)));
+    }
+  }
+  return {};
+}
 
 // How fresh a projected state must be.
 struct Freshness {

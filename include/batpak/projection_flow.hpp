@@ -14,10 +14,18 @@
 namespace batpak {
 namespace projection_detail {
 
+// One step of P's fold, then its state bound (check_state_bound): a state past it stops the
+// fold at the event that took it there.
+template <Projection P>
+Status apply_bounded(typename P::State& state, const Event& event) {
+  if (auto s = P::apply(state, event); !s) return s;
+  return check_state_bound<P>(state);
+}
+
 // Applies the events with the given sequences, in order, to `state`.
 template <Projection P>
 Status apply_all(const Store& store, std::span<const uint64_t> global_sequences, typename P::State& state) {
-  return store.for_each_event(global_sequences, [&state](const Event& event) { return P::apply(state, event); });
+  return store.for_each_event(global_sequences, [&state](const Event& event) { return apply_bounded<P>(state, event); });
 }
 
 // Folds the events with the given sequences from a default state. No events: no state.
@@ -105,6 +113,8 @@ Result<std::optional<Projected<typename P::State>>> use_row(const Run& run, cons
   }
   auto state = decode_payload<typename P::State>(row.state);
   if (!state) return Out();  // Undecodable state bytes are a miss.
+  // A row folded under a looser bound than P's now: the log would give the same state.
+  if (auto bound = check_state_bound<P>(*state); !bound) return tl::unexpected(bound.error());
   ProjectionObservation obs;
   obs.cache_status = CacheStatus::kHit;
   obs.folded_from_horizon = row.folded_from_horizon;
@@ -161,7 +171,7 @@ Status apply_if_relevant(std::span<const EventKind> kinds, const Event& event,
   if (!is_relevant(kinds, event.header.kind)) return {};
   if (!state) state.emplace();
   frontier = event.header.global_sequence;
-  return P::apply(*state, event);
+  return apply_bounded<P>(*state, event);
 }
 
 // Folds the events with the given sequences into every projection's state, in order,

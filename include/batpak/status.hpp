@@ -37,6 +37,7 @@ enum class ErrorCode : uint16_t {
   kFenceNotActive = 20,   // The fence was already committed or cancelled (or the store closed it).
   kCursorBehind = 21,     // Dropping history would drop events a durable cursor has not consumed.
   kPayloadShredded = 22,  // The payload's key was destroyed (Store::shred_entity): it cannot be read.
+  kStateBoundExceeded = 23,  // A projection's state grew past the bound it declares (kStateEntriesMax).
 };
 
 // Returns a stable lowercase name for `code`, e.g. "conflict".

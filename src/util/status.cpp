@@ -27,6 +27,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kFenceNotActive: return "fence_not_active";
     case ErrorCode::kCursorBehind: return "cursor_behind";
     case ErrorCode::kPayloadShredded: return "payload_shredded";
+    case ErrorCode::kStateBoundExceeded: return "state_bound_exceeded";
   }
   return "unknown";
 }

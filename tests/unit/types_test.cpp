@@ -317,9 +317,9 @@ TEST(Hash32, HexRoundTripsAndBadHexIsInvalidArgument) {
 
 TEST(ErrorCode, NamesAreStableAndToStringCarriesPlace) {
   EXPECT_EQ(error_code_name(ErrorCode::kConflict), "conflict");
-  // Every code 0..kPayloadShredded has its own name (the CLI prints them; scripts match them).
+  // Every code 0..kStateBoundExceeded has its own name (the CLI prints them; scripts match them).
   std::set<std::string_view> names;
-  for (int code = 0; code <= static_cast<int>(ErrorCode::kPayloadShredded); ++code) {
+  for (int code = 0; code <= static_cast<int>(ErrorCode::kStateBoundExceeded); ++code) {
     const std::string_view name = error_code_name(static_cast<ErrorCode>(code));
     EXPECT_NE(name, "unknown") << code;
     EXPECT_TRUE(names.insert(name).second) << name;
@@ -327,6 +327,7 @@ TEST(ErrorCode, NamesAreStableAndToStringCarriesPlace) {
   EXPECT_EQ(error_code_name(ErrorCode::kFenceActive), "fence_active");
   EXPECT_EQ(error_code_name(ErrorCode::kFenceNotActive), "fence_not_active");
   EXPECT_EQ(error_code_name(ErrorCode::kPayloadShredded), "payload_shredded");
+  EXPECT_EQ(error_code_name(ErrorCode::kStateBoundExceeded), "state_bound_exceeded");
   Error e{ErrorCode::kCorruption, "bad", "f.seg", 128, {}};
   const std::string s = e.to_string();
   EXPECT_NE(s.find("f.seg"), std::string::npos) << s;
