@@ -290,6 +290,43 @@ TEST_F(Cli, ProjectFoldsAnEntity) {
   EXPECT_TRUE(none.lines().at(0)["state"].is_null());
 }
 
+TEST_F(Cli, SeveralFoldsAreFoldedTogetherEachLineAsItsOwnRunPrintsIt) {
+  append_three();
+  const std::vector<std::string> folds = {"sum:qty", "count-by-kind", "last-payload"};
+  std::vector<std::string> args = {"project", store(), "--entity", "order:1"};
+  for (const std::string& fold : folds) args.insert(args.end(), {"--fold", fold});
+  auto together = run_cli(args);
+  ASSERT_EQ(together.exit_code, 0) << together.err;
+  ASSERT_EQ(together.lines().size(), folds.size()) << together.out;
+  for (size_t i = 0; i < folds.size(); ++i) {
+    auto alone = run_cli({"project", store(), "--entity", "order:1", "--fold", folds[i]});
+    ASSERT_EQ(alone.exit_code, 0) << alone.err;
+    EXPECT_EQ(together.lines()[i], alone.lines().at(0)) << folds[i];
+  }
+  EXPECT_EQ(together.lines()[0]["state"]["sum"], 7);
+  EXPECT_EQ(together.lines()[1]["state"]["1:002"], 1);
+
+  auto two_sums = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty", "--fold", "sum:other"});
+  ASSERT_EQ(two_sums.exit_code, 0) << two_sums.err;
+  EXPECT_EQ(two_sums.lines().at(1)["state"]["sum"], 0);
+  auto none = run_cli({"project", store(), "--entity", "nobody", "--fold", "sum:qty", "--fold", "count-by-kind"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_TRUE(none.lines().at(1)["state"].is_null());
+  EXPECT_EQ(none.lines().at(1)["freshness"], "not_applicable");
+
+  for (const std::vector<std::string>& refused :
+       {std::vector<std::string>{"--fold", "sum:qty", "--fold", "sum:qty"},
+        std::vector<std::string>{"--fold", "sum:qty", "--fold", "count-by-kind", "--cache", "memory"},
+        std::vector<std::string>{"--fold", "sum:qty", "--fold", "count-by-kind", "--evidence"},
+        std::vector<std::string>{"--fold", "sum:qty", "--fold", "median"}}) {
+    std::vector<std::string> bad = {"project", store(), "--entity", "order:1"};
+    bad.insert(bad.end(), refused.begin(), refused.end());
+    auto r = run_cli(bad);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
 TEST_F(Cli, ProjectEvidencePrintsTheSameBodyWhateverTheCache) {
   append_three();
   auto plain = run_cli({"project", store(), "--entity", "order:1", "--fold", "sum:qty"});

@@ -1,6 +1,10 @@
-// project: fold one entity with a built-in projection and print its state.
+// project: fold one entity with built-in projections and print their states (several
+// --fold: fused, one read of the events for all of them).
 #include <algorithm>
+#include <array>
+#include <set>
 #include <string>
+#include <type_traits>
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -11,8 +15,19 @@ namespace {
 
 struct ProjectArgs {
   std::string dir, entity, fold, cache = "none";
+  std::vector<std::string> folds;  // Every --fold, in order; `fold` is the first.
   bool evidence = false;
 };
+
+// The built-in projection a fold runs, as a bit, so that a set of folds names the projections
+// to fuse; 0 for an unknown fold.
+constexpr unsigned kCountBit = 1, kLastBit = 2, kSumBit = 4;
+
+unsigned fold_bit(const std::string& fold) {
+  if (fold == "count-by-kind") return kCountBit;
+  if (fold == "last-payload") return kLastBit;
+  return fold.starts_with("sum:") && fold.size() > 4 ? kSumBit : 0;
+}
 
 Result<std::shared_ptr<ProjectionCache>> cache_from(const std::string& spec) {
   if (spec == "none") return make_no_cache();
@@ -53,12 +68,88 @@ int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
   return kExitOk;
 }
 
-int run_project(const ProjectArgs& a) {
-  if (auto valid = Coordinate::validate_component(a.entity, "entity"); !valid) return report_error(valid.error());
-  const bool sum = a.fold.starts_with("sum:") && a.fold.size() > 4;
-  if (a.fold != "count-by-kind" && a.fold != "last-payload" && !sum) {
-    return usage_error("--fold is count-by-kind, last-payload or sum:FIELD");
+// Runs one fold: project<P>, with the cache and, on request, the evidence.
+int print_single(Store& store, const ProjectArgs& a) {
+  if (a.fold == "count-by-kind") return print_projection<CountByKind>(store, a, CountByKind::to_json);
+  if (a.fold == "last-payload") return print_projection<LastPayload>(store, a, LastPayload::to_json);
+  const std::string field = a.fold.substr(4);
+  return print_projection<SumFields>(store, a, [&](const SumFields::State& s) { return SumFields::to_json(s, field); });
+}
+
+// The position of T in P... REQUIRES: T is one of them.
+template <class T, class... P>
+constexpr size_t index_of() {
+  constexpr std::array<bool, sizeof...(P)> same{std::is_same_v<T, P>...};
+  return static_cast<size_t>(std::find(same.begin(), same.end(), true) - same.begin());
+}
+
+// `fold`'s state as JSON (null without one) and its input frontier, from a fused run of P...
+// that includes the projection the fold runs.
+template <class... P>
+std::pair<nlohmann::json, uint64_t> fused_view(const FusedProjected<typename P::State...>& run, const std::string& fold) {
+  auto view = [&run]<class T>(std::type_identity<T>, auto to_json) -> std::pair<nlohmann::json, uint64_t> {
+    if constexpr ((std::is_same_v<T, P> || ...)) {
+      constexpr size_t i = index_of<T, P...>();
+      const auto& state = std::get<i>(run.states);
+      return {state ? to_json(*state) : nlohmann::json(nullptr), run.input_frontiers[i]};
+    }
+    return {};
+  };
+  if (fold == "count-by-kind") return view(std::type_identity<CountByKind>{}, CountByKind::to_json);
+  if (fold == "last-payload") return view(std::type_identity<LastPayload>{}, LastPayload::to_json);
+  const std::string field = fold.substr(4);
+  return view(std::type_identity<SumFields>{}, [&field](const SumFields::State& s) { return SumFields::to_json(s, field); });
+}
+
+// Folds every --fold from one read of the entity's events (Store::project_fused; no cache)
+// and prints a line per fold, in the order given, with project's fields.
+template <class... P>
+int print_fused(Store& store, const ProjectArgs& a) {
+  auto run = store.project_fused<P...>(a.entity);
+  if (!run) return report_error(run.error());
+  for (const std::string& fold : a.folds) {
+    auto [state, frontier] = fused_view<P...>(*run, fold);
+    const char* freshness = state.is_null() ? "not_applicable" : "fresh";
+    print_line({{"entity", a.entity},
+                {"fold", fold},
+                {"generation", run->generation},
+                {"state", std::move(state)},
+                {"cache_status", "bypassed"},
+                {"freshness", freshness},
+                {"input_frontier", frontier},
+                {"folded_from_horizon", run->folded_from_horizon}});
   }
+  return kExitOk;
+}
+
+// The projections named by `bits` (a non-empty set of the fold bits), fused.
+int print_fused_bits(Store& store, const ProjectArgs& a, unsigned bits) {
+  switch (bits) {
+    case kCountBit: return print_fused<CountByKind>(store, a);
+    case kLastBit: return print_fused<LastPayload>(store, a);
+    case kSumBit: return print_fused<SumFields>(store, a);
+    case kCountBit | kLastBit: return print_fused<CountByKind, LastPayload>(store, a);
+    case kCountBit | kSumBit: return print_fused<CountByKind, SumFields>(store, a);
+    case kLastBit | kSumBit: return print_fused<LastPayload, SumFields>(store, a);
+    default: return print_fused<CountByKind, LastPayload, SumFields>(store, a);
+  }
+}
+
+int run_project(ProjectArgs a) {
+  if (auto valid = Coordinate::validate_component(a.entity, "entity"); !valid) return report_error(valid.error());
+  unsigned bits = 0;
+  for (const std::string& fold : a.folds) {
+    if (fold_bit(fold) == 0) return usage_error("--fold is count-by-kind, last-payload or sum:FIELD");
+    bits |= fold_bit(fold);
+  }
+  if (std::set<std::string>(a.folds.begin(), a.folds.end()).size() != a.folds.size()) {
+    return usage_error("the same --fold was given twice");
+  }
+  const bool fused = a.folds.size() > 1;
+  if (fused && (a.cache != "none" || a.evidence)) {
+    return usage_error("several --fold are folded together, without --cache or --evidence");
+  }
+  a.fold = a.folds.front();
   auto cache = cache_from(a.cache);
   if (!cache) return report_error(cache.error());
   StoreOptions options;
@@ -67,10 +158,7 @@ int run_project(const ProjectArgs& a) {
   apply_master_key(options);
   auto store = Store::open(a.dir, options);
   if (!store) return report_error(store.error());
-  if (a.fold == "count-by-kind") return print_projection<CountByKind>(**store, a, CountByKind::to_json);
-  if (a.fold == "last-payload") return print_projection<LastPayload>(**store, a, LastPayload::to_json);
-  const std::string field = a.fold.substr(4);
-  return print_projection<SumFields>(**store, a, [&](const SumFields::State& s) { return SumFields::to_json(s, field); });
+  return fused ? print_fused_bits(**store, a, bits) : print_single(**store, a);
 }
 
 }  // namespace
@@ -80,7 +168,9 @@ void add_project_command(CLI::App& app, Runner& run) {
   auto* project = app.add_subcommand("project", "Fold one entity's events with a built-in projection");
   project->add_option("DIR", args.dir, "data directory")->required();
   project->add_option("--entity", args.entity, "exact entity")->required();
-  project->add_option("--fold", args.fold, "count-by-kind | last-payload | sum:FIELD")->required();
+  project->add_option("--fold", args.folds,
+                      "count-by-kind | last-payload | sum:FIELD; several: folded together from one read")
+      ->required();
   project->add_option("--cache", args.cache, "none | memory | file:PATH | lmdb:PATH");
   project->add_flag("--evidence", args.evidence, "also print the run's evidence report");
   project->callback([&run] { run = [] { return run_project(args); }; });
