@@ -59,6 +59,14 @@ std::shared_ptr<SimFs> page_cache_of(const SimFs& fs) {
   return fs.crashed_copy(all, /*current_names=*/true);
 }
 
+// The file system of a session the machine died in at mutating call `cut`.
+std::shared_ptr<SimFs> session_cut_at(uint64_t cut, Durability mode) {
+  auto fs = std::make_shared<SimFs>();
+  fs->crash_at(cut);
+  run_session(fs, mode);
+  return fs;
+}
+
 class ReadOnlyDurablePowerCut : public ::testing::TestWithParam<Durability> {};
 
 TEST_P(ReadOnlyDurablePowerCut, EveryEventAReadOnlyOpenCallsDurableSurvivesAPowerCut) {
@@ -66,9 +74,7 @@ TEST_P(ReadOnlyDurablePowerCut, EveryEventAReadOnlyOpenCallsDurableSurvivesAPowe
   const uint64_t calls = run_session(std::make_shared<SimFs>(), mode);
   size_t states = 0, below_visible = 0;
   for (uint64_t cut = 1; cut <= calls; ++cut) {
-    auto fs = std::make_shared<SimFs>();
-    fs->crash_at(cut);
-    run_session(fs, mode);
+    const auto fs = session_cut_at(cut, mode);
     const std::string when = "cut at call " + std::to_string(cut);
     auto seen = Store::open(kDir, options_on(page_cache_of(*fs), mode, AccessMode::kReadOnly));
     if (!seen) {  // No store yet: the cut came before its first segment.
@@ -112,9 +118,7 @@ TEST_P(ReadOnlyDurablePowerCut, HoldsEventAtIsFalseExactlyWhenThePowerCutTookBac
   const uint64_t calls = run_session(std::make_shared<SimFs>(), mode);
   size_t lost = 0, kept_states = 0;
   for (uint64_t cut = 1; cut <= calls; ++cut) {
-    auto fs = std::make_shared<SimFs>();
-    fs->crash_at(cut);
-    run_session(fs, mode);
+    const auto fs = session_cut_at(cut, mode);
     const std::string when = "cut at call " + std::to_string(cut);
     auto seen = Store::open(kDir, options_on(page_cache_of(*fs), mode, AccessMode::kReadOnly));
     if (!seen || (*seen)->frontier().visible.global_sequence == 0) continue;  // Nothing to have seen.
