@@ -68,12 +68,19 @@ int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
   return kExitOk;
 }
 
+// Calls visit(std::type_identity<P>{}, to_json) with the built-in projection P that `fold`
+// runs and the function that prints its state as that fold. REQUIRES: fold_bit(fold) != 0.
+template <class Visit>
+auto with_fold(const std::string& fold, Visit visit) {
+  if (fold == "count-by-kind") return visit(std::type_identity<CountByKind>{}, CountByKind::to_json);
+  if (fold == "last-payload") return visit(std::type_identity<LastPayload>{}, LastPayload::to_json);
+  return visit(std::type_identity<SumFields>{},
+               [field = fold.substr(4)](const SumFields::State& s) { return SumFields::to_json(s, field); });
+}
+
 // Runs one fold: project<P>, with the cache and, on request, the evidence.
 int print_single(Store& store, const ProjectArgs& a) {
-  if (a.fold == "count-by-kind") return print_projection<CountByKind>(store, a, CountByKind::to_json);
-  if (a.fold == "last-payload") return print_projection<LastPayload>(store, a, LastPayload::to_json);
-  const std::string field = a.fold.substr(4);
-  return print_projection<SumFields>(store, a, [&](const SumFields::State& s) { return SumFields::to_json(s, field); });
+  return with_fold(a.fold, [&]<class P>(std::type_identity<P>, auto to_json) { return print_projection<P>(store, a, to_json); });
 }
 
 // The position of T in P... REQUIRES: T is one of them.
@@ -87,18 +94,14 @@ constexpr size_t index_of() {
 // that includes the projection the fold runs.
 template <class... P>
 std::pair<nlohmann::json, uint64_t> fused_view(const FusedProjected<typename P::State...>& run, const std::string& fold) {
-  auto view = [&run]<class T>(std::type_identity<T>, auto to_json) -> std::pair<nlohmann::json, uint64_t> {
+  return with_fold(fold, [&run]<class T>(std::type_identity<T>, auto to_json) -> std::pair<nlohmann::json, uint64_t> {
     if constexpr ((std::is_same_v<T, P> || ...)) {
       constexpr size_t i = index_of<T, P...>();
       const auto& state = std::get<i>(run.states);
       return {state ? to_json(*state) : nlohmann::json(nullptr), run.input_frontiers[i]};
     }
     return {};
-  };
-  if (fold == "count-by-kind") return view(std::type_identity<CountByKind>{}, CountByKind::to_json);
-  if (fold == "last-payload") return view(std::type_identity<LastPayload>{}, LastPayload::to_json);
-  const std::string field = fold.substr(4);
-  return view(std::type_identity<SumFields>{}, [&field](const SumFields::State& s) { return SumFields::to_json(s, field); });
+  });
 }
 
 // Folds every --fold from one read of the entity's events (Store::project_fused; no cache)
