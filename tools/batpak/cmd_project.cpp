@@ -14,8 +14,8 @@ namespace batpak::cli {
 namespace {
 
 struct ProjectArgs {
-  std::string dir, entity, fold, cache = "none";
-  std::vector<std::string> folds;  // Every --fold, in order; `fold` is the first.
+  std::string dir, entity, cache = "none";
+  std::vector<std::string> folds;  // Every --fold, in order (at least one: CLI11 requires it).
   bool evidence = false;
 };
 
@@ -45,7 +45,7 @@ template <Projection P, class ToJson>
 int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
   auto run = project_run_evidence<P>(store, a.entity);
   if (!run.ok()) {
-    if (a.evidence) print_line({{"entity", a.entity}, {"fold", a.fold}, {"evidence", batpak::to_json(run.report)}});
+    if (a.evidence) print_line({{"entity", a.entity}, {"fold", a.folds.front()}, {"evidence", batpak::to_json(run.report)}});
     return report_error(*run.error);
   }
   // The summary fields use the report's own names, so the two never disagree.
@@ -56,7 +56,7 @@ int print_projection(Store& store, const ProjectArgs& a, ToJson to_json) {
     return f.type == RunFinding::Type::kFoldedFromHorizon;
   });
   nlohmann::json line = {{"entity", a.entity},
-                         {"fold", a.fold},
+                         {"fold", a.folds.front()},
                          {"generation", run.generation},
                          {"state", run.state ? to_json(*run.state) : nlohmann::json(nullptr)},
                          {"cache_status", evidence["cache_status"]["status"]},
@@ -80,7 +80,7 @@ auto with_fold(const std::string& fold, Visit visit) {
 
 // Runs one fold: project<P>, with the cache and, on request, the evidence.
 int print_single(Store& store, const ProjectArgs& a) {
-  return with_fold(a.fold, [&]<class P>(std::type_identity<P>, auto to_json) { return print_projection<P>(store, a, to_json); });
+  return with_fold(a.folds.front(), [&]<class P>(std::type_identity<P>, auto to_json) { return print_projection<P>(store, a, to_json); });
 }
 
 // The position of T in P... REQUIRES: T is one of them.
@@ -138,7 +138,7 @@ int print_fused_bits(Store& store, const ProjectArgs& a, unsigned bits) {
   }
 }
 
-int run_project(ProjectArgs a) {
+int run_project(const ProjectArgs& a) {
   if (auto valid = Coordinate::validate_component(a.entity, "entity"); !valid) return report_error(valid.error());
   unsigned bits = 0;
   for (const std::string& fold : a.folds) {
@@ -152,7 +152,6 @@ int run_project(ProjectArgs a) {
   if (fused && (a.cache != "none" || a.evidence)) {
     return usage_error("several --fold are folded together, without --cache or --evidence");
   }
-  a.fold = a.folds.front();
   auto cache = cache_from(a.cache);
   if (!cache) return report_error(cache.error());
   StoreOptions options;
