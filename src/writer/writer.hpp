@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,6 +20,7 @@
 #include "batpak/options.hpp"
 #include "index/index.hpp"
 #include "batpak/frontier.hpp"
+#include "util/cpu_spin.hpp"
 #include "util/wake_epoch.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/segment_io.hpp"
@@ -200,6 +202,15 @@ class Writer {
   static uint64_t queued_events_in(const std::deque<Chunk>& chunks);
   void run_sync_mode(std::unique_lock<std::mutex>& lock);
   void run_async_mode(std::unique_lock<std::mutex>& lock);
+  // kSync group forming: waits at most `limit` until group_target_ events are queued. With
+  // more than one usable CPU it first spins (at most kGroupSpinMax), so the last appender of
+  // a group finds this thread running instead of having to wake it on an idle CPU; a spin
+  // that ends without the group skips spinning for the next kGroupSpinBackoff groups.
+  // REQUIRES: mu_ held by `lock` (released while waiting); called by the writer thread.
+  void wait_for_group(std::unique_lock<std::mutex>& lock, std::chrono::microseconds limit);
+  // Spins until group_target_ events are queued (true) or `deadline` passes (false).
+  // Called by the writer thread, without mu_.
+  bool spin_until_group(std::chrono::steady_clock::time_point deadline) const;
   Status write_chunks(std::deque<Chunk>& chunks);
   Status write_and_publish(std::deque<Chunk>& chunks, bool fenced);
   // Records written chunks as written, no longer queued, and visible unless fenced (then
@@ -262,6 +273,10 @@ class Writer {
   uint64_t sync_requested_ = 0;      // Highest sequence a sync() caller waits for.
   uint64_t unsynced_events_ = 0;
   uint64_t group_target_ = 0;        // kSync: appenders in flight after the last sync; the next group waits for them.
+  static constexpr std::chrono::microseconds kGroupSpinMax{200};
+  static constexpr uint32_t kGroupSpinBackoff = 64;
+  const bool group_spin_allowed_ = util::usable_cpu_count() > 1;
+  uint32_t groups_before_spinning_ = 0;  // Writer thread only: groups left to form without spinning.
   std::optional<Error> poisoned_;
   uint32_t conditional_waiting_ = 0;  // Conditional commits waiting for visibility.
   bool closing_ = false;

@@ -2,8 +2,11 @@
 // periodic sync (kBuffered, kAsync); then retiring what was written and waking waiters.
 #include "writer/writer.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <chrono>
+
+#include "util/cpu_spin.hpp"
 
 namespace batpak::writer {
 
@@ -109,6 +112,34 @@ uint64_t Writer::queued_events_in(const std::deque<Chunk>& chunks) {
   return n;
 }
 
+bool Writer::spin_until_group(std::chrono::steady_clock::time_point deadline) const {
+  // Only this thread changes written_sequence_ and group_target_, so it reads them without
+  // mu_; appenders publish sequenced_atomic_ after they sequence.
+  while (sequenced_atomic_.load(std::memory_order_acquire) - written_sequence_ < group_target_) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    util::cpu_relax();
+  }
+  return true;
+}
+
+void Writer::wait_for_group(std::unique_lock<std::mutex>& lock, std::chrono::microseconds limit) {
+  // In kSync mode nothing is taken while a group forms, so every event sequenced and not
+  // yet written is queued.
+  assert(sequenced_atomic_.load() - written_sequence_ == queued_events_in(chunks_));
+  if (limit.count() <= 0) return;
+  const auto started = std::chrono::steady_clock::now();
+  if (group_spin_allowed_ && groups_before_spinning_ == 0) {
+    lock.unlock();
+    const bool filled = spin_until_group(started + std::min(limit, kGroupSpinMax));
+    lock.lock();
+    if (filled) return;
+    groups_before_spinning_ = kGroupSpinBackoff;
+  } else if (groups_before_spinning_ > 0) {
+    --groups_before_spinning_;
+  }
+  work_cv_.wait_until(lock, started + limit, [&] { return closing_ || queued_events_in(chunks_) >= group_target_; });
+}
+
 void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
   std::chrono::microseconds last_sync{0};
   while (true) {
@@ -119,10 +150,7 @@ void Writer::run_sync_mode(std::unique_lock<std::mutex>& lock) {
     // the last group's appenders are about to append again; waiting for them, at most one sync
     // time, lets them share this sync instead of paying for the next one. Counting the queued
     // events too keeps two half-groups from alternating forever, each paying for a sync.
-    if (queued_events_in(chunks_) < group_target_) {
-      work_cv_.wait_for(lock, last_sync,
-                        [&] { return closing_ || queued_events_in(chunks_) >= group_target_; });
-    }
+    if (queued_events_in(chunks_) < group_target_) wait_for_group(lock, last_sync);
     std::deque<Chunk> taken;
     taken.swap(chunks_);
     const bool fenced = fence_.has_value();
