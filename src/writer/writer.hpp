@@ -20,7 +20,7 @@
 #include "batpak/options.hpp"
 #include "index/index.hpp"
 #include "batpak/frontier.hpp"
-#include "util/cpu_spin.hpp"
+#include "util/usable_cpus.hpp"
 #include "util/wake_epoch.hpp"
 #include "writer/fence_log.hpp"
 #include "writer/segment_io.hpp"
@@ -203,9 +203,10 @@ class Writer {
   void run_sync_mode(std::unique_lock<std::mutex>& lock);
   void run_async_mode(std::unique_lock<std::mutex>& lock);
   // kSync group forming: waits at most `limit` until group_target_ events are queued. With
-  // more than one usable CPU it first spins (at most kGroupSpinMax), so the last appender of
-  // a group finds this thread running instead of having to wake it on an idle CPU; a spin
-  // that ends without the group skips spinning for the next kGroupSpinBackoff groups.
+  // more than one usable CPU it first spins (at most kGroupSpinMax, yielding to any thread
+  // ready on its CPU), so the group's last appender finds this thread running instead of
+  // having to wake it on an idle CPU; a spin that ends without the group skips spinning for
+  // the next kGroupSpinBackoff groups.
   // REQUIRES: mu_ held by `lock` (released while waiting); called by the writer thread.
   void wait_for_group(std::unique_lock<std::mutex>& lock, std::chrono::microseconds limit);
   // Spins until group_target_ events are queued (true) or `deadline` passes (false).

@@ -2,11 +2,11 @@
 // periodic sync (kBuffered, kAsync); then retiring what was written and waking waiters.
 #include "writer/writer.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-
-#include "util/cpu_spin.hpp"
 
 namespace batpak::writer {
 
@@ -114,10 +114,11 @@ uint64_t Writer::queued_events_in(const std::deque<Chunk>& chunks) {
 
 bool Writer::spin_until_group(std::chrono::steady_clock::time_point deadline) const {
   // Only this thread changes written_sequence_ and group_target_, so it reads them without
-  // mu_; appenders publish sequenced_atomic_ after they sequence.
+  // mu_; appenders publish sequenced_atomic_ after they sequence. sched_yield, not a `pause`
+  // loop: an appender woken onto this CPU runs at once instead of waiting out the spin.
   while (sequenced_atomic_.load(std::memory_order_acquire) - written_sequence_ < group_target_) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
-    util::cpu_relax();
+    sched_yield();
   }
   return true;
 }
