@@ -41,6 +41,38 @@ TEST(WakeEpoch, OneAdvanceWakesEverySleepingWaiter) {
   EXPECT_EQ(woken.load(), 8);
 }
 
+// One advance wakes the sleeping waiters of every bucket, wherever it is called from.
+TEST(WakeEpoch, OneAdvanceWakesTheWaitersOfEveryBucket) {
+  util::WakeEpoch signal;
+  std::atomic<bool> published{false};
+  std::atomic<int> woken{0};
+  constexpr unsigned kWaiters = 2 * util::WakeEpoch::kBuckets;
+  std::vector<std::thread> threads;
+  for (unsigned i = 0; i < kWaiters; ++i) {
+    threads.emplace_back([&, i] {
+      util::WakeEpoch::Waiter waiter(signal, i);
+      for (uint32_t epoch = waiter.epoch(); !published.load(); epoch = waiter.epoch()) waiter.wait(epoch);
+      woken.fetch_add(1);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Let them reach their futexes.
+  published.store(true);
+  signal.advance();
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(woken.load(), static_cast<int>(kWaiters));
+}
+
+// A waiter sees the epoch of its own bucket move on every advance.
+TEST(WakeEpoch, EveryAdvanceMovesEveryBucketsEpoch) {
+  util::WakeEpoch signal;
+  for (unsigned bucket = 0; bucket < util::WakeEpoch::kBuckets; ++bucket) {
+    util::WakeEpoch::Waiter waiter(signal, bucket);
+    const uint32_t seen = waiter.epoch();
+    signal.advance();
+    EXPECT_EQ(waiter.epoch(), seen + 1) << "bucket " << bucket;
+  }
+}
+
 // No wake-up is lost between a waiter's check and its sleep: two threads hand a token back
 // and forth 20,000 times, each waiting for the other's advance.
 TEST(WakeEpoch, PingPongLosesNoWakeUp) {
