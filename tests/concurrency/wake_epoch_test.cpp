@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,37 +22,23 @@ TEST(WakeEpoch, WaitOnAStaleEpochReturnsAtOnce) {
   waiter.wait(seen);  // Would sleep forever if it compared against anything but the live epoch.
 }
 
-// Every registered waiter that sleeps on the current epoch wakes on one advance.
-TEST(WakeEpoch, OneAdvanceWakesEverySleepingWaiter) {
+// Starts `waiters` threads that sleep on one WakeEpoch until a flag is set (thread i in
+// bucket i when `by_bucket`, else in its CPU's), sets it with one advance, and returns how
+// many woke. A lost wake-up hangs here.
+int woken_by_one_advance(unsigned waiters, bool by_bucket) {
   util::WakeEpoch signal;
   std::atomic<bool> published{false};
   std::atomic<int> woken{0};
   std::vector<std::thread> threads;
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&] {
-      util::WakeEpoch::Waiter waiter(signal);
-      for (uint32_t epoch = waiter.epoch(); !published.load(); epoch = waiter.epoch()) waiter.wait(epoch);
-      woken.fetch_add(1);
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // Let them reach the futex.
-  published.store(true);
-  signal.advance();
-  for (std::thread& t : threads) t.join();
-  EXPECT_EQ(woken.load(), 8);
-}
-
-// One advance wakes the sleeping waiters of every bucket, wherever it is called from.
-TEST(WakeEpoch, OneAdvanceWakesTheWaitersOfEveryBucket) {
-  util::WakeEpoch signal;
-  std::atomic<bool> published{false};
-  std::atomic<int> woken{0};
-  constexpr unsigned kWaiters = 2 * util::WakeEpoch::kBuckets;
-  std::vector<std::thread> threads;
-  for (unsigned i = 0; i < kWaiters; ++i) {
+  for (unsigned i = 0; i < waiters; ++i) {
     threads.emplace_back([&, i] {
-      util::WakeEpoch::Waiter waiter(signal, i);
-      for (uint32_t epoch = waiter.epoch(); !published.load(); epoch = waiter.epoch()) waiter.wait(epoch);
+      std::optional<util::WakeEpoch::Waiter> waiter;
+      if (by_bucket) {
+        waiter.emplace(signal, i);
+      } else {
+        waiter.emplace(signal);
+      }
+      for (uint32_t epoch = waiter->epoch(); !published.load(); epoch = waiter->epoch()) waiter->wait(epoch);
       woken.fetch_add(1);
     });
   }
@@ -59,7 +46,16 @@ TEST(WakeEpoch, OneAdvanceWakesTheWaitersOfEveryBucket) {
   published.store(true);
   signal.advance();
   for (std::thread& t : threads) t.join();
-  EXPECT_EQ(woken.load(), static_cast<int>(kWaiters));
+  return woken.load();
+}
+
+// Every registered waiter that sleeps on the current epoch wakes on one advance.
+TEST(WakeEpoch, OneAdvanceWakesEverySleepingWaiter) { EXPECT_EQ(woken_by_one_advance(8, false), 8); }
+
+// One advance wakes the sleeping waiters of every bucket, wherever it is called from.
+TEST(WakeEpoch, OneAdvanceWakesTheWaitersOfEveryBucket) {
+  constexpr unsigned kWaiters = 2 * util::WakeEpoch::kBuckets;
+  EXPECT_EQ(woken_by_one_advance(kWaiters, true), static_cast<int>(kWaiters));
 }
 
 // A waiter sees the epoch of its own bucket move on every advance.
