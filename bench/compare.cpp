@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -47,6 +48,8 @@ struct Config {
   std::set<std::string> only;  // Empty: everything.
 
   bool wants(const std::string& name) const { return only.empty() || only.count(name) > 0; }
+  // Opt-in measurements, not part of the default run.
+  bool asked_for(const std::string& name) const { return only.count(name) > 0; }
 };
 
 std::string fresh_dir(const Config& c, const std::string& name) {
@@ -197,20 +200,22 @@ void usage(FILE* to) {
   std::fprintf(to,
                "usage: batpak_compare [--dir DIR] [--seconds S] [--rounds N] [--reopen-events N]\n"
                "                      [--only raw,rawwrite,sync1,sync8,buffered,async,reopen,\n"
-               "                              sealed1,sealedbuf,sealednew,sealednew8]\n"
+               "                              sealed1,sealedbuf,sealednew,sealednew8,\n"
+               "                              sync2,sync4,sync16]\n"
                "  --dir            parent of the temporary stores and files (default /tmp)\n"
                "  --seconds        duration of each append measurement (default 2)\n"
                "  --rounds         interleaved rounds; medians are reported (default 3)\n"
                "  --reopen-events  events in the reopen store, 200-byte payloads (default 1000000)\n"
                "  --only           run only these measurements (default: all); sealed*: payload\n"
                "                   encryption (kSync; kBuffered; kBuffered with a new entity per append,\n"
-               "                   from 1 and from 8 appenders)\n");
+               "                   from 1 and from 8 appenders); sync2, sync4, sync16: kSync from\n"
+               "                   that many appenders (only when asked for)\n");
 }
 
 bool parse(int argc, char** argv, Config& c) {
   static const std::set<std::string> kNames = {"raw",    "rawwrite", "sync1",   "sync8",    "buffered",
                                                "async",  "reopen",   "sealed1", "sealedbuf", "sealednew",
-                                               "sealednew8"};
+                                               "sealednew8", "sync2", "sync4", "sync16"};
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -260,11 +265,15 @@ int main(int argc, char** argv) {
 
   // Append measurements, interleaved round by round so slow phases of a noisy disk hit all.
   std::vector<double> raw, rawwrite, sync1, sync8, buffered, async1, sealed1, sealedbuf, sealednew, sealednew8;
+  std::map<int, std::vector<double>> sync_n = {{2, {}}, {4, {}}, {16, {}}};  // kSync, n appenders.
   for (int round = 0; round < c.rounds; ++round) {
     if (c.wants("raw")) raw.push_back(raw_append(c, /*sync=*/true));
     if (c.wants("rawwrite")) rawwrite.push_back(raw_append(c, /*sync=*/false));
     if (c.wants("sync1")) sync1.push_back(batpak_append_rate(c, batpak::Durability::kSync, 1));
     if (c.wants("sync8")) sync8.push_back(batpak_append_rate(c, batpak::Durability::kSync, 8));
+    for (auto& [n, rates] : sync_n) {
+      if (c.asked_for("sync" + std::to_string(n))) rates.push_back(batpak_append_rate(c, batpak::Durability::kSync, n));
+    }
     if (c.wants("buffered")) buffered.push_back(batpak_append_rate(c, batpak::Durability::kBuffered, 1));
     if (c.wants("async")) async1.push_back(batpak_append_rate(c, batpak::Durability::kAsync, 1));
     if (c.wants("sealed1")) sealed1.push_back(batpak_append_rate(c, batpak::Durability::kSync, 1, {true, false}));
@@ -302,6 +311,12 @@ int main(int argc, char** argv) {
   // on the ratio of medians when the disk's speed drifts between rounds.
   const std::vector<double> single_vs_raw = bench::per_round_ratio(sync1, raw),
                             eight_vs_single = bench::per_round_ratio(sync8, sync1);
+  nlohmann::json durable_n_rates = nlohmann::json::object(), durable_n_vs_single = nlohmann::json::object();
+  for (const auto& [n, rates] : sync_n) {
+    if (rates.empty()) continue;
+    durable_n_rates[std::to_string(n)] = median(rates);
+    durable_n_vs_single[std::to_string(n)] = bench::per_round_ratio(rates, sync1);
+  }
   utsname host{};
   ::uname(&host);
   nlohmann::json report = {
@@ -332,6 +347,8 @@ int main(int argc, char** argv) {
       {"sealed_new_entity_buffered_per_s", median(sealednew)},
       {"sealed_new_entity_buffered_8_threads_per_s", median(sealednew8)},
       {"sealed_new_entity_8_vs_1_per_round", bench::per_round_ratio(sealednew8, sealednew)},
+      {"durable_n_threads_per_s", durable_n_rates},
+      {"durable_n_vs_single_per_round", durable_n_vs_single},
       {"rounds_per_s", {{"raw", raw}, {"rawwrite", rawwrite}, {"sync1", sync1}, {"sync8", sync8}, {"buffered", buffered}, {"async", async1},
                         {"sealed1", sealed1}, {"sealedbuf", sealedbuf}, {"sealednew", sealednew},
                         {"sealednew8", sealednew8}}},
@@ -373,6 +390,10 @@ int main(int argc, char** argv) {
   row("raw pwrite+fdatasync (256 B)", raw, "");
   row("batpak kSync, 1 appender", sync1, times(ratio(s1, r), "raw     (target >= 0.8x)"));
   row("batpak kSync, 8 appenders", sync8, times(ratio(s8, s1), "single  (target >= 5x)"));
+  for (const auto& [n, rates] : sync_n) {
+    const std::string name = "batpak kSync, " + std::to_string(n) + " appenders";
+    row(name.c_str(), rates, times(ratio(median(rates), s1), "single"));
+  }
   row("raw pwrite, no sync (256 B)", rawwrite, "");
   row("batpak kBuffered, 1 appender", buffered, times(b1 / 300000.0, "300k/s  (target >= 1x)") +
                                                     times(ratio(b1, rw), "raw pwrite"));
