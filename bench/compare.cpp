@@ -366,6 +366,9 @@ int main(int argc, char** argv) {
       {"peak_rss_bytes_per_event", reopen.bytes_per_event},
       {"peak_rss_mib_per_million_events", reopen.bytes_per_event * 1e6 / (1 << 20)},
   };
+  for (const auto& [n, rates] : sync_n) {
+    if (!rates.empty()) report["rounds_per_s"]["sync" + std::to_string(n)] = rates;
+  }
   auto spread = [](const std::vector<double>& v) {
     if (v.empty()) return std::string("(not run)");
     char text[64];
